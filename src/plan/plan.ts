@@ -1,0 +1,277 @@
+// SiteFile → Plan: every address, route, key reference and timer both ends use. Pure and
+// synchronous. Call it only on a site that `checkSite` found free of errors.
+import {
+  formatAddress6,
+  formatPrefix6,
+  hostAddress,
+  parseAddress6,
+  parsePrefix6,
+  subnet,
+  isIPv6,
+  type Prefix6,
+} from "../net/ipv6.js";
+import type { SiteFile } from "../site/schema.js";
+import { bfdFigures, type BfdFigures } from "./bfd.js";
+
+export interface PlanAddress {
+  /** Address without length, e.g. 2001:db8::1 */
+  address: string;
+  /** Address with its prefix length, e.g. 2001:db8::1/64 */
+  cidr: string;
+}
+
+export interface PlanSegment {
+  name: string;
+  index: number;
+  interface: string;
+  description?: string;
+  /** The segment's /64 of the routed prefix. */
+  prefix: string;
+  /** The router's address in it (::1/64); SLAAC clients take the rest. */
+  router: PlanAddress;
+  ula?: { prefix: string; router: PlanAddress };
+  inbound: { name: string; proto: "tcp" | "udp"; port: number; host?: string }[];
+}
+
+export interface PlanRoute {
+  dst: string;
+  dev: string;
+  via?: string;
+  /** Why this route exists, in a few words. */
+  why: string;
+}
+
+export interface Plan {
+  site: string;
+  prefix: string;
+  prefixLength: number;
+  /** Transit /64 = index 0 of the prefix: the tunnel's own link. */
+  transit: {
+    prefix: string;
+    vps: PlanAddress;
+    router: PlanAddress;
+    /** Link-locals on the tunnel: bird's `next hop self` needs one (wg-quick adds none). */
+    vpsLinkLocal?: PlanAddress;
+    routerLinkLocal?: PlanAddress;
+  };
+  segments: PlanSegment[];
+  ula?: string;
+  wireguard: {
+    port: number;
+    mtu: number;
+    keepalive: number;
+    /** TCP MSS that fits the tunnel: MTU − 40 (IPv6) − 20 (TCP). */
+    mss: number;
+    keys: "relay6" | "device";
+  };
+  vps: {
+    endpoint: string;
+    /** Family of the underlay the router dials over. */
+    endpointFamily: 4 | 6 | "name";
+    nic: string;
+    os: SiteFile["vps"]["os"];
+    wgInterface: "wg0";
+    publicKey?: string;
+    /** AllowedIPs of the router peer in the VPS's wg0.conf (see allowedIpsFor). */
+    allowedIps: string[];
+    /** Whether the user replaced the computed AllowedIPs (vps.allowedIps). */
+    allowedIpsOverridden: boolean;
+    upstream?: { address?: string; gateway?: string };
+    /** The routing table the VPS ends up with, most specific first. */
+    routes: PlanRoute[];
+    firewall: "ufw" | "none";
+    ssh: { host: string; port: number; user: string };
+  };
+  router: {
+    platform: "routeros" | "linux";
+    version?: string;
+    bridge: string;
+    wan?: string;
+    endpoint?: string;
+    wgInterface: string;
+    publicKey?: string;
+    /** The router's peer (the VPS): allowed ::/0, the default route decides what goes in. */
+    peerAllowedIps: string[];
+    acceptAllFromTunnel: boolean;
+  };
+  failover:
+    | { mode: "static" }
+    | {
+        mode: "bgp-bfd";
+        vpsAs: number;
+        routerAs: number;
+        vpsRouterId: string;
+        routerRouterId: string;
+        bfd: { intervalMs: number; multiplier: number; idleTxMs: number } & BfdFigures;
+      };
+  clampMss: boolean;
+  dns: { advertise: "self" | "none" | string[] };
+}
+
+const addr = (p: Prefix6, host: bigint): PlanAddress => {
+  const a = formatAddress6(hostAddress(p, host));
+  return { address: a, cidr: `${a}/${p.length}` };
+};
+
+export function segmentIndex(index: number | string): bigint {
+  return typeof index === "number" ? BigInt(index) : BigInt(index);
+}
+
+export function routedPrefix(site: SiteFile): Prefix6 {
+  const parsed = parsePrefix6(site.prefix);
+  if (!parsed.ok) throw new Error(`internal: plan built from an unchecked prefix ${site.prefix}`);
+  return parsed.prefix;
+}
+
+/** The /64 a segment index names: index N is the Nth /64 of the routed prefix. */
+export function segmentPrefix(prefix: Prefix6, index: bigint): Prefix6 | undefined {
+  return subnet(prefix, 64, index);
+}
+
+/**
+ * The VPS's AllowedIPs for the router peer: the router's transit /128 plus one /64 per
+ * segment, never the routed prefix itself. The provider puts an address of the prefix on
+ * the VPS's public NIC with the prefix's own mask (2001:db8::a/48), so the kernel holds a
+ * connected /48 on that NIC; a /48 route to wg0 ties with it on length and loses on
+ * metric, and return traffic is solicited on the NIC and lost. /64s win by length.
+ */
+export function allowedIpsFor(routerTransit: string, segmentPrefixes: string[]): string[] {
+  return [`${routerTransit}/128`, ...segmentPrefixes];
+}
+
+export function buildPlan(site: SiteFile): Plan {
+  const prefix = routedPrefix(site);
+  const transit = segmentPrefix(prefix, 0n)!;
+  const ula = site.ula ? parsePrefix6(site.ula) : undefined;
+  const ulaPrefix = ula?.ok ? ula.prefix : undefined;
+  const bgp = site.failover.mode === "bgp-bfd";
+
+  const segments: PlanSegment[] = site.segments.map((s) => {
+    const index = segmentIndex(s.index);
+    const p = segmentPrefix(prefix, index);
+    if (!p) throw new Error(`internal: segment ${s.name} index does not fit (unchecked site)`);
+    const u = ulaPrefix && s.ula ? subnet(ulaPrefix, 64, index) : undefined;
+    return {
+      name: s.name,
+      index: Number(index),
+      interface: s.interface,
+      ...(s.description !== undefined ? { description: s.description } : {}),
+      prefix: formatPrefix6(p),
+      router: addr(p, 1n),
+      ...(u ? { ula: { prefix: formatPrefix6(u), router: addr(u, 1n) } } : {}),
+      inbound: s.inbound.map((i) => ({ ...i })),
+    };
+  });
+
+  const transitVps = addr(transit, 1n);
+  const transitRouter = addr(transit, 2n);
+  const overridden = site.vps.allowedIps !== undefined;
+  const allowedIps = overridden
+    ? site.vps.allowedIps!.map((a) => normalisePrefix(a))
+    : allowedIpsFor(
+        transitRouter.address,
+        segments.map((s) => s.prefix),
+      );
+
+  const wg = "wg0" as const;
+  const routes: PlanRoute[] = [
+    ...allowedIps.map((a) => ({ dst: a, dev: wg, why: "AllowedIPs: wg-quick routes it into the tunnel" })),
+    { dst: formatPrefix6(transit), dev: wg, why: "transit /64 (wg0 address)" },
+  ];
+  const upstreamAddress = site.vps.upstream?.address;
+  if (upstreamAddress) {
+    const up = parsePrefix6(upstreamAddress);
+    if (up.ok)
+      routes.push({
+        dst: formatPrefix6(up.prefix),
+        dev: site.vps.nic,
+        why: "connected route of the provider's address; harmless, the tunnel routes are longer",
+      });
+  }
+  routes.push({
+    dst: "::/0",
+    dev: site.vps.nic,
+    ...(site.vps.upstream?.gateway ? { via: site.vps.upstream.gateway } : {}),
+    why: site.vps.upstream?.gateway ? "default via the provider's gateway" : "default, learned from the provider's RA",
+  });
+
+  const wgMtu = site.wireguard.mtu;
+  const routerWg = site.router.tunnelInterface ?? (site.router.platform === "routeros" ? "wg-host" : "wg0");
+
+  return {
+    site: site.site,
+    prefix: formatPrefix6(prefix),
+    prefixLength: prefix.length,
+    transit: {
+      prefix: formatPrefix6(transit),
+      vps: transitVps,
+      router: transitRouter,
+      ...(bgp
+        ? {
+            vpsLinkLocal: { address: "fe80::1", cidr: "fe80::1/64" },
+            routerLinkLocal: { address: "fe80::2", cidr: "fe80::2/64" },
+          }
+        : {}),
+    },
+    segments,
+    ...(ulaPrefix ? { ula: formatPrefix6(ulaPrefix) } : {}),
+    wireguard: {
+      port: site.wireguard.port,
+      mtu: wgMtu,
+      keepalive: site.wireguard.keepalive,
+      mss: wgMtu - 60,
+      keys: site.wireguard.keys,
+    },
+    vps: {
+      endpoint: site.vps.endpoint,
+      endpointFamily: isIPv6(site.vps.endpoint) ? 6 : /^\d+\.\d+\.\d+\.\d+$/.test(site.vps.endpoint) ? 4 : "name",
+      nic: site.vps.nic,
+      os: site.vps.os,
+      wgInterface: wg,
+      ...(site.vps.publicKey ? { publicKey: site.vps.publicKey } : {}),
+      allowedIps,
+      allowedIpsOverridden: overridden,
+      ...(site.vps.upstream ? { upstream: { ...site.vps.upstream } } : {}),
+      routes,
+      firewall: site.firewall.vps,
+      ssh: { host: site.vps.ssh.host ?? site.vps.endpoint, port: site.vps.ssh.port, user: site.vps.ssh.user },
+    },
+    router: {
+      platform: site.router.platform,
+      ...(site.router.version ? { version: site.router.version } : {}),
+      bridge: site.router.bridge,
+      ...(site.router.wan ? { wan: site.router.wan } : {}),
+      ...(site.router.endpoint ? { endpoint: site.router.endpoint } : {}),
+      wgInterface: routerWg,
+      ...(site.router.publicKey ? { publicKey: site.router.publicKey } : {}),
+      peerAllowedIps: ["::/0"],
+      acceptAllFromTunnel: site.router.acceptAllFromTunnel,
+    },
+    failover: bgp
+      ? {
+          mode: "bgp-bfd",
+          vpsAs: site.failover.vpsAs,
+          routerAs: site.failover.routerAs,
+          vpsRouterId: site.failover.vpsRouterId,
+          routerRouterId: site.failover.routerRouterId,
+          bfd: {
+            ...site.failover.bfd,
+            ...bfdFigures(site.failover.bfd.intervalMs, site.failover.bfd.multiplier, underlayFamily(site)),
+          },
+        }
+      : { mode: "static" },
+    clampMss: site.firewall.clampMss,
+    dns: { advertise: site.dns.advertise },
+  };
+}
+
+export function underlayFamily(site: Pick<SiteFile, "vps">): 4 | 6 {
+  return isIPv6(site.vps.endpoint) ? 6 : 4;
+}
+
+function normalisePrefix(text: string): string {
+  const p = parsePrefix6(text);
+  if (p.ok) return formatPrefix6(p.prefix);
+  const a = parseAddress6(text);
+  return a === undefined ? text : `${formatAddress6(a)}/128`;
+}

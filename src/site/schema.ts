@@ -1,0 +1,203 @@
+// The site file's schema: the single source of truth for validation, for the TypeScript
+// types of a parsed site, and for schema/site.schema.json (npm run schema).
+// Semantic checks that need arithmetic (prefix fits, indexes fit, overlaps) live in
+// plan/ and lint/, not here: this file says what a well-formed site file looks like.
+import { z } from "zod";
+import { isIPv4, isIPv6, parsePrefix6 } from "../net/ipv6.js";
+
+/** Names that end up in shell, wg, bird and RouterOS files. Refused, not escaped, when
+ *  they hold anything but these characters: an interface or object name with a quote or a
+ *  `$` in it is never what a user meant. */
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/;
+export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
+
+const name = (_what: string) =>
+  z
+    .string()
+    .regex(NAME_RE, {
+      message: `must be 1-31 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    });
+
+const ifname = z.string().regex(IFNAME_RE, {
+  message:
+    "must be 1-15 characters of letters, digits, '.', '_', '@' or '-', starting with a letter or digit (the Linux limit)",
+});
+
+/** Free text that only ever lands in comments and descriptions: every output language
+ *  escapes it; control characters (newlines above all) are refused so that a comment can
+ *  never end early. */
+const freeText = z
+  .string()
+  .max(120)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), {
+    message: "must be one line without control characters (no newlines or tabs)",
+  });
+
+const ipv6Prefix = z.string().refine((s) => parsePrefix6(s).ok, {
+  message: "must be an IPv6 prefix such as 2001:db8::/48",
+});
+const ipv6Address = z.string().refine(isIPv6, { message: "must be an IPv6 address" });
+const ipv4Address = z.string().refine(isIPv4, { message: "must be a dotted-quad IPv4 address" });
+const hostname = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const endpoint = z.string().refine((s) => isIPv4(s) || isIPv6(s) || hostname.test(s), {
+  message: "must be an IPv4 address, an IPv6 address or a DNS name",
+});
+const port = z.number().int().min(1).max(65535);
+const asn = z.number().int().min(1).max(4294967295);
+
+/** A segment's index: a number, or a hex string such as "0x10". */
+const segmentIndex = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, { message: 'must be a number or a hex string such as "0x10"' }),
+]);
+
+export const InboundService = z
+  .object({
+    name: name("a service name"),
+    proto: z.enum(["tcp", "udp"]),
+    port: port.describe("destination port on the LAN host"),
+    host: ipv6Address
+      .optional()
+      .describe("the LAN host's address; omit to open the port to every host of the segment"),
+  })
+  .strict()
+  .describe("A service on the LAN that internet hosts may open connections to.");
+
+export const Segment = z
+  .object({
+    name: name("a segment name").describe("The segment's name, used in comments and object tags."),
+    index: segmentIndex.describe(
+      "N: the segment's /64 is the Nth /64 of the routed prefix. 0 is the tunnel's transit /64.",
+    ),
+    interface: ifname.describe("The router's interface for this segment (bridge, VLAN...)."),
+    description: freeText.optional().describe("Free text for comments."),
+    ula: z
+      .boolean()
+      .default(true)
+      .describe("Also give this segment a /64 of the site's ULA (when `ula` is set)."),
+    inbound: z
+      .array(InboundService)
+      .default([])
+      .describe("Services internet hosts may open connections to; everything else unsolicited is dropped."),
+  })
+  .strict();
+
+export const Site = z
+  .object({
+    $schema: z.string().optional(),
+    site: name("the site name").describe("A short name for this relay; it tags every object relay6 owns."),
+    prefix: ipv6Prefix.describe("The prefix the provider routes to the VPS, /40 to /63 (/64 is on-link: not supported)."),
+    ula: ipv6Prefix
+      .optional()
+      .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
+    vps: z
+      .object({
+        endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or IPv6."),
+        nic: ifname.describe("The VPS's public interface."),
+        os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
+        upstream: z
+          .object({
+            address: ipv6Prefix
+              .optional()
+              .describe("The address the provider put on the NIC, with its mask (2001:db8::a/48)."),
+            gateway: ipv6Address.optional().describe("The provider's IPv6 gateway, when not learned by RA."),
+          })
+          .strict()
+          .optional(),
+        underlayMtu: z.number().int().min(1280).max(9000).default(1500).describe("MTU of the path between the router and the VPS."),
+        ssh: z
+          .object({
+            host: endpoint.optional().describe("Defaults to vps.endpoint."),
+            port: port.default(22),
+            user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
+          })
+          .strict()
+          .prefault({}),
+        publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+        allowedIps: z
+          .array(z.string())
+          .min(1)
+          .optional()
+          .describe(
+            "Replaces the computed AllowedIPs of the router peer (the router's transit /128 plus each segment's /64). For setups migrated by hand; lint checks it.",
+          ),
+      })
+      .strict(),
+    router: z
+      .object({
+        platform: z.enum(["routeros", "linux"]),
+        version: z
+          .string()
+          .regex(/^7\.\d+(\.\d+)?$/, { message: 'must be a RouterOS v7 version such as "7.22" or "7.20.8"' })
+          .optional()
+          .describe("RouterOS version (routeros only), 7.15 to 7.24."),
+        bridge: ifname.describe("The LAN bridge."),
+        wan: ifname.optional().describe("The router's WAN interface (linux: for MSS clamping and the static route check)."),
+        endpoint: endpoint
+          .optional()
+          .describe("The router's own public address, when it has a stable one; lets the VPS dial it too."),
+        publicKey: z.string().optional().describe("The router's WireGuard public key, when it made its own key."),
+        tunnelInterface: ifname.optional().describe("Name of the router's WireGuard interface (routeros: wg-host, linux: wg0)."),
+        acceptAllFromTunnel: z
+          .boolean()
+          .default(false)
+          .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+      })
+      .strict(),
+    segments: z.array(Segment).min(1, { message: "a site needs at least one segment" }),
+    wireguard: z
+      .object({
+        port: port.default(51820),
+        mtu: z.number().int().min(1280).max(9000).default(1420),
+        keepalive: z.number().int().min(0).max(65535).default(25).describe("Seconds; 0 turns it off."),
+        keys: z
+          .enum(["relay6", "device"])
+          .default("relay6")
+          .describe("relay6: keys made by relay6, kept in the 0600 secrets file. device: each end makes its own; public keys go into vps.publicKey and router.publicKey."),
+      })
+      .strict()
+      .prefault({}),
+    failover: z
+      .object({
+        mode: z.enum(["static", "bgp-bfd"]),
+        vpsAs: asn.default(65002),
+        routerAs: asn.default(65001),
+        vpsRouterId: ipv4Address.default("10.0.0.1"),
+        routerRouterId: ipv4Address.default("10.0.0.2"),
+        bfd: z
+          .object({
+            intervalMs: z.number().int().min(10).max(60000).default(200),
+            multiplier: z.number().int().min(1).max(255).default(3),
+            idleTxMs: z.number().int().min(10).max(60000).default(100).describe("BFD packet interval while the session is down: paces how fast it comes back."),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict(),
+    firewall: z
+      .object({
+        vps: z
+          .enum(["ufw", "none"])
+          .default("ufw")
+          .describe("ufw: rules for ufw, enabled with default deny incoming. none: relay6 leaves the VPS firewall alone."),
+        clampMss: z.boolean().default(true).describe("Clamp TCP MSS to the tunnel MTU in both directions."),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        advertise: z
+          .union([z.literal("self"), z.literal("none"), z.array(ipv6Address).min(1)])
+          .default("self")
+          .describe("RDNSS in router advertisements: self (the router's own address), none, or a list."),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SiteInput = z.input<typeof Site>;
+export type SiteFile = z.output<typeof Site>;
+export type SegmentFile = z.output<typeof Segment>;
