@@ -195,6 +195,8 @@ export function buildPlan(site: SiteFile): Plan {
     why: site.vps.upstream?.gateway ? "default via the provider's gateway" : "default, learned from the provider's RA",
   });
 
+  // Most specific first: the order in which the kernel prefers them.
+  routes.sort((a, b) => Number(b.dst.split("/")[1]) - Number(a.dst.split("/")[1]));
   const wgMtu = site.wireguard.mtu;
   const routerWg = site.router.tunnelInterface ?? (site.router.platform === "routeros" ? "wg-host" : "wg0");
 

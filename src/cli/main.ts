@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The entry point: the only place that prints errors and calls process.exit.
+import { Command, CommanderError } from "commander";
+import { EXIT, UserError, formatDiagnostic } from "../errors.js";
+import { registerCore } from "./commands/core.js";
+import { registerInit } from "./commands/init.js";
+import { VERSION } from "../version.js";
+
+export function buildProgram(): Command {
+  const program = new Command("relay6")
+    .description("Relay a VPS's routed IPv6 prefix over WireGuard to a home router.")
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError("(relay6 --help lists the commands)");
+  registerCore(program);
+  registerInit(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed help/version/usage errors
+      return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`relay6: ${e.message}\n`);
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(
+      `relay6: internal error: ${err.message}\nThis is a bug in relay6. Please report it with the command you ran and this trace:\n${err.stack ?? ""}\n`,
+    );
+    return EXIT.internal;
+  }
+}
+
+const code = await main(process.argv);
+process.exit(code);

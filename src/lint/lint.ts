@@ -1,0 +1,228 @@
+// Lint: the recipe's traps, caught from the site file. Two passes: `checkSite` needs only
+// a schema-valid site and finds what would stop a plan being built; `lintPlan` looks at
+// the built plan. Every finding has a stable code listed in LINT_CODES (and the README).
+import { formatPath, type Diagnostic, type Severity } from "../errors.js";
+import {
+  contains,
+  containsAddress,
+  formatPrefix6,
+  ipv4ToNumber,
+  overlaps,
+  parseAddress6,
+  parsePrefix6,
+  subnetCount,
+  ULA_RANGE,
+  type Prefix6,
+} from "../net/ipv6.js";
+import { formatBytes } from "../plan/bfd.js";
+import { segmentIndex, segmentPrefix, underlayFamily, type Plan } from "../plan/plan.js";
+import { isWireGuardKey } from "../keys/wireguard.js";
+import type { SiteFile } from "../site/schema.js";
+import type { YamlPath } from "../site/load.js";
+
+export interface LintCode {
+  code: string;
+  severity: Severity;
+  summary: string;
+}
+
+/** Every lint code relay6 emits. Codes are stable: tools and docs refer to them. */
+export const LINT_CODES: readonly LintCode[] = [
+  { code: "prefix-on-link", severity: "error", summary: "The prefix is a /64: on-link, not routed; it needs NDP proxying, which relay6 does not build yet." },
+  { code: "prefix-length-unsupported", severity: "error", summary: "The routed prefix is shorter than /40 or longer than /64." },
+  { code: "prefix-host-bits", severity: "warning", summary: "The prefix has host bits set (an address was pasted, not the network)." },
+  { code: "segment-index-out-of-range", severity: "error", summary: "A segment's index names a /64 outside the routed prefix." },
+  { code: "segment-index-transit", severity: "error", summary: "A segment uses index 0, the tunnel's transit /64." },
+  { code: "segment-duplicate", severity: "error", summary: "Two segments share an index (the same /64) or a name." },
+  { code: "segment-interface-shared", severity: "warning", summary: "Two segments are on one router interface." },
+  { code: "allowed-ips-covers-prefix", severity: "error", summary: "An AllowedIPs entry is as wide as the provider's connected prefix: the NIC route wins and return traffic is lost." },
+  { code: "allowed-ips-missing-segment", severity: "error", summary: "A segment's /64 is not in the VPS's AllowedIPs: its return traffic never enters the tunnel." },
+  { code: "allowed-ips-missing-transit", severity: "error", summary: "The router's transit address is not in the VPS's AllowedIPs." },
+  { code: "allowed-ips-outside-prefix", severity: "warning", summary: "An AllowedIPs entry lies outside the routed prefix." },
+  { code: "allowed-ips-invalid", severity: "error", summary: "An AllowedIPs entry is not an IPv6 prefix." },
+  { code: "ula-outside-fd00", severity: "error", summary: "The ULA is not inside fd00::/8 (RFC 4193, locally assigned)." },
+  { code: "ula-index-out-of-range", severity: "error", summary: "A segment's index does not fit the ULA prefix." },
+  { code: "asn-not-private", severity: "warning", summary: "An ASN is outside the private ranges of RFC 6996." },
+  { code: "asn-equal", severity: "error", summary: "Both ends have the same ASN; the session is eBGP and needs two." },
+  { code: "router-id-collision", severity: "error", summary: "Both ends have the same BGP router ID." },
+  { code: "mtu-above-underlay", severity: "error", summary: "The tunnel MTU is above what the underlay carries (1440 over IPv4, 1420 over IPv6, for a 1500 path)." },
+  { code: "bfd-timers", severity: "info", summary: "Detection time and monthly traffic of the BFD timers." },
+  { code: "static-failover-slow", severity: "info", summary: "Static failover detects a dead tunnel in about 30 s (ping check); bgp-bfd in under a second." },
+  { code: "keys-pending", severity: "warning", summary: "keys: device and a public key is not yet in the site file: render gives step 1 of the key exchange." },
+  { code: "public-key-invalid", severity: "error", summary: "A public key in the site file is not a WireGuard key." },
+  { code: "public-key-ignored", severity: "warning", summary: "A public key is set but keys: relay6 makes the keys; it is ignored." },
+  { code: "router-version-missing", severity: "error", summary: "router.platform is routeros but router.version is missing." },
+  { code: "router-version-ignored", severity: "warning", summary: "router.version is set for a non-RouterOS router; it is ignored." },
+  { code: "inbound-host-outside-segment", severity: "error", summary: "An inbound service's host is not in its segment's /64." },
+  { code: "vps-firewall-off", severity: "warning", summary: "firewall.vps is none: relay6 leaves the VPS firewall alone, nothing drops unsolicited inbound to the LAN." },
+  { code: "mss-clamp-off", severity: "warning", summary: "TCP MSS clamping is off: bulk TCP stalls on paths that drop ICMPv6 packet-too-big." },
+];
+
+const SEVERITY = new Map(LINT_CODES.map((c) => [c.code, c.severity]));
+
+type Locate = (path: YamlPath) => { line: number; col: number };
+
+function finding(code: string, path: YamlPath, message: string, fix: string): Omit<Diagnostic, "file" | "line" | "col"> & { at: YamlPath } {
+  const severity = SEVERITY.get(code);
+  if (!severity) throw new Error(`internal: lint code ${code} is not in LINT_CODES`);
+  return { code, severity, path: formatPath(path), message, fix, at: path };
+}
+
+type Raw = ReturnType<typeof finding>;
+
+function located(raw: Raw[], file: string | undefined, locate: Locate | undefined): Diagnostic[] {
+  return raw.map(({ at, ...d }) => ({ ...d, ...(file ? { file, ...(locate ? locate(at) : {}) } : {}) }));
+}
+
+/** Checks that need only a schema-valid site; errors here mean no plan can be built. */
+export function checkSite(site: SiteFile, file?: string, locate?: Locate): Diagnostic[] {
+  const out: Raw[] = [];
+  const parsed = parsePrefix6(site.prefix);
+  if (!parsed.ok) return located(out, file, locate); // the schema already refused it
+  const p = parsed.prefix;
+  if (p.length === 64) {
+    out.push(finding("prefix-on-link", ["prefix"], `${site.prefix} is a single /64: providers put it on-link, it is not routed to the VPS`, "relay6 needs a routed /40../63 (ask the provider for a routed /56 or /48); NDP proxying for on-link /64s is not built yet"));
+    return located(out, file, locate);
+  }
+  if (p.length < 40 || p.length > 63) {
+    out.push(finding("prefix-length-unsupported", ["prefix"], `/${p.length} is outside /40../63`, "give the routed prefix exactly as the provider routes it, /40 to /63"));
+    return located(out, file, locate);
+  }
+  if (parsed.hostBitsSet)
+    out.push(finding("prefix-host-bits", ["prefix"], `${site.prefix} has host bits set; the network is ${formatPrefix6(p)}`, `write prefix: ${formatPrefix6(p)}`));
+
+  const ula = site.ula ? parsePrefix6(site.ula) : undefined;
+  if (ula?.ok && !contains(ULA_RANGE, ula.prefix))
+    out.push(finding("ula-outside-fd00", ["ula"], `${site.ula} is not inside fd00::/8`, "use a random fdxx:xxxx:xxxx::/48 (relay6 init makes one)"));
+
+  const byIndex = new Map<bigint, number>();
+  const byName = new Map<string, number>();
+  const byInterface = new Map<string, number>();
+  site.segments.forEach((s, i) => {
+    const at: YamlPath = ["segments", i];
+    const idx = segmentIndex(s.index);
+    const sp = segmentPrefix(p, idx);
+    if (idx === 0n) {
+      out.push(finding("segment-index-transit", [...at, "index"], `segment "${s.name}" uses index 0, the tunnel's transit /64`, "give the segment an index from 1 up"));
+    } else if (!sp) {
+      const max = subnetCount(p, 64) - 1n;
+      out.push(finding("segment-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit a /${p.length} (it holds /64s 0..0x${max.toString(16)})`, `use an index from 1 to 0x${max.toString(16)}`));
+    }
+    const dupIndex = byIndex.get(idx);
+    if (dupIndex !== undefined)
+      out.push(finding("segment-duplicate", [...at, "index"], `segment "${s.name}" has the same index (${fmtIndex(idx)}, the same /64) as segments[${dupIndex}]`, "give each segment its own index"));
+    else byIndex.set(idx, i);
+    const dupName = byName.get(s.name);
+    if (dupName !== undefined)
+      out.push(finding("segment-duplicate", [...at, "name"], `segment name "${s.name}" is also used by segments[${dupName}]`, "give each segment its own name"));
+    else byName.set(s.name, i);
+    const dupIf = byInterface.get(s.interface);
+    if (dupIf !== undefined)
+      out.push(finding("segment-interface-shared", [...at, "interface"], `segments[${dupIf}] is on interface ${s.interface} too`, "give each segment its own interface (bridge or VLAN) unless two /64s on one link is what you want"));
+    else byInterface.set(s.interface, i);
+    if (ula?.ok && s.ula && contains(ULA_RANGE, ula.prefix) && idx !== 0n && idx >= subnetCount(ula.prefix, 64))
+      out.push(finding("ula-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit the ULA ${site.ula}`, "use a /48 ULA, or set ula: false on this segment"));
+    s.inbound.forEach((svc, j) => {
+      const h = svc.host ? parseAddress6(svc.host) : undefined;
+      if (sp && h !== undefined && !containsAddress(sp, h))
+        out.push(finding("inbound-host-outside-segment", [...at, "inbound", j, "host"], `${svc.host} is not in segment "${s.name}" (${formatPrefix6(sp)})`, `use an address inside ${formatPrefix6(sp)}`));
+    });
+  });
+
+  if (site.vps.allowedIps) checkAllowedIps(site, p, out);
+
+  const fo = site.failover;
+  if (fo.mode === "bgp-bfd") {
+    for (const [key, as] of [["vpsAs", fo.vpsAs], ["routerAs", fo.routerAs]] as const)
+      if (!isPrivateAsn(as))
+        out.push(finding("asn-not-private", ["failover", key], `AS${as} is not a private ASN (RFC 6996: 64512-65534, 4200000000-4294967294)`, "use a private ASN unless this AS is really yours"));
+    if (fo.vpsAs === fo.routerAs)
+      out.push(finding("asn-equal", ["failover", "routerAs"], `both ends use AS${fo.vpsAs}`, "give the router another private ASN (the recipe: VPS 65002, router 65001)"));
+    if (ipv4ToNumber(fo.vpsRouterId) === ipv4ToNumber(fo.routerRouterId))
+      out.push(finding("router-id-collision", ["failover", "routerRouterId"], `both ends use router ID ${fo.vpsRouterId}`, "give each end its own router ID (e.g. 10.0.0.1 and 10.0.0.2)"));
+  }
+
+  const family = underlayFamily(site);
+  const maxMtu = site.vps.underlayMtu - (family === 4 ? 60 : 80);
+  if (site.wireguard.mtu > maxMtu)
+    out.push(finding("mtu-above-underlay", ["wireguard", "mtu"], `MTU ${site.wireguard.mtu} is above ${maxMtu}, the most an IPv${family} underlay of ${site.vps.underlayMtu} carries (WireGuard adds ${family === 4 ? 60 : 80} bytes)`, `set wireguard.mtu to ${maxMtu} or less`));
+
+  for (const end of ["vps", "router"] as const) {
+    const key = site[end].publicKey;
+    if (key === undefined) continue;
+    if (!isWireGuardKey(key))
+      out.push(finding("public-key-invalid", [end, "publicKey"], "not a WireGuard public key (44 characters of base64)", `paste the output of \`wg pubkey\` (or the interface's public-key on RouterOS)`));
+    else if (site.wireguard.keys === "relay6")
+      out.push(finding("public-key-ignored", [end, "publicKey"], "keys: relay6 makes this end's key; this public key is ignored", "remove it, or set wireguard.keys: device"));
+  }
+  if (site.wireguard.keys === "device") {
+    const missing = (["vps", "router"] as const).filter((e) => site[e].publicKey === undefined);
+    if (missing.length > 0)
+      out.push(finding("keys-pending", ["wireguard", "keys"], `no public key yet for ${missing.join(" and ")}: rendering step 1 (each device makes its key and prints the public half)`, `run the step-1 scripts, then put the printed keys in ${missing.map((e) => `${e}.publicKey`).join(" and ")} and render again`));
+  }
+
+  if (site.router.platform === "routeros" && !site.router.version)
+    out.push(finding("router-version-missing", ["router"], "RouterOS commands differ between releases; relay6 needs the router's version", 'add router.version, e.g. "7.22" (/system/resource/print shows it)'));
+  if (site.router.platform !== "routeros" && site.router.version)
+    out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
+  if (site.firewall.vps === "none")
+    out.push(finding("vps-firewall-off", ["firewall", "vps"], "relay6 will not touch the VPS firewall; unsolicited inbound to the LAN is only dropped if your own rules do it", "use firewall.vps: ufw, or make sure your rules forward only related/established traffic into wg0"));
+  if (!site.firewall.clampMss)
+    out.push(finding("mss-clamp-off", ["firewall", "clampMss"], "TCP MSS is not clamped to the tunnel", "leave firewall.clampMss at true unless every path delivers ICMPv6 packet-too-big"));
+
+  return located(out, file, locate);
+}
+
+function checkAllowedIps(site: SiteFile, p: Prefix6, out: Raw[]): void {
+  const list = site.vps.allowedIps!;
+  // The provider's connected route: the NIC address's own mask when given, else the
+  // routed prefix itself (the recipe's provider: 2401:4520:110b::a/48 on enp3s0).
+  const up = site.vps.upstream?.address ? parsePrefix6(site.vps.upstream.address) : undefined;
+  const connected = up?.ok ? up.prefix : p;
+  const entries: { net: Prefix6; i: number }[] = [];
+  list.forEach((text, i) => {
+    const parsed = text.includes("/") ? parsePrefix6(text) : undefined;
+    const addr = parsed ? undefined : parseAddress6(text);
+    const net = parsed?.ok ? parsed.prefix : addr !== undefined ? { network: addr, length: 128 } : undefined;
+    if (!net) {
+      out.push(finding("allowed-ips-invalid", ["vps", "allowedIps", i], `"${text}" is not an IPv6 prefix`, "write prefixes such as 2001:db8:0:1::/64"));
+      return;
+    }
+    if (overlaps(net, connected) && net.length <= connected.length)
+      out.push(finding("allowed-ips-covers-prefix", ["vps", "allowedIps", i], `${text} is as wide as the connected ${formatPrefix6(connected)} on ${site.vps.nic}: that route wins on metric and return traffic to the LAN is solicited on the NIC and lost`, "list the router's transit /128 and one /64 per segment instead (remove vps.allowedIps to let relay6 compute them)"));
+    else if (!overlaps(net, p))
+      out.push(finding("allowed-ips-outside-prefix", ["vps", "allowedIps", i], `${text} is outside the routed prefix ${formatPrefix6(p)}`, "remove it unless that prefix is also routed to the VPS"));
+    else entries.push({ net, i });
+  });
+  const covered = (inner: Prefix6) => entries.some((e) => contains(e.net, inner) && e.net.length > connected.length);
+  site.segments.forEach((s, i) => {
+    const sp = segmentPrefix(p, segmentIndex(s.index));
+    if (sp && !covered(sp))
+      out.push(finding("allowed-ips-missing-segment", ["segments", i], `segment "${s.name}" (${formatPrefix6(sp)}) is not in vps.allowedIps: return traffic to its hosts leaves by the NIC`, `add ${formatPrefix6(sp)} to vps.allowedIps (or remove vps.allowedIps)`));
+  });
+  const transit = segmentPrefix(p, 0n)!;
+  const routerTransit = { network: transit.network | 2n, length: 128 };
+  if (!covered(routerTransit))
+    out.push(finding("allowed-ips-missing-transit", ["vps", "allowedIps"], `the router's transit address ${formatPrefix6(routerTransit).replace(/\/128$/, "")} is not in vps.allowedIps: BGP and pings to the router fail`, `add ${formatPrefix6(routerTransit)}`));
+}
+
+/** Findings about a built plan: figures users should see. */
+export function lintPlan(plan: Plan, file?: string, locate?: Locate): Diagnostic[] {
+  const out: Raw[] = [];
+  if (plan.failover.mode === "bgp-bfd") {
+    const b = plan.failover.bfd;
+    out.push(finding("bfd-timers", ["failover", "bfd"], `BFD ${b.intervalMs} ms × ${b.multiplier}: a dead tunnel is detected in ${b.detectMs} ms; BFD costs about ${formatBytes(b.bytesPerMonth)} a month on the underlay`, "raise failover.bfd.intervalMs to spend less traffic, lower it to detect faster"));
+  } else {
+    out.push(finding("static-failover-slow", ["failover", "mode"], "the static default route is health-checked by ping: a dead tunnel takes about 30 s to notice, while clients' IPv6 stalls", "use failover.mode: bgp-bfd for sub-second failover"));
+  }
+  return located(out, file, locate);
+}
+
+export function isPrivateAsn(as: number): boolean {
+  return (as >= 64512 && as <= 65534) || (as >= 4200000000 && as <= 4294967294);
+}
+
+function fmtIndex(i: bigint): string {
+  return `0x${i.toString(16)}`;
+}
+

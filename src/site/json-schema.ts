@@ -1,0 +1,11 @@
+// The JSON Schema editors use to complete and check site files, made from the zod schema.
+import { z } from "zod";
+import { Site } from "./schema.js";
+
+export function siteJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(Site, { io: "input", unrepresentable: "any" }),
+    $id: "https://relay6.dev/schema/site.schema.json",
+    title: "relay6 site file",
+  };
+}

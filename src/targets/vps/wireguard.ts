@@ -1,0 +1,98 @@
+// The VPS's wg0.conf and the hook that keeps the router's endpoint across restarts.
+import type { Plan } from "../../plan/plan.js";
+import { commentText } from "../../render/quote.js";
+import { header } from "../../render/header.js";
+
+export const WG_DIR = "/etc/wireguard";
+export const KEY_FILE = `${WG_DIR}/wg0.key`;
+export const HOOK_FILE = `${WG_DIR}/relay6-hook.sh`;
+export const ENDPOINTS_FILE = `${WG_DIR}/wg0.endpoints`;
+
+/** MSS clamp rules, in both directions through the tunnel. Many paths drop ICMPv6
+ *  packet-too-big; without the clamp bulk TCP through a 1420-byte tunnel stalls at 0
+ *  bytes. `--clamp-mss-to-pmtu` does nothing on the inbound path (the NIC is 1500), so
+ *  the value is set explicitly: tunnel MTU − 40 (IPv6) − 20 (TCP). */
+export function mssRules(plan: Plan, dev: string): string[] {
+  const m = `-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss ${plan.wireguard.mss}`;
+  return [`FORWARD -o ${dev} ${m}`, `FORWARD -i ${dev} ${m}`];
+}
+
+export function renderWgConf(plan: Plan, routerPublicKey: string): string {
+  const t = plan.transit;
+  const lines = [
+    ...header(plan, "#", "WireGuard interface wg0 on the VPS (wg-quick)."),
+    "[Interface]",
+    `Address = ${t.vps.cidr}`,
+  ];
+  if (t.vpsLinkLocal)
+    lines.push("# bird's `next hop self` needs a link-local on wg0, and wg-quick adds none.", `Address = ${t.vpsLinkLocal.cidr}`);
+  lines.push(
+    `ListenPort = ${plan.wireguard.port}`,
+    `MTU = ${plan.wireguard.mtu}`,
+    "# The private key lives in its own 0600 file; this config holds no secret.",
+    `PostUp = wg set %i private-key ${KEY_FILE}`,
+    `PostUp = ${HOOK_FILE} up %i`,
+    `PreDown = ${HOOK_FILE} down %i`,
+    "",
+    "[Peer]",
+    `# router of site ${commentText(plan.site)} (${plan.router.platform})`,
+    `PublicKey = ${routerPublicKey}`,
+    "# One entry per LAN /64 plus the router's transit /128, never the routed prefix: the",
+    "# provider's connected route for the prefix on the public NIC would beat a tunnel",
+    "# route of the same length, and return traffic would be lost. Longer routes win.",
+    `AllowedIPs = ${plan.vps.allowedIps.join(", ")}`,
+  );
+  if (plan.router.endpoint) lines.push(`Endpoint = ${endpointFor(plan.router.endpoint, plan.wireguard.port)}`);
+  if (plan.wireguard.keepalive > 0) lines.push(`PersistentKeepalive = ${plan.wireguard.keepalive}`);
+  return lines.join("\n") + "\n";
+}
+
+export function endpointFor(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** wg-quick's PostUp/PreDown hook: MSS clamp and the router's endpoint.
+ *  The VPS normally learns the router's endpoint from the router's first handshake, so
+ *  after a VPS restart it waits for the router's keepalive and rekey timers (~12 s).
+ *  Saving the endpoint on the way down and setting it (plus one packet) on the way up
+ *  starts the handshake from the VPS side within a second. */
+export function renderHook(plan: Plan): string {
+  const clamp = plan.clampMss;
+  const lines = [
+    "#!/usr/bin/env bash",
+    ...header(plan, "#", "wg-quick hook for wg0: run as `relay6-hook.sh up|down IFACE`."),
+    "set -u",
+    'action="$1" dev="$2"',
+    `saved=${ENDPOINTS_FILE}`,
+    "",
+    "clamp() { # $1 = -A or -D; -A only adds what is missing",
+    ...(clamp
+      ? mssRules(plan, '"$dev"').map(
+          (r) =>
+            `  if [ "$1" = -A ]; then ip6tables -t mangle -C ${r} 2>/dev/null || ip6tables -t mangle -A ${r}; else ip6tables -t mangle -D ${r} 2>/dev/null || true; fi`,
+        )
+      : ["  : # firewall.clampMss is false"]),
+    "}",
+    "",
+    'case "$action" in',
+    "up)",
+    "  clamp -A",
+    '  if [ -s "$saved" ]; then',
+    '    while read -r key endpoint; do',
+    '      case "$endpoint" in ""|"(none)") continue ;; esac',
+    '      wg set "$dev" peer "$key" endpoint "$endpoint" 2>/dev/null || true',
+    '    done < "$saved"',
+    "    # One packet makes the VPS start the handshake instead of waiting for the router's.",
+    `    (ping -6 -c 1 -W 1 ${plan.transit.router.address} >/dev/null 2>&1 &)`,
+    "  fi",
+    "  ;;",
+    "down)",
+    '  (umask 077; wg show "$dev" endpoints > "$saved.tmp" 2>/dev/null && mv "$saved.tmp" "$saved") || true',
+    "  clamp -D",
+    "  ;;",
+    '*) echo "usage: $0 up|down IFACE" >&2; exit 2 ;;',
+    "esac",
+    "exit 0",
+  ];
+  return lines.join("\n") + "\n";
+}
