@@ -1,5 +1,5 @@
-#!/usr/bin/env node
-// The entry point: the only place that prints errors and calls process.exit.
+// The entry point: the only place that prints errors and decides the exit status
+// (bin/relay6.js passes it to process.exit).
 import { Command, CommanderError } from "commander";
 import { EXIT, UserError, formatDiagnostic } from "../errors.js";
 import { registerCore } from "./commands/core.js";
@@ -18,9 +18,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined;
   try {
     await buildProgram().parseAsync(argv);
-    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+    const code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+    process.exitCode = undefined;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander already printed help/version/usage errors
@@ -38,6 +41,3 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.internal;
   }
 }
-
-const code = await main(process.argv);
-process.exit(code);

@@ -128,7 +128,7 @@ function issueToDiagnostics(
   } else if (issue.code === "invalid_union") {
     message = "is not any of the accepted forms";
   } else if (issue.code === "custom" || issue.code === "invalid_format") {
-    fix = `change it: it ${message}`;
+    fix = `use ${message.replace(/^must be /, "")}`;
   }
   return [{ ...base, code: "invalid-value", path: formatPath(path), message, fix, ...locate(path) }];
 }

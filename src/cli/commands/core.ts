@@ -14,8 +14,8 @@ import { VERSION } from "../../version.js";
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n");
 
-function printFindings(findings: Diagnostic[]): void {
-  for (const d of findings) err(formatDiagnostic(d));
+function printFindings(findings: Diagnostic[], to: (s: string) => void = err): void {
+  for (const d of findings) to(formatDiagnostic(d));
 }
 
 function analysed(file: string): { loaded: LoadedSite; plan?: Plan; findings: Diagnostic[] } {
@@ -94,7 +94,7 @@ export function registerCore(program: Command): void {
       const { findings } = analysed(site);
       if (opts.json) out(JSON.stringify({ findings }, null, 2));
       else if (findings.length === 0) out(`${site}: no findings`);
-      else printFindings(findings);
+      else printFindings(findings, out);
       if (hasErrors(findings)) process.exitCode = EXIT.findings;
     });
 

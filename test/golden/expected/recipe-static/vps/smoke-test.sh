@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# managed by relay6 for site home. Re-render instead of editing.
+# The recipe's smoke test, on the VPS. Exit 0 = every check passed.
+set -uo pipefail
+fails=0
+pass() { printf 'PASS  %s\n' "$1"; }
+fail() { printf 'FAIL  %s\n      hint: %s\n' "$1" "$2"; fails=$((fails + 1)); }
+summary() { if [ "$fails" -eq 0 ]; then echo 'all checks passed'; exit 0; else echo "$fails check(s) failed"; exit 1; fi; }
+BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"
+
+now=$(date +%s)
+hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)
+if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"
+else fail "WireGuard handshake within 180 s" "is the router's peer up, with this VPS's public key and endpoint 203.0.113.10:51820? is UDP 51820 open?"; fi
+
+if ping -6 -c 2 -W 2 2401:4520:110b::2 >/dev/null 2>&1; then pass "ping router transit 2401:4520:110b::2"
+else fail "ping router transit 2401:4520:110b::2" "no answer over the tunnel: check the handshake, and that 2401:4520:110b::2/128 is in AllowedIPs"; fi
+if ping -6 -c 2 -W 2 2401:4520:110b:1::1 >/dev/null 2>&1; then pass "ping router on segment lan (2401:4520:110b:1::1)"
+else fail "ping router on segment lan (2401:4520:110b:1::1)" "the router should hold 2401:4520:110b:1::1/64 on bridge"; fi
+route=$(ip -6 route get 2401:4520:110b:1::1 2>&1)
+if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment lan (2401:4520:110b:1::/64) is dev wg0"
+else fail "route to segment lan (2401:4520:110b:1::/64) is dev wg0" "got: $route — 2401:4520:110b:1::/64 must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi
+if ping -6 -c 2 -W 2 2401:4520:110b:10::1 >/dev/null 2>&1; then pass "ping router on segment guest (2401:4520:110b:10::1)"
+else fail "ping router on segment guest (2401:4520:110b:10::1)" "the router should hold 2401:4520:110b:10::1/64 on vlan10"; fi
+route=$(ip -6 route get 2401:4520:110b:10::1 2>&1)
+if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment guest (2401:4520:110b:10::/64) is dev wg0"
+else fail "route to segment guest (2401:4520:110b:10::/64) is dev wg0" "got: $route — 2401:4520:110b:10::/64 must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi
+if ping -6 -c 2 -W 2 2401:4520:110b:11::1 >/dev/null 2>&1; then pass "ping router on segment iot (2401:4520:110b:11::1)"
+else fail "ping router on segment iot (2401:4520:110b:11::1)" "the router should hold 2401:4520:110b:11::1/64 on vlan11"; fi
+route=$(ip -6 route get 2401:4520:110b:11::1 2>&1)
+if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment iot (2401:4520:110b:11::/64) is dev wg0"
+else fail "route to segment iot (2401:4520:110b:11::/64) is dev wg0" "got: $route — 2401:4520:110b:11::/64 must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi
+
+summary

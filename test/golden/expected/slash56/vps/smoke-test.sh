@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# managed by relay6 for site flat56. Re-render instead of editing.
+# The recipe's smoke test, on the VPS. Exit 0 = every check passed.
+set -uo pipefail
+fails=0
+pass() { printf 'PASS  %s\n' "$1"; }
+fail() { printf 'FAIL  %s\n      hint: %s\n' "$1" "$2"; fails=$((fails + 1)); }
+summary() { if [ "$fails" -eq 0 ]; then echo 'all checks passed'; exit 0; else echo "$fails check(s) failed"; exit 1; fi; }
+BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"
+
+now=$(date +%s)
+hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)
+if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"
+else fail "WireGuard handshake within 180 s" "is the router's peer up, with this VPS's public key and endpoint 2001:db8:ffff::10:51820? is UDP 51820 open?"; fi
+
+if ping -6 -c 2 -W 2 2001:db8:abcd:1200::2 >/dev/null 2>&1; then pass "ping router transit 2001:db8:abcd:1200::2"
+else fail "ping router transit 2001:db8:abcd:1200::2" "no answer over the tunnel: check the handshake, and that 2001:db8:abcd:1200::2/128 is in AllowedIPs"; fi
+if ping -6 -c 2 -W 2 2001:db8:abcd:1210::1 >/dev/null 2>&1; then pass "ping router on segment lan (2001:db8:abcd:1210::1)"
+else fail "ping router on segment lan (2001:db8:abcd:1210::1)" "the router should hold 2001:db8:abcd:1210::1/64 on br0"; fi
+route=$(ip -6 route get 2001:db8:abcd:1210::1 2>&1)
+if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment lan (2001:db8:abcd:1210::/64) is dev wg0"
+else fail "route to segment lan (2001:db8:abcd:1210::/64) is dev wg0" "got: $route — 2001:db8:abcd:1210::/64 must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi
+if ping -6 -c 2 -W 2 2001:db8:abcd:1220::1 >/dev/null 2>&1; then pass "ping router on segment lab (2001:db8:abcd:1220::1)"
+else fail "ping router on segment lab (2001:db8:abcd:1220::1)" "the router should hold 2001:db8:abcd:1220::1/64 on br0.20"; fi
+route=$(ip -6 route get 2001:db8:abcd:1220::1 2>&1)
+if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment lab (2001:db8:abcd:1220::/64) is dev wg0"
+else fail "route to segment lab (2001:db8:abcd:1220::/64) is dev wg0" "got: $route — 2001:db8:abcd:1220::/64 must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi
+
+if birdc -s "$BIRD_SOCKET" show protocols router_flat56 2>&1 | grep -q Established; then pass "BGP session router_flat56 Established"
+else fail "BGP session router_flat56 Established" "birdc show protocols all router_flat56; is TCP 179 open on wg0 from 2001:db8:abcd:1200::2?"; fi
+if birdc -s "$BIRD_SOCKET" show bfd sessions 2>&1 | grep -F 2001:db8:abcd:1200::2 | grep -q Up; then pass "BFD session to 2001:db8:abcd:1200::2 Up"
+else fail "BFD session to 2001:db8:abcd:1200::2 Up" "is UDP 3784 open on wg0 from 2001:db8:abcd:1200::2, and BFD enabled on the router's BGP connection?"; fi
+
+summary
