@@ -1,0 +1,119 @@
+// What each RouterOS release can do, as data. The renderer asks this table; it never
+// compares version numbers itself. Every row says where the fact was read, so the next
+// person can check it against ../shared/routeros/schema (captured /console/inspect trees
+// of 7.15, 7.18.2, 7.19, 7.20.8, 7.21.4, 7.22.3 and 7.24).
+
+/** A RouterOS release as numbers: 7.22 → [7, 22, 0]. */
+export type Release = readonly [number, number, number];
+
+/** The releases relay6 renders for: every 7.x from 7.15 up to (not including) 7.25. */
+export const SUPPORTED = { from: [7, 15, 0] as Release, before: [7, 25, 0] as Release, text: "7.15 to 7.24" };
+
+export type FeatureId =
+  | "bgp-instance"
+  | "bgp-afi-arg"
+  | "wg-peer-name"
+  | "wg-responder-arg"
+  | "nd-advertise-dns-self";
+
+export interface Feature {
+  id: FeatureId;
+  /** First release that has it. */
+  since: Release;
+  /** What it is, in RouterOS's words. */
+  what: string;
+  /** Where the fact comes from. */
+  evidence: string;
+  /** What relay6 renders on releases before `since`. */
+  before: string;
+  /** How good that is: the same configuration in older syntax (no diagnostic), an
+   *  approximation (a warning), or nothing at all (a lint error when the plan needs it). */
+  fallback: "same" | "approximate" | "none";
+}
+
+export const FEATURES: readonly Feature[] = [
+  {
+    id: "bgp-instance",
+    since: [7, 20, 0],
+    what: "/routing/bgp/instance (AS and router-id on the instance; connections name their instance)",
+    evidence: "routing.bgp.instance absent in inspect-7.19, present from inspect-7.20.8; template/connection router-id gone from 7.20.8",
+    before: "no instance: router-id and as on the BGP connection",
+    fallback: "same",
+  },
+  {
+    id: "bgp-afi-arg",
+    since: [7, 19, 0],
+    what: "afi= on BGP template/connection",
+    evidence: "routing.bgp.connection.add.afi from inspect-7.19; address-families in 7.15 and 7.18.2",
+    before: "address-families=ipv6",
+    fallback: "same",
+  },
+  {
+    id: "wg-peer-name",
+    since: [7, 15, 0],
+    what: "name= on /interface/wireguard/peers",
+    evidence: "interface.wireguard.peers.add.name in every captured tree from 7.15",
+    before: "nothing: peers without names cannot be found again by name",
+    fallback: "none",
+  },
+  {
+    id: "wg-responder-arg",
+    since: [7, 17, 0],
+    what: "responder= on WireGuard peers (was is-responder=)",
+    evidence: "is-responder in inspect-7.15, responder from inspect-7.18.2; changelog 7.17",
+    before: "is-responder= (relay6 sets neither: the router always dials the VPS)",
+    fallback: "same",
+  },
+  {
+    id: "nd-advertise-dns-self",
+    since: [7, 21, 0],
+    what: "advertise-dns=self on /ipv6/nd (RDNSS = the router's own address)",
+    evidence:
+      "deep-inspect-7.22.3 completes advertise-dns with no|self|yes; the nd menu changes between inspect-7.20.8 and 7.21.4; RouterOS 7.21 added the self value (community.routeros PR #466)",
+    before: "advertise-dns=yes dns=<the router's own address on that segment> (ULA when the segment has one)",
+    fallback: "approximate",
+  },
+];
+
+/** One row per release range: what relay6 renders there. Derived from FEATURES. */
+export interface Capabilities {
+  release: Release;
+  bgpInstance: boolean;
+  bgpAfiArg: "afi" | "address-families";
+  wgPeerName: boolean;
+  ndAdvertiseDnsSelf: boolean;
+}
+
+export function parseRelease(text: string): Release | undefined {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function compareRelease(a: Release, b: Release): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+export function formatRelease(r: Release): string {
+  return r[2] === 0 ? `${r[0]}.${r[1]}` : `${r[0]}.${r[1]}.${r[2]}`;
+}
+
+export function isSupported(r: Release): boolean {
+  return compareRelease(r, SUPPORTED.from) >= 0 && compareRelease(r, SUPPORTED.before) < 0;
+}
+
+export function has(r: Release, id: FeatureId): boolean {
+  const f = FEATURES.find((x) => x.id === id);
+  if (!f) throw new Error(`internal: unknown RouterOS feature ${id}`);
+  return compareRelease(r, f.since) >= 0;
+}
+
+export function capabilitiesOf(r: Release): Capabilities {
+  return {
+    release: r,
+    bgpInstance: has(r, "bgp-instance"),
+    bgpAfiArg: has(r, "bgp-afi-arg") ? "afi" : "address-families",
+    wgPeerName: has(r, "wg-peer-name"),
+    ndAdvertiseDnsSelf: has(r, "nd-advertise-dns-self"),
+  };
+}

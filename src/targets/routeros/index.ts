@@ -1,0 +1,93 @@
+// The RouterOS v7 target: the router end of the relay as RouterOS scripts (.rsc).
+import type { Diagnostic } from "../../errors.js";
+import type { Plan } from "../../plan/plan.js";
+import type { Target } from "../../render/types.js";
+import { FEATURES, SUPPORTED, compareRelease, formatRelease, isSupported, parseRelease, type Feature, type FeatureId, type Release } from "./capabilities.js";
+import { renderAll } from "./render.js";
+
+/** The features of the table this plan relies on, and the site-file path that asks. */
+export function requirementsOf(plan: Plan): { feature: FeatureId; path: string }[] {
+  const needs: { feature: FeatureId; path: string }[] = [{ feature: "wg-peer-name", path: "router" }];
+  if (plan.failover.mode === "bgp-bfd")
+    needs.push({ feature: "bgp-instance", path: "failover.mode" }, { feature: "bgp-afi-arg", path: "failover.mode" });
+  if (plan.dns.advertise === "self") needs.push({ feature: "nd-advertise-dns-self", path: "dns.advertise" });
+  return needs;
+}
+
+/** For each needed feature the release lacks: a warning when relay6 renders an
+ *  equivalent (the feature's `before`), an error when it cannot. */
+export function featureDiagnostics(
+  release: Release,
+  needs: { feature: FeatureId; path: string }[],
+  table: readonly Feature[] = FEATURES,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const v = formatRelease(release);
+  for (const n of needs) {
+    const f = table.find((x) => x.id === n.feature);
+    if (!f) throw new Error(`internal: feature ${n.feature} missing from the RouterOS table`);
+    if (compareRelease(release, f.since) >= 0 || f.fallback === "same") continue;
+    const since = formatRelease(f.since);
+    if (f.fallback === "approximate")
+      out.push({
+        code: "routeros-feature-emulated",
+        severity: "warning",
+        path: n.path,
+        message: `RouterOS ${v} has no ${f.what} (it exists from ${since}); relay6 renders ${f.before} instead`,
+        fix: `upgrade the router to RouterOS ${since} or later for the recipe's exact form, or accept the equivalent`,
+      });
+    else
+      out.push({
+        code: "routeros-feature-missing",
+        severity: "error",
+        path: n.path,
+        message: `RouterOS ${v} cannot do what the site asks: ${f.what} exists from RouterOS ${since} only`,
+        fix: `upgrade the router to RouterOS ${since} or later, or change ${n.path}`,
+      });
+  }
+  return out;
+}
+
+export function checkRouterOS(plan: Plan): Diagnostic[] {
+  if (plan.router.platform !== "routeros") return [];
+  const text = plan.router.version;
+  if (text === undefined)
+    return [
+      {
+        code: "routeros-version-missing",
+        severity: "error",
+        path: "router.version",
+        message: "the RouterOS target needs the router's version: releases differ in BGP and RA syntax",
+        fix: `set router.version to the router's release (/system/resource/print), e.g. "7.22"; relay6 supports ${SUPPORTED.text}`,
+      },
+    ];
+  const release = parseRelease(text);
+  if (!release || !isSupported(release))
+    return [
+      {
+        code: "routeros-version-unsupported",
+        severity: "error",
+        path: "router.version",
+        message: `RouterOS ${text} is not supported; relay6 renders for RouterOS ${SUPPORTED.text}`,
+        fix: `upgrade the router to a release from ${SUPPORTED.text} and set router.version to it`,
+      },
+    ];
+  const out = featureDiagnostics(release, requirementsOf(plan));
+  if (plan.wireguard.keys === "device" && !plan.vps.publicKey)
+    out.push({
+      code: "routeros-keys-step1",
+      severity: "info",
+      path: "vps.publicKey",
+      message: "no VPS public key yet: the router script only creates the tunnel interface and prints the router's key",
+      fix: "import it, put the printed key into router.publicKey and the VPS's into vps.publicKey, then render again",
+    });
+  return out;
+}
+
+export const routerosTarget: Target = {
+  id: "routeros",
+  role: "router",
+  platform: "routeros",
+  check: checkRouterOS,
+  render: (plan, ctx) => renderAll(plan, ctx),
+};

@@ -1,0 +1,79 @@
+// A few statement shapes, and nothing else: every line relay6 writes into a .rsc is one of
+// these, which keeps the scripts readable and lets the tests parse all of them back.
+import { prefixRegex, quote, value } from "./quote.js";
+
+/** A menu path in slash form: "/ipv6/address". */
+export type Menu = `/${string}`;
+
+/** Arguments in the order they are written. A value is raw text; it is quoted as needed. */
+export type Args = readonly (readonly [name: string, value: string | number])[];
+
+/** A where-condition: property equals value, or property matches a regex. */
+export type Cond = { prop: string; eq: string } | { prop: string; re: string };
+
+export const byTag = (tagPrefix: string): Cond => ({ prop: "comment", re: prefixRegex(tagPrefix) });
+
+function condText(conds: readonly Cond[]): string {
+  return conds.map((c) => ("eq" in c ? `${c.prop}=${quote(c.eq)}` : `${c.prop}~${quote(c.re)}`)).join(" and ");
+}
+
+export const find = (menu: Menu, where: readonly Cond[]) => `[${menu}/find where ${condText(where)}]`;
+
+function argsText(args: Args): string[] {
+  return args.map(([k, v]) => `${k}=${value(String(v))}`);
+}
+
+/** Joins words into lines of at most ~96 characters with RouterOS's `\` continuation,
+ *  breaking only between words (never inside a quoted value). */
+function wrap(words: string[], indent = "    "): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line !== "" && line.length + 1 + w.length > 96) {
+      lines.push(line + " \\");
+      line = indent + w;
+    } else line = line === "" ? w : `${line} ${w}`;
+  }
+  lines.push(line);
+  return lines.join("\n");
+}
+
+export const add = (menu: Menu, args: Args) => wrap([`${menu}/add`, ...argsText(args)]);
+export const set = (menu: Menu, where: readonly Cond[], args: Args) =>
+  wrap([`${menu}/set`, find(menu, where), ...argsText(args)]);
+export const remove = (menu: Menu, where: readonly Cond[]) => `${menu}/remove ${find(menu, where)}`;
+export const put = (text: string) => `:put ${quote(text)}`;
+export const comment = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => (l === "" ? "#" : `# ${l}`))
+    .join("\n");
+
+/** Add when no object matches `key`, otherwise set the matching one: a re-run updates
+ *  in place instead of adding a second copy. `setArgs` defaults to `args`. */
+export function upsert(menu: Menu, key: readonly Cond[], args: Args, setArgs: Args = args): string {
+  return wrap([
+    `:if ([:len ${find(menu, key)}] = 0) do={`,
+    `${menu}/add`,
+    ...argsText(args),
+    "} else={",
+    `${menu}/set`,
+    find(menu, key),
+    ...argsText(setArgs),
+    "}",
+  ]);
+}
+
+/** Add in front of `anchor` when it exists (the defconf drop rule), at the end otherwise. */
+export function addBefore(menu: Menu, anchor: readonly Cond[], args: Args): string {
+  return wrap([
+    `:if ([:len ${find(menu, anchor)}] > 0) do={`,
+    `${menu}/add`,
+    ...argsText(args),
+    `place-before=${find(menu, anchor)}`,
+    "} else={",
+    `${menu}/add`,
+    ...argsText(args),
+    "}",
+  ]);
+}
