@@ -29,7 +29,7 @@ export interface LintCode {
 /** Every lint code relay6 emits. Codes are stable: tools and docs refer to them. */
 export const LINT_CODES: readonly LintCode[] = [
   { code: "prefix-on-link", severity: "error", summary: "The prefix is a /64: on-link, not routed; it needs NDP proxying, which relay6 does not build yet." },
-  { code: "prefix-length-unsupported", severity: "error", summary: "The routed prefix is shorter than /40 or longer than /64." },
+  { code: "prefix-length-unsupported", severity: "error", summary: "The routed prefix is shorter than /40 or longer than /63." },
   { code: "prefix-host-bits", severity: "warning", summary: "The prefix has host bits set (an address was pasted, not the network)." },
   { code: "segment-index-out-of-range", severity: "error", summary: "A segment's index names a /64 outside the routed prefix." },
   { code: "segment-index-transit", severity: "error", summary: "A segment uses index 0, the tunnel's transit /64." },
