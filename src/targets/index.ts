@@ -3,8 +3,9 @@
 import type { Plan } from "../plan/plan.js";
 import type { Target } from "../render/types.js";
 import { vpsTarget } from "./vps/index.js";
+import { linuxTarget } from "./linux/index.js";
 
-export const TARGETS: readonly Target[] = [vpsTarget];
+export const TARGETS: readonly Target[] = [vpsTarget, linuxTarget];
 
 /** The targets that render a plan: the VPS plus the target of the router's platform. */
 export function targetsFor(plan: Plan): Target[] {

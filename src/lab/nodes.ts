@@ -1,0 +1,51 @@
+// Commands inside the lab's namespaces.
+//
+// wireguard-go keeps its control sockets in /run/wireguard, which `ip netns exec` does not
+// separate: a second wg0 in another namespace would fail ("UAPI listen error") and `wg show`
+// would see the first. `ip netns exec` gives each command a private mount namespace, so
+// every command in the vps and rtr namespaces first bind-mounts that node's own socket
+// directory over /run/wireguard. wireguard-go, started by wg-quick under the same mount,
+// keeps it; later `wg` commands make the same mount and find its socket. The host's
+// /run/wireguard is only used as the mount point, never written.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { must, run, type RunOptions, type RunResult } from "./exec.js";
+import type { LabState } from "./state.js";
+
+export const WG_ENV = {
+  WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go",
+  WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1",
+};
+
+const WG_ROLES = new Set(["vps", "rtr"]);
+
+export function wgSocketDir(state: LabState, role: string): string {
+  return join(state.dir, `wg-${role}`);
+}
+
+/** argv that runs `cmd` in the namespace of node `role`. */
+export function inNs(state: LabState, role: string, cmd: readonly string[]): string[] {
+  const ns = nsOf(state, role);
+  if (!WG_ROLES.has(role)) return ["ip", "netns", "exec", ns, ...cmd];
+  const dir = wgSocketDir(state, role);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync("/run/wireguard", { recursive: true, mode: 0o755 });
+  return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && exec "$@"', dir, ...cmd];
+}
+
+export function nsOf(state: LabState, role: string): string {
+  return `r6-${state.name}-${role}`;
+}
+
+export function nsRun(state: LabState, role: string, cmd: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(inNs(state, role, cmd), { ...opts, env: { ...WG_ENV, ...(opts.env ?? {}) } });
+}
+
+export function nsMust(state: LabState, role: string, cmd: readonly string[], opts: RunOptions = {}): Promise<string> {
+  return must(inNs(state, role, cmd), { ...opts, env: { ...WG_ENV, ...(opts.env ?? {}) } });
+}
+
+/** `ip -n NS ...`: no mount namespace, no fork of a shell: cheap enough to poll. */
+export function ipIn(state: LabState, role: string, args: readonly string[]): Promise<RunResult> {
+  return run(["ip", "-n", nsOf(state, role), ...args]);
+}

@@ -1,0 +1,112 @@
+// The lab's record of what it made, so that `lab down` can remove all of it, also after a
+// crashed or interrupted `lab up`: written before each thing is made, not after.
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors.js";
+import type { Plan } from "../plan/plan.js";
+
+export const LAB_ROOT = "/run/relay6-lab";
+export const DEFAULT_LAB_NAME = "lab";
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,11}$/;
+
+export interface LabNode {
+  /** Role in the topology: inet, vps, rtr, or c<N> for the client of segment N. */
+  role: string;
+  ns: string;
+}
+
+export interface LabClient extends LabNode {
+  segment: string;
+  /** The segment's /64; the client must take a SLAAC address in it. */
+  prefix: string;
+  /** The router's interface toward this client. */
+  routerIf: string;
+}
+
+export interface LabDaemon {
+  name: string;
+  ns: string;
+  pid: number;
+}
+
+export interface LabState {
+  name: string;
+  dir: string;
+  siteFile: string;
+  createdAt: string;
+  /** Namespaces this lab created (added before `ip netns add` runs). */
+  namespaces: string[];
+  /** /etc/netns/<ns> directories this lab created. */
+  etcDirs: string[];
+  daemons: LabDaemon[];
+  nodes?: { inet: LabNode; vps: LabNode; rtr: LabNode; clients: LabClient[] };
+  addresses?: {
+    internetHost: string;
+    vpsNic: string;
+    vpsUnderlay: string;
+    routerUnderlay: string;
+  };
+  plan?: Plan;
+  keys?: { vpsPublicKey: string; routerPublicKey: string };
+  /** Set once the relay carries traffic. */
+  ready: boolean;
+}
+
+export function checkLabName(name: string): string {
+  if (!NAME_RE.test(name))
+    throw new UserError(
+      `lab name "${name}" is not usable: 1-12 characters of a-z, 0-9 and '-', starting with a letter or digit`,
+    );
+  return name;
+}
+
+export const labDir = (name: string) => join(LAB_ROOT, name);
+export const nsPrefix = (name: string) => `r6-${name}-`;
+export const nsName = (name: string, role: string) => `${nsPrefix(name)}${role}`;
+
+export function newState(name: string, siteFile: string): LabState {
+  return {
+    name,
+    dir: labDir(name),
+    siteFile,
+    createdAt: new Date().toISOString(),
+    namespaces: [],
+    etcDirs: [],
+    daemons: [],
+    ready: false,
+  };
+}
+
+export function saveState(s: LabState): void {
+  // 0711: FRR, running as user frr, must reach its socket directory inside.
+  mkdirSync(s.dir, { recursive: true, mode: 0o711 });
+  chmodSync(LAB_ROOT, 0o711);
+  chmodSync(s.dir, 0o711);
+  const file = join(s.dir, "state.json");
+  writeFileSync(`${file}.tmp`, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function loadState(name: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(labDir(name), "state.json"), "utf8")) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state of a lab that is up, or a UserError that says how to get one. */
+export function requireReadyLab(name: string): LabState & Required<Pick<LabState, "nodes" | "addresses" | "plan" | "keys">> {
+  const s = loadState(name);
+  if (!s || !s.ready || !s.nodes || !s.addresses || !s.plan || !s.keys)
+    throw new UserError(`no lab "${name}" is up: run \`relay6 lab up${name === DEFAULT_LAB_NAME ? "" : ` --name ${name}`}\` first`);
+  return s as LabState & Required<Pick<LabState, "nodes" | "addresses" | "plan" | "keys">>;
+}
+
+export function listLabs(): string[] {
+  try {
+    return readdirSync(LAB_ROOT);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,86 @@
+// Target `linux`: a Debian/Ubuntu home router. wg-quick for the tunnel, radvd for SLAAC +
+// RDNSS on every segment, FRR's bgpd + bfdd against bird on the VPS (bgp-bfd), or a
+// health-checked static default route (static), ip6tables for the LAN's stateful guard
+// and the MSS clamp. The same files run in the namespace lab (`relay6 lab`).
+import type { Diagnostic } from "../../errors.js";
+import { publicKeyOf } from "../../keys/wireguard.js";
+import type { Plan } from "../../plan/plan.js";
+import type { Artifact, RenderContext, Target } from "../../render/types.js";
+import { renderFrrConf, renderFrrDaemons } from "./frr.js";
+import { renderFirewall } from "./firewall.js";
+import { renderGatewayCheck, renderGatewayCheckUnit } from "./gwcheck.js";
+import { renderRadvd } from "./radvd.js";
+import { renderNetScript, renderNetUnit, renderSetup } from "./setup.js";
+import { renderSysctl } from "./sysctl.js";
+import { renderWgConf } from "./wireguard.js";
+
+export const LINUX_PATHS = {
+  setup: "router/setup.sh",
+  wgConf: (wg: string) => `router/files/etc/wireguard/${wg}.conf`,
+  wgKey: (wg: string) => `router/secrets/${wg}.key`,
+  radvd: "router/files/etc/radvd.conf",
+  frr: "router/files/etc/frr/frr.conf",
+  frrDaemons: "router/files/etc/relay6/frr-daemons",
+  sysctl: "router/files/etc/sysctl.d/99-relay6.conf",
+  net: "router/files/usr/local/sbin/relay6-router-net",
+  netUnit: "router/files/etc/systemd/system/relay6-router-net.service",
+  gwCheck: "router/files/usr/local/sbin/relay6-gw-check",
+  gwCheckUnit: "router/files/etc/systemd/system/relay6-gw-check.service",
+} as const;
+
+function vpsPublicKey(plan: Plan, ctx: RenderContext): string | undefined {
+  if (plan.vps.publicKey) return plan.vps.publicKey;
+  if (ctx.secrets.vpsPrivateKey) return publicKeyOf(ctx.secrets.vpsPrivateKey);
+  return undefined;
+}
+
+function check(plan: Plan): Diagnostic[] {
+  const ds: Diagnostic[] = [];
+  if (plan.router.platform !== "linux")
+    ds.push({
+      code: "linux-platform",
+      severity: "error",
+      path: "router.platform",
+      message: `the linux target renders routers with platform linux, not ${plan.router.platform}`,
+      fix: "set router.platform: linux",
+    });
+  if (plan.router.version !== undefined)
+    ds.push({
+      code: "linux-version",
+      severity: "warning",
+      path: "router.version",
+      message: "router.version is a RouterOS version; the linux target ignores it",
+      fix: "remove router.version",
+    });
+  return ds;
+}
+
+function render(plan: Plan, ctx: RenderContext): Artifact[] {
+  const wg = plan.router.wgInterface;
+  const vpsKey = vpsPublicKey(plan, ctx);
+  if (vpsKey === undefined)
+    throw new Error("internal: linux target rendered without the VPS public key (neither vps.publicKey nor a VPS private key)");
+  const out: Artifact[] = [
+    { path: LINUX_PATHS.setup, content: renderSetup(plan), mode: 0o755 },
+    { path: LINUX_PATHS.wgConf(wg), content: renderWgConf(plan, vpsKey), mode: 0o600 },
+    { path: LINUX_PATHS.radvd, content: renderRadvd(plan), mode: 0o644 },
+    { path: LINUX_PATHS.sysctl, content: renderSysctl(plan), mode: 0o644 },
+    { path: LINUX_PATHS.net, content: renderNetScript(plan, renderFirewall(plan)), mode: 0o755 },
+    { path: LINUX_PATHS.netUnit, content: renderNetUnit(plan), mode: 0o644 },
+  ];
+  if (plan.failover.mode === "bgp-bfd") {
+    out.push({ path: LINUX_PATHS.frr, content: renderFrrConf(plan), mode: 0o640 });
+    out.push({ path: LINUX_PATHS.frrDaemons, content: renderFrrDaemons(plan), mode: 0o644 });
+  } else {
+    out.push({ path: LINUX_PATHS.gwCheck, content: renderGatewayCheck(plan), mode: 0o755 });
+    out.push({ path: LINUX_PATHS.gwCheckUnit, content: renderGatewayCheckUnit(plan), mode: 0o644 });
+  }
+  if (plan.wireguard.keys === "relay6") {
+    if (!ctx.secrets.routerPrivateKey)
+      throw new Error("internal: linux target rendered without the router's private key (wireguard.keys: relay6)");
+    out.push({ path: LINUX_PATHS.wgKey(wg), content: `${ctx.secrets.routerPrivateKey}\n`, mode: 0o600 });
+  }
+  return out;
+}
+
+export const linuxTarget: Target = { id: "linux", role: "router", platform: "linux", check, render };

@@ -1,0 +1,37 @@
+// The router's wg-quick config. The router dials the VPS and sends everything that the
+// routing table gives the tunnel: AllowedIPs ::/0, but `Table = off` so that wg-quick
+// installs no default route and no fwmark rules of its own. In bgp-bfd mode FRR installs
+// ::/0 from BGP; in static mode PostUp adds it and relay6-gw-check withdraws it while the
+// VPS does not answer.
+import type { Plan } from "../../plan/plan.js";
+import { header } from "../../render/header.js";
+
+export function renderWgConf(plan: Plan, vpsPublicKey: string): string {
+  const wg = plan.router.wgInterface;
+  const endpointHost = plan.vps.endpointFamily === 6 ? `[${plan.vps.endpoint}]` : plan.vps.endpoint;
+  const lines = [
+    ...header(plan, "#", `WireGuard ${plan.router.wgInterface} on the router (wg-quick): its end of transit ${plan.transit.prefix}.`),
+    "[Interface]",
+    `Address = ${plan.transit.router.cidr}`,
+  ];
+  if (plan.transit.routerLinkLocal) lines.push(`Address = ${plan.transit.routerLinkLocal.cidr}`);
+  lines.push(
+    `MTU = ${plan.wireguard.mtu}`,
+    "Table = off",
+    // The key stays in its own 0600 file (written by relay6, or made on the device by setup.sh).
+    `PostUp = wg set %i private-key /etc/wireguard/%i.key`,
+  );
+  if (plan.failover.mode === "static") {
+    lines.push(`PostUp = ip -6 route replace default via ${plan.transit.vps.address} dev %i metric 1024`);
+  }
+  lines.push(
+    "",
+    "[Peer]",
+    `# The VPS (${plan.vps.endpoint})`,
+    `PublicKey = ${vpsPublicKey}`,
+    `Endpoint = ${endpointHost}:${plan.wireguard.port}`,
+    `AllowedIPs = ${plan.router.peerAllowedIps.join(", ")}`,
+  );
+  if (plan.wireguard.keepalive > 0) lines.push(`PersistentKeepalive = ${plan.wireguard.keepalive}`);
+  return lines.join("\n") + "\n";
+}
