@@ -1,0 +1,139 @@
+# relay6 0.0.0-test - managed by relay6; edits here are overwritten by the next render.
+# site lab.2, RouterOS 7.19: the router end of the relay (tunnel, addresses, RA, default route, firewall).
+# Safe to import again: every object carries the tag relay6:lab.2: in its comment,
+# a re-run updates those objects and never touches others. Undo: relay6-lab.2-undo.rsc.
+
+# WireGuard interface; RouterOS makes its private key, relay6 never sees it.
+:if ([:len [/interface/wireguard/find where comment~"^relay6:lab[.]2:wg;"]] = 0) do={ \
+    /interface/wireguard/add name=wg-relay listen-port=51820 mtu=1400 \
+    comment="relay6:lab.2:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
+    [/interface/wireguard/find where comment~"^relay6:lab[.]2:wg;"] name=wg-relay \
+    listen-port=51820 mtu=1400 comment="relay6:lab.2:wg; WireGuard tunnel to the VPS" }
+
+# The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
+:if ([:len [/interface/wireguard/peers/find where comment~"^relay6:lab[.]2:peer;"]] = 0) do={ \
+    /interface/wireguard/peers/add interface=wg-relay name=relay6-lab.2-vps \
+    public-key="HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" endpoint-address=vps.example.net \
+    endpoint-port=51820 allowed-address=::/0 persistent-keepalive=15s \
+    comment="relay6:lab.2:peer; the VPS" } else={ /interface/wireguard/peers/set \
+    [/interface/wireguard/peers/find where comment~"^relay6:lab[.]2:peer;"] interface=wg-relay \
+    name=relay6-lab.2-vps public-key="HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" \
+    endpoint-address=vps.example.net endpoint-port=51820 allowed-address=::/0 \
+    persistent-keepalive=15s comment="relay6:lab.2:peer; the VPS" }
+
+# Transit address: the tunnel's own /64, never advertised to the LAN.
+:if ([:len [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:transit;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:4400::2/64 interface=wg-relay advertise=no \
+    comment="relay6:lab.2:addr:transit; tunnel transit" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:transit;"] \
+    address=2001:db8:4400::2/64 interface=wg-relay advertise=no \
+    comment="relay6:lab.2:addr:transit; tunnel transit" }
+
+# Segment lan: 2001:db8:4400:1::/64 on bridge; advertise=yes puts the /64 in its RA (SLAAC).
+:if ([:len [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:lan;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:4400:1::1/64 interface=bridge advertise=yes \
+    comment="relay6:lab.2:addr:lan; segment lan - Home \"LAN\" \$[/system/reboot] ; {x} [y] \\n \?caf\C3\A9" \
+    } else={ /ipv6/address/set [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:lan;"] \
+    address=2001:db8:4400:1::1/64 interface=bridge advertise=yes \
+    comment="relay6:lab.2:addr:lan; segment lan - Home \"LAN\" \$[/system/reboot] ; {x} [y] \\n \?caf\C3\A9" \
+    }
+:if ([:len [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:lan:ula;"]] = 0) do={ \
+    /ipv6/address/add address=fd12:3456:789a:1::1/64 interface=bridge advertise=yes \
+    comment="relay6:lab.2:addr:lan:ula; segment lan ULA (RFC 4193) - Home \"LAN\" \$[/system/reboot] ; {x} [y] \\n \?caf\C3\A9" \
+    } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:lan:ula;"] \
+    address=fd12:3456:789a:1::1/64 interface=bridge advertise=yes \
+    comment="relay6:lab.2:addr:lan:ula; segment lan ULA (RFC 4193) - Home \"LAN\" \$[/system/reboot] ; {x} [y] \\n \?caf\C3\A9" \
+    }
+
+# Segment cams: 2001:db8:4400:20::/64 on vlan20; advertise=yes puts the /64 in its RA (SLAAC).
+:if ([:len [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:cams;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:4400:20::1/64 interface=vlan20 advertise=yes \
+    comment="relay6:lab.2:addr:cams; segment cams - \$x \$(1+1) end\\" } else={ \
+    /ipv6/address/set [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:cams;"] \
+    address=2001:db8:4400:20::1/64 interface=vlan20 advertise=yes \
+    comment="relay6:lab.2:addr:cams; segment cams - \$x \$(1+1) end\\" }
+
+# Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
+# one is set, not added to. mtu=1400 tells clients the tunnel MTU: a full-size packet
+# would otherwise need an ICMPv6 packet-too-big that many paths drop.
+:if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
+    advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
+    managed-address-configuration=no other-configuration=no \
+    comment="relay6:lab.2:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes \
+    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 managed-address-configuration=no \
+    other-configuration=no }
+:if ([:len [/ipv6/nd/find where interface="vlan20"]] = 0) do={ /ipv6/nd/add interface=vlan20 \
+    advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
+    managed-address-configuration=no other-configuration=no \
+    comment="relay6:lab.2:nd:vlan20; RA for cams" } else={ /ipv6/nd/set \
+    [/ipv6/nd/find where interface="vlan20"] advertise-dns=yes \
+    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 managed-address-configuration=no \
+    other-configuration=no }
+
+# Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
+:if ([:len [/ipv6/route/find where comment~"^relay6:lab[.]2:route:default;"]] = 0) do={ \
+    /ipv6/route/add dst-address=::/0 gateway=2001:db8:4400::1%wg-relay check-gateway=ping \
+    comment="relay6:lab.2:route:default; default via the VPS" } else={ /ipv6/route/set \
+    [/ipv6/route/find where comment~"^relay6:lab[.]2:route:default;"] dst-address=::/0 \
+    gateway=2001:db8:4400::1%wg-relay check-gateway=ping \
+    comment="relay6:lab.2:route:default; default via the VPS" }
+# No BGP in static mode: remove what an earlier bgp-bfd render added.
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:lab[.]2:bgp:connection;"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:lab[.]2:bgp:template;"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:lab[.]2:bfd;"]
+
+# Firewall. relay6's rules are removed and added again on every run, so they always sit
+# in front of defconf's "defconf: drop everything else not coming from LAN" when it exists, and at the
+# end of the chain when it does not (the chain policy is accept, so they still act).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:lab[.]2:fw:"]
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:lab[.]2:fw:"]
+:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-relay \
+    comment="relay6:lab.2:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] \
+    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
+    in-interface=wg-relay \
+    comment="relay6:lab.2:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
+    in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=new protocol=tcp \
+    dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay out-interface=bridge \
+    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" \
+    place-before=[/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept connection-state=new \
+    protocol=tcp dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay \
+    out-interface=bridge \
+    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" }
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1340 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1341-65535 out-interface=wg-relay \
+    comment="relay6:lab.2:fw:mss-out; clamp TCP MSS to 1340 into the tunnel"
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1340 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1341-65535 in-interface=wg-relay \
+    comment="relay6:lab.2:fw:mss-in; clamp TCP MSS to 1340 from the tunnel"
+
+:put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
+:put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:lab[.]2:wg;"] public-key]

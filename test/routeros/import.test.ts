@@ -1,0 +1,269 @@
+// Importing the setup script into a model of RouterOS (objects keyed as RouterOS keys
+// them): twice equals once, the undo takes away exactly what the setup added, the user's
+// objects are never touched, and the firewall does what the issue asks.
+import { describe, expect, it } from "vitest";
+import { containsAddress, parseAddress6, parsePrefix6 } from "../../src/net/ipv6.js";
+import type { Plan } from "../../src/plan/plan.js";
+import { DEFCONF_DROP } from "../../src/targets/routeros/render.js";
+import { DEFCONF, GOLDEN_SITES, LAN_INTERFACES, ctx, freshRouter, planFor, render } from "./fixtures.js";
+import { RouterModel, unmodelled, type Obj } from "./model.js";
+import { capturedVersions } from "./tree.js";
+
+const recipe = GOLDEN_SITES["recipe-home"].file;
+const staticSite = GOLDEN_SITES["static-inbound"].file;
+
+const relay6 = (o: Obj, site = "home") => (o.props.comment ?? "").startsWith(`relay6:${site}:`);
+
+/** A router with the user's own objects on it, beside defconf. */
+function usedRouter(withDefconf = true): RouterModel {
+  const m = freshRouter(withDefconf);
+  m.import(`
+/ipv6/address/add address=2001:db8:aaaa::1/64 interface=ether1 comment="my uplink"
+/ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=22 in-interface=ether1 comment="my ssh"
+/ipv6/route/add dst-address=2001:db8:bbbb::/48 gateway=2001:db8:aaaa::fe comment="my lab route"
+/interface/wireguard/add name=wg-mine listen-port=13231 comment="my own tunnel"
+`);
+  return m;
+}
+
+const userObjects = (m: RouterModel, site = "home") =>
+  Object.fromEntries(
+    Object.entries(m.snapshot())
+      .map(([k, objs]) => [k, objs.filter((p) => !(p.comment ?? "").startsWith(`relay6:${site}:`))] as const)
+      .filter(([, objs]) => objs.length > 0),
+  );
+
+/** First-match walk of a filter chain: the verdict RouterOS would reach for a packet.
+ *  Matchers relay6 and defconf use are modelled; a rule with any other matcher (address
+ *  lists, hop-limit) is taken not to match these packets. */
+interface Packet {
+  chain: "input" | "forward";
+  in: string;
+  out?: string;
+  state: "new" | "established" | "related" | "invalid";
+  protocol: "tcp" | "udp" | "icmpv6";
+  dstPort?: number;
+  src: string;
+  dst: string;
+}
+function verdict(m: RouterModel, p: Packet): { action: string; rule?: string } {
+  const lan = new Set(LAN_INTERFACES);
+  const inAddr = (spec: string, addr: string) => {
+    const a = parseAddress6(addr)!;
+    const pre = parsePrefix6(spec.includes("/") ? spec : `${spec}/128`);
+    return pre.ok && containsAddress(pre.prefix, a);
+  };
+  const matchers: Record<string, (v: string) => boolean> = {
+    chain: (v) => v === p.chain,
+    "in-interface": (v) => v === p.in,
+    "out-interface": (v) => v === p.out,
+    "in-interface-list": (v) => (v === "!LAN" ? !lan.has(p.in) : v === "LAN" ? lan.has(p.in) : false),
+    "connection-state": (v) => v.split(",").includes(p.state),
+    protocol: (v) => v === p.protocol,
+    "dst-port": (v) => p.dstPort !== undefined && v.split(",").some((r) => { const [lo, hi] = r.split("-").map(Number); return p.dstPort! >= lo! && p.dstPort! <= (hi ?? lo)!; }),
+    "src-address": (v) => inAddr(v, p.src),
+    "dst-address": (v) => inAddr(v, p.dst),
+  };
+  for (const r of m.list("ipv6/firewall/filter")) {
+    const conds = Object.entries(r.props).filter(([k]) => k !== "action" && k !== "comment");
+    if (conds.every(([k, v]) => matchers[k]?.(v) ?? false)) return { action: r.props.action!, rule: r.props.comment };
+  }
+  return { action: "accept (chain policy)" };
+}
+
+function importTwice(plan: Plan, start: () => RouterModel) {
+  const { setup } = render(plan, ctx);
+  const once = start();
+  once.import(setup!);
+  const twice = once.clone();
+  twice.import(setup!);
+  return { once, twice, setup: setup! };
+}
+
+describe("import model", () => {
+  it("models every command the scripts use", () => {
+    for (const v of capturedVersions()) {
+      const f = render(planFor(recipe, v), ctx);
+      for (const s of [f.setup!, f.undo!, f.verify!]) expect(unmodelled(s)).toEqual([]);
+    }
+  });
+
+  it("RouterOS keys are enforced: a second ND entry for an interface is refused (control)", () => {
+    const m = freshRouter();
+    m.import("/ipv6/nd/add interface=bridge");
+    expect(() => m.import("/ipv6/nd/add interface=bridge")).toThrow(/already exists/);
+    expect(() => m.import("/ipv6/address/add address=2001:db8::1/64 interface=nosuch")).toThrow(/interface/);
+  });
+
+  for (const v of capturedVersions())
+    for (const [name, file] of [["recipe-home", recipe], ["static-inbound", staticSite]] as const)
+      it(`${name} @ ${v}: importing twice leaves what importing once left`, () => {
+        const site = name === "recipe-home" ? "home" : "lab.2";
+        const { once, twice } = importTwice(planFor(file, v), () => usedRouter());
+        expect(twice.snapshot()).toEqual(once.snapshot());
+        // and the first import really did something
+        const ours = [...once.menus.values()].flat().filter((o) => relay6(o, site));
+        expect(ours.length).toBeGreaterThan(10);
+      });
+
+  it("no duplicates: one of each object, as many firewall rules as the plan has", () => {
+    const plan = planFor(recipe, "7.22.3");
+    const { twice } = importTwice(plan, () => freshRouter());
+    const count = (menu: string) => twice.list(menu).filter((o) => relay6(o)).length;
+    expect(count("interface/wireguard")).toBe(1);
+    expect(count("interface/wireguard/peers")).toBe(1);
+    expect(count("ipv6/address")).toBe(1 + plan.segments.length); // transit + GUA per segment (no ULA in the recipe file)
+    expect(count("ipv6/nd")).toBe(3);
+    expect(count("routing/bgp/instance")).toBe(1);
+    expect(count("routing/bgp/template")).toBe(1);
+    expect(count("routing/bgp/connection")).toBe(1);
+    expect(count("routing/bfd/configuration")).toBe(1);
+    expect(count("ipv6/route")).toBe(0); // bgp-bfd: the BGP route owns ::/0
+    expect(count("ipv6/firewall/filter")).toBe(3 + 3); // input: icmpv6, bgp, bfd; forward: replies, icmpv6, drop
+    expect(count("ipv6/firewall/mangle")).toBe(2);
+  });
+
+  it("the user's objects are untouched by setup and by undo; undo removes exactly what setup added", () => {
+    for (const v of capturedVersions())
+      for (const [file, site] of [[recipe, "home"], [staticSite, "lab.2"]] as const) {
+        const before = usedRouter();
+        const files = render(planFor(file, v), ctx);
+        const after = before.clone();
+        after.import(files.setup!);
+        expect(userObjects(after, site)).toEqual(userObjects(before, site));
+        after.import(files.undo!);
+        expect(after.snapshot()).toEqual(before.snapshot());
+      }
+  });
+
+  it("an ND entry the user already had is set, not duplicated, and survives undo", () => {
+    const before = usedRouter();
+    before.import(`/ipv6/nd/add interface=vlan10 ra-interval=20s-60s comment="my guest RA"`);
+    const files = render(planFor(recipe, "7.22.3"), ctx);
+    const m = before.clone();
+    m.import(files.setup!);
+    m.import(files.setup!);
+    const guest = m.list("ipv6/nd").filter((o) => o.props.interface === "vlan10");
+    expect(guest).toHaveLength(1);
+    expect(guest[0]!.props).toMatchObject({ comment: "my guest RA", "ra-interval": "20s-60s", "advertise-dns": "self", mtu: "1420" });
+    m.import(files.undo!);
+    expect(m.list("ipv6/nd").filter((o) => o.props.interface === "vlan10")).toHaveLength(1);
+  });
+
+  it("firewall rules sit before defconf's drop in both chains", () => {
+    const { once } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter());
+    for (const chain of ["input", "forward"]) {
+      const rules = once.list("ipv6/firewall/filter").filter((r) => r.props.chain === chain);
+      const drop = rules.findIndex((r) => r.props.comment === DEFCONF_DROP);
+      const ours = rules.map((r, i) => (relay6(r) ? i : -1)).filter((i) => i >= 0);
+      expect(ours.length).toBeGreaterThan(0);
+      expect(Math.max(...ours)).toBeLessThan(drop);
+    }
+  });
+
+  it("without defconf the rules land at the end of the chain and still act", () => {
+    const { once, twice } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter(false));
+    expect(twice.snapshot()).toEqual(once.snapshot());
+    const p = planFor(recipe, "7.22.3");
+    const wg = p.router.wgInterface;
+    expect(verdict(once, { chain: "input", in: wg, state: "new", protocol: "tcp", dstPort: 179, src: p.transit.vps.address, dst: p.transit.router.address }).action).toBe("accept");
+    expect(verdict(once, { chain: "forward", in: wg, out: "bridge", state: "new", protocol: "tcp", dstPort: 22, src: "2001:db8:ffff::1", dst: p.segments[0]!.router.address }).action).toBe("drop");
+  });
+
+  describe("what the firewall does with the tunnel's traffic", () => {
+    const cases = [
+      { defconf: true, label: "with defconf" },
+      { defconf: false, label: "without defconf" },
+    ];
+    for (const { defconf, label } of cases) {
+      it(`${label}: unsolicited inbound to the LAN is dropped, replies and ICMPv6 pass`, () => {
+        const p = planFor(recipe, "7.22.3");
+        const wg = p.router.wgInterface;
+        const m = freshRouter(defconf);
+        m.import(render(p, ctx).setup!);
+        const lanHost = "2401:4520:110b:1::abcd";
+        const out = (state: Packet["state"], protocol: Packet["protocol"], dstPort?: number) =>
+          verdict(m, { chain: "forward", in: wg, out: "bridge", state, protocol, dstPort, src: "2001:db8:ffff::1", dst: lanHost }).action;
+        expect(out("new", "tcp", 22)).toBe("drop");
+        expect(out("new", "udp", 53)).toBe("drop");
+        expect(out("established", "tcp", 22)).toBe("accept");
+        expect(out("related", "icmpv6")).toBe("accept");
+      });
+
+      it(`${label}: the input chain takes BGP, BFD and ICMPv6 from the VPS, not SSH`, () => {
+        const p = planFor(recipe, "7.22.3");
+        const wg = p.router.wgInterface;
+        const m = freshRouter(defconf);
+        m.import(render(p, ctx).setup!);
+        const inp = (protocol: Packet["protocol"], dstPort?: number) =>
+          verdict(m, { chain: "input", in: wg, state: "new", protocol, dstPort, src: p.transit.vps.address, dst: p.transit.router.address });
+        expect(inp("tcp", 179).action).toBe("accept");
+        expect(inp("udp", 3784).action).toBe("accept");
+        expect(inp("icmpv6").action).toBe("accept");
+        // SSH from the tunnel: defconf's drop gets it; without defconf nothing relay6 adds accepts it.
+        const ssh = inp("tcp", 22);
+        if (defconf) expect(ssh).toEqual({ action: "drop", rule: DEFCONF_DROP });
+        else expect(ssh.rule ?? "").not.toMatch(/^relay6:/);
+      });
+    }
+
+    it("an inbound service opens exactly its port to exactly its host", () => {
+      const p = planFor(staticSite, "7.22.3");
+      const wg = p.router.wgInterface;
+      const m = freshRouter();
+      m.import(render(p, ctx).setup!);
+      const to = (dst: string, dstPort: number) =>
+        verdict(m, { chain: "forward", in: wg, out: "bridge", state: "new", protocol: "tcp", dstPort, src: "2001:db8:ffff::1", dst }).action;
+      expect(to("2001:db8:4400:1::80", 443)).toBe("accept");
+      expect(to("2001:db8:4400:1::80", 22)).toBe("drop");
+      expect(to("2001:db8:4400:1::81", 443)).toBe("drop");
+    });
+
+    it("acceptAllFromTunnel: one accept-all input rule instead of the three", () => {
+      const p = planFor(recipe, "7.22.3", (x) => ({ ...x, router: { ...x.router, acceptAllFromTunnel: true } }));
+      const m = freshRouter();
+      m.import(render(p, ctx).setup!);
+      const ours = m.list("ipv6/firewall/filter").filter((r) => relay6(r) && r.props.chain === "input");
+      expect(ours.map((r) => r.props)).toEqual([{ chain: "input", action: "accept", "in-interface": "wg-host", comment: expect.stringMatching(/^relay6:home:fw:in-all;/) }]);
+    });
+  });
+
+  it("switching failover mode converges: static → bgp-bfd removes the static route, and back", () => {
+    const bgp = planFor(recipe, "7.22.3");
+    const stat: Plan = { ...bgp, failover: { mode: "static" }, transit: { ...bgp.transit } };
+    const m = freshRouter();
+    m.import(render(stat, ctx).setup!);
+    expect(m.list("ipv6/route").filter((o) => relay6(o))).toHaveLength(1);
+    expect(m.list("ipv6/route")[0]!.props).toMatchObject({ "dst-address": "::/0", gateway: "2401:4520:110b::1%wg-host", "check-gateway": "ping" });
+    m.import(render(bgp, ctx).setup!);
+    expect(m.list("ipv6/route").filter((o) => relay6(o))).toHaveLength(0);
+    expect(m.list("routing/bgp/connection").filter((o) => relay6(o))).toHaveLength(1);
+    m.import(render(stat, ctx).setup!);
+    for (const menu of ["routing/bgp/connection", "routing/bgp/template", "routing/bgp/instance", "routing/bfd/configuration"])
+      expect(m.list(menu).filter((o) => relay6(o)), menu).toHaveLength(0);
+    const fresh = freshRouter();
+    fresh.import(render(stat, ctx).setup!);
+    expect(m.snapshot()).toEqual(fresh.snapshot());
+  });
+
+  it("a new VPS key is set on the existing peer, not added as a second one", () => {
+    const p = planFor(recipe, "7.22.3");
+    const m = freshRouter();
+    m.import(render(p, ctx).setup!);
+    m.import(render({ ...p, vps: { ...p.vps, publicKey: "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" } }, { ...ctx, secrets: {} }).setup!);
+    const peers = m.list("interface/wireguard/peers");
+    expect(peers).toHaveLength(1);
+    expect(peers[0]!.props["public-key"]).toBe("HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=");
+  });
+
+  it("prints the router's public key (the VPS needs it; RouterOS made it)", () => {
+    const m = freshRouter();
+    m.import(render(planFor(recipe, "7.22.3"), ctx).setup!);
+    expect(m.output.at(-1)).toBe(m.list("interface/wireguard")[0]!.props["public-key"]);
+  });
+
+  it("the defconf fixture is what the tests meet", () => {
+    expect(DEFCONF).toContain(DEFCONF_DROP);
+    expect(freshRouter().list("ipv6/firewall/filter").filter((r) => r.props.comment === DEFCONF_DROP)).toHaveLength(2);
+  });
+});
