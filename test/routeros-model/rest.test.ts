@@ -109,7 +109,7 @@ describe("PUT", () => {
     const missing = await c.put("/ipv6/firewall/filter", { action: "drop" });
     expect(missing.body).toEqual({ error: 400, message: "Bad Request", detail: "missing value(s) of argument(s) chain" });
     const peers = await c.put("/interface/wireguard/peers", { comment: "x" });
-    expect(peers.body.detail).toBe("missing value(s) of argument(s) allowed-address interface");
+    expect(peers.body.detail).toBe("missing value(s) of argument(s) interface allowed-address");
     const bad = await c.put("/ipv6/firewall/filter", { chain: "input", disabled: "maybe" });
     expect(bad.body.detail).toBe("input does not match any value of disabled");
   });
