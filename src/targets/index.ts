@@ -4,8 +4,9 @@ import type { Plan } from "../plan/plan.js";
 import type { Target } from "../render/types.js";
 import { vpsTarget } from "./vps/index.js";
 import { linuxTarget } from "./linux/index.js";
+import { routerosTarget } from "./routeros/index.js";
 
-export const TARGETS: readonly Target[] = [vpsTarget, linuxTarget];
+export const TARGETS: readonly Target[] = [vpsTarget, linuxTarget, routerosTarget];
 
 /** The targets that render a plan: the VPS plus the target of the router's platform. */
 export function targetsFor(plan: Plan): Target[] {
