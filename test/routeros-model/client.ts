@@ -7,14 +7,14 @@ export interface Reply {
   text: string;
 }
 
-export function client(m: RunningModel, user = "admin", password = "") {
+export function client(m: RunningModel, user = "admin", password = "", timeoutMs = 5000) {
   const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = { Authorization: auth }): Promise<Reply> => {
     const res = await fetch(m.url + "/rest" + path, {
       method,
       headers: { ...headers, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     return { status: res.status, text, body: text === "" ? undefined : JSON.parse(text) };
