@@ -184,3 +184,19 @@ failover: { mode: static }
     expect(() => render({ ...p, site: 'evil"site' })).toThrow(/tag parts/);
   });
 });
+
+describe("docs/targets/routeros.md", () => {
+  it("lists every feature of the capability table with its first release", async () => {
+    const { readFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    const { repoRoot } = await import("./tree.js");
+    const { formatRelease } = await import("../../src/targets/routeros/capabilities.js");
+    const doc = readFileSync(path.join(repoRoot, "docs/targets/routeros.md"), "utf8");
+    for (const f of FEATURES) {
+      const head = "`" + f.what.split(" ")[0]! + "`";
+      const row = doc.split("\n").find((l) => l.startsWith("|") && l.includes(head));
+      expect(row, `a table row for ${f.id}`).toBeDefined();
+      expect(row).toContain(`| ${formatRelease(f.since)} |`);
+    }
+  });
+});
