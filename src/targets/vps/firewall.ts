@@ -22,9 +22,6 @@ export function ufwRules(plan: Plan): UfwRule[] {
   const rtr = plan.transit.router.address;
   const vps = plan.transit.vps.address;
   const rules: UfwRule[] = [
-    { args: ["default", "deny", "incoming"], why: "default deny incoming" },
-    { args: ["default", "allow", "outgoing"], why: "the VPS may reach out" },
-    { args: ["default", "deny", "routed"], why: "forward nothing unless a rule says so" },
     {
       args: ["allow", `${plan.vps.ssh.port}/tcp`, "comment", tag("ssh")],
       why: "keep SSH open before the firewall goes active",
@@ -63,15 +60,34 @@ export function ufwRules(plan: Plan): UfwRule[] {
   return rules;
 }
 
+/** Default policies: deny incoming, allow outgoing, forward nothing a rule does not name. */
+export const UFW_DEFAULTS = { incoming: "deny", outgoing: "allow", routed: "deny" } as const;
+
 export function renderFirewallScript(plan: Plan): string {
   const lines = [
     "#!/usr/bin/env bash",
-    ...header(plan, "#", "ufw rules for the relay; idempotent (ufw skips rules it has). Run as root."),
+    ...header(plan, "#", "ufw rules for the relay; idempotent. Run as root."),
+    "# Changing a default or enabling ufw reloads every rule, so each is done only when needed:",
+    "# a reload on a live relay can cost BFD a packet or two.",
     "set -euo pipefail",
     "run() { printf '[#] %s\\n' \"$*\" >&2; \"$@\"; }",
-    "",
+    "# rule ARGS...: adds a rule unless ufw has it (ufw itself skips duplicates, quietly here)",
+    'rule() { local out; out=$(ufw "$@"); case "$out" in *"Skipping"*) ;; *) printf \'[#] ufw %s\\n%s\\n\' "$*" "$out" >&2 ;; esac; }',
+    "status=$(ufw status verbose)",
   ];
-  for (const r of ufwRules(plan)) lines.push(`# ${commentText(r.why)}`, `run ufw ${r.args.map(shQuote).join(" ")}`);
-  lines.push("", "# Active from here on: default deny incoming.", "run ufw --force enable", "");
+  // The policies as ufw keeps them (status output hides them while ufw is inactive).
+  for (const [dir, policy] of Object.entries(UFW_DEFAULTS)) {
+    const key = { incoming: "DEFAULT_INPUT_POLICY", outgoing: "DEFAULT_OUTPUT_POLICY", routed: "DEFAULT_FORWARD_POLICY" }[dir];
+    const value = policy === "deny" ? "DROP" : "ACCEPT";
+    lines.push(`grep -q '^${key}="${value}"' /etc/default/ufw || run ufw default ${policy} ${dir}`);
+  }
+  lines.push("");
+  for (const r of ufwRules(plan)) lines.push(`# ${commentText(r.why)}`, `rule ${r.args.map(shQuote).join(" ")}`);
+  lines.push(
+    "",
+    "# Active from here on: default deny incoming (SSH stays open: its rule came first).",
+    'case "$status" in *"Status: active"*) ;; *) run ufw --force enable ;; esac',
+    "",
+  );
   return lines.join("\n");
 }

@@ -21,14 +21,14 @@ export function renderVps(plan: Plan, ctx: RenderContext): Artifact[] {
   const bgp = plan.failover.mode === "bgp-bfd";
   if (peerKey) {
     files.push(
-      { src: "files/etc/wireguard/wg0.conf", dst: "/etc/wireguard/wg0.conf", mode: "600", owner: "root:root", content: renderWgConf(plan, peerKey), artifactMode: 0o600 },
-      { src: "files/etc/wireguard/relay6-hook.sh", dst: HOOK_FILE, mode: "700", owner: "root:root", content: renderHook(plan), artifactMode: 0o755 },
-      { src: "files/etc/sysctl.d/99-relay6.conf", dst: "/etc/sysctl.d/99-relay6.conf", mode: "644", owner: "root:root", content: renderSysctl(plan), artifactMode: 0o644 },
+      { src: "files/etc/wireguard/wg0.conf", dst: "/etc/wireguard/wg0.conf", mode: "600", owner: "root:root", reload: "wg", content: renderWgConf(plan, peerKey), artifactMode: 0o600 },
+      { src: "files/etc/wireguard/relay6-hook.sh", dst: HOOK_FILE, mode: "700", owner: "root:root", reload: "none", content: renderHook(plan), artifactMode: 0o755 },
+      { src: "files/etc/sysctl.d/99-relay6.conf", dst: "/etc/sysctl.d/99-relay6.conf", mode: "644", owner: "root:root", reload: "sysctl", content: renderSysctl(plan), artifactMode: 0o644 },
     );
     if (bgp)
       files.push(
-        { src: "files/etc/bird/bird.conf", dst: "/etc/bird/bird.conf", mode: "640", owner: "bird:bird", content: renderBirdConf(plan), artifactMode: 0o644 },
-        { src: "files/etc/systemd/system/bird.service.d/relay6-restart.conf", dst: "/etc/systemd/system/bird.service.d/relay6-restart.conf", mode: "644", owner: "root:root", content: renderBirdRestartDropIn(plan), artifactMode: 0o644 },
+        { src: "files/etc/bird/bird.conf", dst: "/etc/bird/bird.conf", mode: "640", owner: "bird:bird", reload: "bird", content: renderBirdConf(plan), artifactMode: 0o644 },
+        { src: "files/etc/systemd/system/bird.service.d/relay6-restart.conf", dst: "/etc/systemd/system/bird.service.d/relay6-restart.conf", mode: "644", owner: "root:root", reload: "unit", content: renderBirdRestartDropIn(plan), artifactMode: 0o644 },
       );
   }
   for (const f of files) out.push({ path: `vps/${f.src}`, content: f.content, mode: f.artifactMode });

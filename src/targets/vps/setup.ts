@@ -1,6 +1,8 @@
 // setup.sh: the VPS end in one idempotent script. It installs the rendered files that
-// differ, and applies each change live: `wg syncconf` plus routes for AllowedIPs (never
-// wg-quick down/up, which would drop the tunnel), `birdc configure` for bird.
+// differ (each by an atomic rename), and applies each change live: `wg syncconf` plus
+// routes for AllowedIPs (never wg-quick down/up, which would drop the tunnel), `birdc
+// configure` for bird. A failing step rolls every file back and re-applies the old state,
+// as wg-quick undoes a half-done `up`. `relay6 apply vps` runs this same script.
 import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 import { shQuote } from "../../render/quote.js";
@@ -13,6 +15,8 @@ export interface InstalledFile {
   dst: string;
   mode: string;
   owner: string;
+  /** Which live reload a change of this file needs. */
+  reload: "wg" | "bird" | "unit" | "sysctl" | "none";
 }
 
 export function sysctlKey(ifname: string): string {
@@ -32,27 +36,83 @@ export function renderSysctl(plan: Plan): string {
   ].join("\n");
 }
 
+const FUNCTIONS = [
+  `step() { printf '\\n[relay6] %s\\n' "$*" >&2; }`,
+  `run() { printf '[#] %s\\n' "$*" >&2; "$@"; }`,
+  "has_systemd() { [ -d /run/systemd/system ]; }",
+  "bird_running() { birdc show status >/dev/null 2>&1; }",
+  "",
+  'backup="$(mktemp -d /tmp/relay6-backup.XXXXXX)"',
+  "changed=0 wg_changed=0 bird_changed=0 unit_changed=0 sysctl_changed=0",
+  "wg_was_up=0; ip link show wg0 >/dev/null 2>&1 && wg_was_up=1",
+  "touched=()",
+  "",
+  "# install_file SRC DST MODE OWNER: installs SRC when content, mode or owner differ, by an",
+  "# atomic rename; keeps the old file for rollback. Returns 0 when it installed.",
+  "install_file() {",
+  '  local src="$here/$1" dst="$2" mode="$3" owner="$4"',
+  `  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c '%a %U:%G' "$dst")" = "$mode $owner" ]; then return 1; fi`,
+  '  mkdir -p "$backup$(dirname "$dst")"',
+  '  if [ -e "$dst" ]; then cp -p "$dst" "$backup$dst"; else : > "$backup$dst.absent"; fi',
+  '  touched+=("$dst")',
+  '  run install -D -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$src" "$dst.relay6-new"',
+  '  run mv -f "$dst.relay6-new" "$dst"',
+  "  changed=1",
+  "}",
+  "",
+  "rollback() {",
+  "  local status=$? dst",
+  "  trap - ERR EXIT",
+  '  if [ "$status" -eq 0 ]; then rm -rf "$backup"; return; fi',
+  `  printf '\\n[relay6] FAILED (exit %s): restoring the previous state\\n' "$status" >&2`,
+  '  for dst in "${touched[@]}"; do',
+  '    if [ -e "$backup$dst.absent" ]; then rm -f "$dst"; else cp -p "$backup$dst" "$dst"; fi',
+  `    printf '[#] restored %s\\n' "$dst" >&2`,
+  "  done",
+  '  if [ "$wg_was_up" = 1 ] && [ "$wg_changed" = 1 ]; then wg_live_sync || true; fi',
+  '  if [ "$wg_was_up" = 0 ] && ip link show wg0 >/dev/null 2>&1; then wg_stop || true; fi',
+  '  if [ "$bird_changed" = 1 ] && bird_running; then birdc configure >/dev/null 2>&1 || true; fi',
+  '  if [ "$sysctl_changed" = 1 ] && [ -f /etc/sysctl.d/99-relay6.conf ]; then sysctl -q -p /etc/sysctl.d/99-relay6.conf || true; fi',
+  '  rm -rf "$backup"',
+  '  exit "$status"',
+  "}",
+  "trap rollback EXIT",
+  "trap 'exit 1' ERR",
+].join("\n");
+
 export function renderSetup(plan: Plan, files: InstalledFile[], step1: boolean): string {
   const bgp = plan.failover.mode === "bgp-bfd";
   const packages = ["wireguard-tools", "iptables", ...(plan.vps.firewall === "ufw" ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
+  const allowed = plan.vps.allowedIps.map(shQuote).join(" ");
   const L: string[] = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "VPS setup for the relay. Run as root from this folder: sudo bash setup.sh"),
     "# Idempotent: a second run changes nothing. Every command is printed before it runs.",
+    "# If a step fails, every file it replaced is restored and the old state re-applied.",
     "set -euo pipefail",
     'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
-    "step() { printf '\\n[relay6] %s\\n' \"$*\" >&2; }",
-    "run() { printf '[#] %s\\n' \"$*\" >&2; \"$@\"; }",
-    "changed=0 wg_changed=0 bird_changed=0 unit_changed=0",
-    "# install_file SRC DST MODE OWNER: copies when content, mode or owner differ; returns 0 if it copied",
-    "install_file() {",
-    '  local src="$here/$1" dst="$2" mode="$3" owner="$4"',
-    '  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c \'%a %U:%G\' "$dst")" = "$mode $owner" ]; then return 1; fi',
-    '  run install -D -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$src" "$dst"',
-    "  changed=1",
-    "}",
-    "",
     '[ "$(id -u)" -eq 0 ] || { echo "setup.sh: run me as root" >&2; exit 1; }',
+    FUNCTIONS,
+    "",
+    "# wg syncconf would clear a private key the config does not hold, so the key is fed in",
+    "# from its file (never on a command line). wg-quick adds routes for AllowedIPs only on",
+    "# `up`: add the new ones, drop the old ones.",
+    "wg_live_sync() {",
+    "  printf '[#] %s\\n' 'wg syncconf wg0 <(wg-quick strip wg0 + private key)' >&2",
+    `  wg syncconf wg0 <(awk 'NR == FNR { key = $0; next } { print } /^\\[Interface\\]/ { print "PrivateKey = " key }' ${KEY_FILE} <(wg-quick strip wg0))`,
+    "  local want=() net w keep",
+    "  while read -r net; do want+=(\"$net\"); done < <(wg show wg0 allowed-ips | cut -f 2 | tr ' ' '\\n' | grep / || true)",
+    '  for net in "${want[@]}"; do run ip -6 route replace "$net" dev wg0; done',
+    "  while read -r net _; do",
+    '    [[ "$net" == */* ]] || net="$net/128" # ip prints host routes without /128',
+    '    keep=0; for w in "${want[@]}"; do [ "$w" = "$net" ] && keep=1; done',
+    '    [ "$keep" = 1 ] || run ip -6 route del "$net" dev wg0',
+    "  done < <(ip -6 route show dev wg0 proto boot)",
+    "}",
+    "wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }",
+    "wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }",
+    "# Without systemd (a container, the relay6 lab) bird runs as its own daemon.",
+    "bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }",
     "",
     "step 'packages'",
     "missing=()",
@@ -91,8 +151,8 @@ export function renderSetup(plan: Plan, files: InstalledFile[], step1: boolean):
   }
   L.push("", "step 'files'");
   for (const f of files) {
-    const flag = f.dst.startsWith("/etc/bird/") ? "bird_changed" : f.dst.startsWith("/etc/wireguard/") ? "wg_changed" : f.dst.startsWith("/etc/systemd/") ? "unit_changed" : undefined;
-    L.push(`install_file ${shQuote(f.src)} ${shQuote(f.dst)} ${f.mode} ${f.owner}${flag ? ` && ${flag}=1` : ""} || true`);
+    const flag = f.reload === "none" ? "" : ` && ${f.reload}_changed=1`;
+    L.push(`install_file ${shQuote(f.src)} ${shQuote(f.dst)} ${f.mode} ${f.owner}${flag} || true`);
   }
   L.push(
     "",
@@ -107,36 +167,23 @@ export function renderSetup(plan: Plan, files: InstalledFile[], step1: boolean):
     "",
     "step 'wg0'",
     "if ip link show wg0 >/dev/null 2>&1; then",
-    '  if [ "$wg_changed" = 1 ]; then',
-    "    # Live: peers and AllowedIPs change without dropping the tunnel. syncconf would clear",
-    "    # a private key the config does not hold, so the key is fed in from its file (never",
-    "    # on a command line).",
-    "    printf '[#] %s\\n' 'wg syncconf wg0 <(wg-quick strip wg0 + private key)' >&2",
-    `    wg syncconf wg0 <(awk 'NR == FNR { key = $0; next } { print } /^\\[Interface\\]/ { print "PrivateKey = " key }' ${KEY_FILE} <(wg-quick strip wg0))`,
-    "    # wg-quick adds routes for AllowedIPs only on `up`: add new ones, drop old ones.",
-    `    want=(${plan.vps.allowedIps.map(shQuote).join(" ")})`,
-    '    for net in "${want[@]}"; do run ip -6 route replace "$net" dev wg0; done',
-    "    while read -r net _; do",
-    '      [[ "$net" == */* ]] || net="$net/128" # ip prints host routes without /128',
-    '      keep=0; for w in "${want[@]}"; do [ "$w" = "$net" ] && keep=1; done',
-    '      [ "$keep" = 1 ] || run ip -6 route del "$net" dev wg0',
-    "    done < <(ip -6 route show dev wg0 proto boot)",
-    "  fi",
+    '  if [ "$wg_changed" = 1 ]; then wg_live_sync; fi',
     "else",
-    "  run systemctl enable --now wg-quick@wg0",
+    "  wg_start",
     "  changed=1",
     "fi",
-    "systemctl is-enabled --quiet wg-quick@wg0 || { run systemctl enable wg-quick@wg0; changed=1; }",
+    "if has_systemd && ! systemctl is-enabled --quiet wg-quick@wg0; then run systemctl enable wg-quick@wg0; changed=1; fi",
+    `# Every route the plan gives wg0: ${allowed}`,
   );
   if (bgp) {
     L.push(
       "",
       "step 'bird'",
-      'if [ "$unit_changed" = 1 ]; then run systemctl daemon-reload; fi',
-      "if systemctl is-active --quiet bird; then",
+      'if [ "$unit_changed" = 1 ] && has_systemd; then run systemctl daemon-reload; fi',
+      "if bird_running; then",
       '  if [ "$bird_changed" = 1 ]; then run birdc configure; fi',
       "else",
-      "  run systemctl enable --now bird",
+      "  bird_start",
       "  changed=1",
       "fi",
     );

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # managed by relay6 for site home. Re-render instead of editing.
-# ufw rules for the relay; idempotent (ufw skips rules it has). Run as root.
+# ufw rules for the relay; idempotent. Run as root.
+# Changing a default or enabling ufw reloads every rule, so each is done only when needed:
+# a reload on a live relay can cost BFD a packet or two.
 set -euo pipefail
 run() { printf '[#] %s\n' "$*" >&2; "$@"; }
+# rule ARGS...: adds a rule unless ufw has it (ufw itself skips duplicates, quietly here)
+rule() { local out; out=$(ufw "$@"); case "$out" in *"Skipping"*) ;; *) printf '[#] ufw %s\n%s\n' "$*" "$out" >&2 ;; esac; }
+status=$(ufw status verbose)
+grep -q '^DEFAULT_INPUT_POLICY="DROP"' /etc/default/ufw || run ufw default deny incoming
+grep -q '^DEFAULT_OUTPUT_POLICY="ACCEPT"' /etc/default/ufw || run ufw default allow outgoing
+grep -q '^DEFAULT_FORWARD_POLICY="DROP"' /etc/default/ufw || run ufw default deny routed
 
-# default deny incoming
-run ufw default deny incoming
-# the VPS may reach out
-run ufw default allow outgoing
-# forward nothing unless a rule says so
-run ufw default deny routed
 # keep SSH open before the firewall goes active
-run ufw allow 22/tcp comment 'relay6 home: ssh'
+rule allow 22/tcp comment 'relay6 home: ssh'
 # the router dials in
-run ufw allow 51820/udp comment 'relay6 home: WireGuard'
+rule allow 51820/udp comment 'relay6 home: WireGuard'
 # LAN hosts reach the internet; replies come back through ufw's RELATED,ESTABLISHED rule
-run ufw route allow in on wg0 out on enp3s0 comment 'relay6 home: LAN to internet'
+rule route allow in on wg0 out on enp3s0 comment 'relay6 home: LAN to internet'
 
-# Active from here on: default deny incoming.
-run ufw --force enable
+# Active from here on: default deny incoming (SSH stays open: its rule came first).
+case "$status" in *"Status: active"*) ;; *) run ufw --force enable ;; esac

@@ -1,0 +1,124 @@
+# relay6 test - managed by relay6; edits here are overwritten by the next render.
+# site tiny, RouterOS 7.15: the router end of the relay (tunnel, addresses, RA, default route, firewall).
+# Safe to import again: every object carries the tag relay6:tiny: in its comment,
+# a re-run updates those objects and never touches others. Undo: relay6-tiny-undo.rsc.
+
+# WireGuard interface; RouterOS makes its private key, relay6 never sees it.
+:if ([:len [/interface/wireguard/find where comment~"^relay6:tiny:wg;"]] = 0) do={ \
+    /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
+    comment="relay6:tiny:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
+    [/interface/wireguard/find where comment~"^relay6:tiny:wg;"] name=wg-host listen-port=51820 \
+    mtu=1420 comment="relay6:tiny:wg; WireGuard tunnel to the VPS" }
+
+# The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
+:if ([:len [/interface/wireguard/peers/find where comment~"^relay6:tiny:peer;"]] = 0) do={ \
+    /interface/wireguard/peers/add interface=wg-host name=relay6-tiny-vps \
+    public-key="i+8WcECLHzKHJu4XhPUoTHbhJ1o5+GSC1IyWNvClLD4=" endpoint-address=198.51.100.7 \
+    endpoint-port=51820 allowed-address=::/0 persistent-keepalive=25s \
+    comment="relay6:tiny:peer; the VPS" } else={ /interface/wireguard/peers/set \
+    [/interface/wireguard/peers/find where comment~"^relay6:tiny:peer;"] interface=wg-host \
+    name=relay6-tiny-vps public-key="i+8WcECLHzKHJu4XhPUoTHbhJ1o5+GSC1IyWNvClLD4=" \
+    endpoint-address=198.51.100.7 endpoint-port=51820 allowed-address=::/0 \
+    persistent-keepalive=25s comment="relay6:tiny:peer; the VPS" }
+
+# Transit address: the tunnel's own /64, never advertised to the LAN.
+:if ([:len [/ipv6/address/find where comment~"^relay6:tiny:addr:transit;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:42::2/64 interface=wg-host advertise=no \
+    comment="relay6:tiny:addr:transit; tunnel transit" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:tiny:addr:transit;"] address=2001:db8:42::2/64 \
+    interface=wg-host advertise=no comment="relay6:tiny:addr:transit; tunnel transit" }
+
+# Segment lan: 2001:db8:42:1::/64 on bridge; advertise=yes puts the /64 in its RA (SLAAC).
+:if ([:len [/ipv6/address/find where comment~"^relay6:tiny:addr:lan;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:42:1::1/64 interface=bridge advertise=yes \
+    comment="relay6:tiny:addr:lan; segment lan" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:tiny:addr:lan;"] address=2001:db8:42:1::1/64 \
+    interface=bridge advertise=yes comment="relay6:tiny:addr:lan; segment lan" }
+
+# Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
+# one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
+# would otherwise need an ICMPv6 packet-too-big that many paths drop.
+:if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
+    advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 managed-address-configuration=no \
+    other-configuration=no comment="relay6:tiny:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 \
+    managed-address-configuration=no other-configuration=no }
+
+# Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
+:if ([:len [/ipv6/route/find where comment~"^relay6:tiny:route:default;"]] = 0) do={ \
+    /ipv6/route/add dst-address=::/0 gateway=2001:db8:42::1%wg-host check-gateway=ping \
+    comment="relay6:tiny:route:default; default via the VPS" } else={ /ipv6/route/set \
+    [/ipv6/route/find where comment~"^relay6:tiny:route:default;"] dst-address=::/0 \
+    gateway=2001:db8:42::1%wg-host check-gateway=ping \
+    comment="relay6:tiny:route:default; default via the VPS" }
+# No BGP in static mode: remove what an earlier bgp-bfd render added.
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:tiny:bgp:connection;"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:tiny:bgp:template;"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:tiny:bfd;"]
+
+# Firewall. relay6's rules are removed and added again on every run, so they always sit
+# in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
+# without defconf in front of the chain's first drop rule; with none, at the end (the
+# chain policy is accept, so they still act).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:tiny:fw:"]
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:tiny:fw:"]
+:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:tiny:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:tiny:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:tiny:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:tiny:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
+    in-interface=wg-host \
+    comment="relay6:tiny:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-established; accept replies from the tunnel" } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
+    in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:tiny:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:tiny:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } }
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 out-interface=wg-host \
+    comment="relay6:tiny:fw:mss-out; clamp TCP MSS to 1360 into the tunnel"
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
+    comment="relay6:tiny:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+:put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
+:put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:tiny:wg;"] public-key]

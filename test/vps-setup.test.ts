@@ -1,0 +1,128 @@
+// The rendered vps/setup.sh run for real, as root, in a network namespace whose /etc
+// directories are its own (ip netns exec binds /etc/netns/NS/* over /etc/*): a bare VPS
+// brought up, a second run that changes nothing, a segment added live without dropping
+// the tunnel's peer, and a failing step rolled back.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderFile, REPO, tmp } from "./helpers.js";
+import { writeArtifacts } from "../src/io/write.js";
+
+const NS = `r6t-setup-${process.pid}`;
+const ETC = `/etc/netns/${NS}`;
+const work = tmp("relay6-setup-");
+const runDir = join(work, "run");
+
+function render(siteText: string, out: string) {
+  const site = join(work, "site.yaml");
+  writeFileSync(site, siteText);
+  writeArtifacts(out, renderFile(site).artifacts);
+}
+
+/** Runs a shell snippet in the namespace, with a /run of its own: a private tmpfs in this
+ *  exec's mount namespace, and the node's persistent bird and wireguard socket dirs. */
+function inNs(script: string): { code: number; out: string } {
+  const wrapped = `mount -t tmpfs relay6 /run && mkdir /run/bird /run/wireguard && mount --bind ${runDir}/bird /run/bird && mount --bind ${runDir}/wireguard /run/wireguard && ${script}`;
+  const r = spawnSync("ip", ["netns", "exec", NS, "bash", "-c", wrapped], {
+    encoding: "utf8",
+    env: { ...process.env, WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go", WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" },
+  });
+  return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+const SITE = readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8");
+
+describe("vps/setup.sh on a bare VPS (namespace)", () => {
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error("this test needs root (network namespaces)");
+    execFileSync("ip", ["netns", "add", NS]);
+    for (const d of ["wireguard", "bird", "sysctl.d", "systemd"]) mkdirSync(join(ETC, d), { recursive: true });
+    cpSync("/etc/ufw", join(ETC, "ufw"), { recursive: true });
+    cpSync("/etc/default", join(ETC, "default"), { recursive: true });
+    for (const d of ["bird", "wireguard"]) mkdirSync(join(runDir, d), { recursive: true });
+    execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
+    execFileSync("ip", ["-n", NS, "link", "add", "enp3s0", "type", "veth", "peer", "name", "up0"]); // no dummy module here
+    execFileSync("ip", ["-n", NS, "link", "set", "up0", "up"]);
+    execFileSync("ip", ["-n", NS, "link", "set", "enp3s0", "up"]);
+    // The provider's address on the NIC, with the prefix's own mask.
+    execFileSync("ip", ["-n", NS, "addr", "add", "2401:4520:110b::a/48", "dev", "enp3s0", "nodad"]);
+    execFileSync("ip", ["-n", NS, "route", "add", "default", "dev", "enp3s0"]);
+  });
+
+  afterAll(() => {
+    spawnSync("bash", ["-c", `ip netns pids ${NS} | xargs -r kill -9`]);
+    spawnSync("ip", ["netns", "del", NS]);
+    rmSync(ETC, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("brings the VPS up, then a second run changes nothing", () => {
+    const out1 = join(work, "out1");
+    render(SITE, out1);
+    const first = inNs(`bash ${out1}/vps/setup.sh`);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain("[#] wg-quick up wg0");
+    expect(first.out).toContain("[#] bird -c /etc/bird/bird.conf");
+    expect(first.out).toContain("[#] ufw --force enable");
+    expect(readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8")).toBe(readFileSync(join(out1, "vps/files/etc/wireguard/wg0.conf"), "utf8"));
+
+    const state = inNs("wg show wg0 allowed-ips; ip -6 route show; birdc show status; ufw status verbose; sysctl net.ipv6.conf.enp3s0.accept_ra; stat -c '%a %U' /etc/wireguard/wg0.key /etc/bird/bird.conf");
+    expect(state.out).toContain("2401:4520:110b:11::/64 dev wg0");
+    expect(state.out).toMatch(/BIRD [\d.]+ ready/);
+    expect(state.out).toContain("Status: active");
+    expect(state.out).toMatch(/2401:4520:110b::1 179\/tcp on wg0\s+ALLOW IN\s+2401:4520:110b::2 /);
+    expect(state.out).toMatch(/2401:4520:110b::1 3784\/udp on wg0\s+ALLOW IN\s+2401:4520:110b::2 /);
+    expect(state.out).not.toMatch(/ALLOW FWD\s+Anywhere( \(v6\))? on enp3s0/); // nothing new from the internet into wg0
+    expect(state.out).toContain("net.ipv6.conf.enp3s0.accept_ra = 2");
+    expect(state.out).toContain("600 root");
+    expect(state.out).toContain("640 bird");
+    const route = inNs("ip -6 route get 2401:4520:110b:10::1234");
+    expect(route.out).toContain("dev wg0");
+
+    const second = inNs(`bash ${out1}/vps/setup.sh`);
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain("no changes: the VPS already matches the plan");
+    const commands = second.out.split("\n").filter((l) => l.startsWith("[#]"));
+    expect(commands).toEqual(["[#] sysctl -q -p /etc/sysctl.d/99-relay6.conf", expect.stringContaining("firewall.sh")]);
+    const count = (s: string) => (s.match(/relay6 home/g) ?? []).length;
+    expect(count(inNs("ufw status").out)).toBe(count(state.out));
+  });
+
+  it("adds a segment live: same wg0, peer kept, new route, no wg-quick down", () => {
+    const before = inNs("cat /sys/class/net/wg0/ifindex; wg show wg0 peers").out;
+    const out2 = join(work, "out2");
+    render(SITE.replace("failover:", "  - { name: lab, index: 0x12, interface: vlan12 }\nfailover:"), out2);
+    const r = inNs(`bash ${out2}/vps/setup.sh`);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("wg syncconf wg0");
+    expect(r.out).not.toContain("wg-quick down");
+    expect(r.out).not.toContain("birdc configure"); // bird.conf did not change: bird is left alone
+    const after = inNs("cat /sys/class/net/wg0/ifindex; wg show wg0 peers; wg show wg0 allowed-ips; wg show wg0 private-key | wc -c; ip -6 route show");
+    expect(after.out.split("\n").slice(0, 2)).toEqual(before.split("\n").slice(0, 2)); // same interface, same peer
+    expect(after.out).toContain("2401:4520:110b:12::/64");
+    expect(after.out).toMatch(/^45$/m); // the private key survived syncconf
+    expect(after.out).toContain("2401:4520:110b:12::/64 dev wg0");
+  });
+
+  it("rolls back every file when a step fails", () => {
+    const good = readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8");
+    const goodBird = readFileSync(join(ETC, "bird/bird.conf"), "utf8");
+    const out3 = join(work, "out3");
+    render(SITE.replace("failover:", "  - { name: lab, index: 0x12, interface: vlan12 }\n  - { name: more, index: 0x13, interface: vlan13 }\nfailover:"), out3);
+    // A bird.conf bird refuses: birdc configure fails after wg0 was already changed.
+    const bad = join(out3, "vps/files/etc/bird/bird.conf");
+    writeFileSync(bad, readFileSync(bad, "utf8").replace("bfd on;", "bfd on; this is not bird syntax;"));
+    const r = inNs(`bash ${out3}/vps/setup.sh`);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("FAILED");
+    expect(r.out).toContain("restored /etc/wireguard/wg0.conf");
+    expect(readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8")).toBe(good);
+    expect(readFileSync(join(ETC, "bird/bird.conf"), "utf8")).toBe(goodBird);
+    const live = inNs("wg show wg0 allowed-ips; ip -6 route show; birdc show status");
+    expect(live.out).not.toContain("2401:4520:110b:13::/64"); // the live state went back too
+    expect(live.out).toContain("2401:4520:110b:12::/64");
+    expect(live.out).toMatch(/BIRD [\d.]+ ready/);
+    expect(existsSync(join(ETC, "wireguard/wg0.conf.relay6-new"))).toBe(false);
+  });
+});
