@@ -11,23 +11,34 @@ import { capturedVersions, repoRoot } from "./tree.js";
 const UPDATE = process.env.RELAY6_UPDATE_GOLDEN === "1";
 const goldenDir = path.join(repoRoot, "test/routeros/golden");
 
-/** A minimal unified diff (line based, whole-file hunk) for readable failures. */
+/** A unified diff (LCS over lines, hunks with 3 lines of context) for readable failures. */
 export function unifiedDiff(want: string, got: string, name: string): string {
   const a = want.split("\n");
   const b = got.split("\n");
-  // LCS table, fine for files of a few hundred lines.
   const dp: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--)
     for (let j = b.length - 1; j >= 0; j--) dp[i]![j] = a[i] === b[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
-  const out = [`--- golden/${name}`, `+++ rendered/${name}`];
+  const ops: { t: " " | "-" | "+"; line: string; ai: number; bi: number }[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      i++;
-      j++;
-    } else if (j < b.length && (i >= a.length || dp[i]![j + 1]! >= dp[i + 1]![j]!)) out.push(`+${b[j++]} (line ${j})`);
-    else out.push(`-${a[i++]} (line ${i})`);
+    if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ t: " ", line: a[i]!, ai: i++, bi: j++ });
+    else if (i < a.length && (j >= b.length || dp[i + 1]![j]! >= dp[i]![j + 1]!)) ops.push({ t: "-", line: a[i]!, ai: i++, bi: j });
+    else ops.push({ t: "+", line: b[j]!, ai: i, bi: j++ });
+  }
+  const out = [`--- golden/${name}`, `+++ rendered/${name}`];
+  const changed = ops.map((o, k) => (o.t !== " " ? k : -1)).filter((k) => k >= 0);
+  let k = 0;
+  while (k < changed.length) {
+    const from = Math.max(0, changed[k]! - 3);
+    let to = changed[k]! + 3;
+    while (k + 1 < changed.length && changed[k + 1]! - 3 <= to + 1) to = changed[++k]! + 3;
+    to = Math.min(ops.length - 1, to);
+    const hunk = ops.slice(from, to + 1);
+    const aLen = hunk.filter((o) => o.t !== "+").length;
+    const bLen = hunk.filter((o) => o.t !== "-").length;
+    out.push(`@@ -${hunk[0]!.ai + 1},${aLen} +${hunk[0]!.bi + 1},${bLen} @@`, ...hunk.map((o) => o.t + o.line));
+    k++;
   }
   return out.join("\n");
 }

@@ -170,6 +170,27 @@ describe("import model", () => {
     expect(verdict(once, { chain: "forward", in: wg, out: "bridge", state: "new", protocol: "tcp", dstPort: 22, src: "2001:db8:ffff::1", dst: p.segments[0]!.router.address }).action).toBe("drop");
   });
 
+  it("without defconf but with the user's own drop rules, the rules land in front of the first one", () => {
+    const p = planFor(recipe, "7.22.3");
+    const wg = p.router.wgInterface;
+    const start = () => {
+      const m = freshRouter(false);
+      m.import(`
+/ipv6/firewall/filter/add chain=input action=accept connection-state=established,related comment="mine: replies"
+/ipv6/firewall/filter/add chain=input action=drop comment="mine: drop the rest"
+/ipv6/firewall/filter/add chain=forward action=drop in-interface=ether1 comment="mine: no WAN in"
+/ipv6/firewall/filter/add chain=forward action=drop comment="mine: drop the rest"
+`);
+      return m;
+    };
+    const { once, twice } = importTwice(p, start);
+    expect(twice.snapshot()).toEqual(once.snapshot());
+    const input = once.list("ipv6/firewall/filter").filter((r) => r.props.chain === "input").map((r) => r.props.comment!.split(";")[0]);
+    expect(input).toEqual(["mine: replies", "relay6:home:fw:in-icmpv6", "relay6:home:fw:in-bgp", "relay6:home:fw:in-bfd", "mine: drop the rest"]);
+    expect(verdict(once, { chain: "input", in: wg, state: "new", protocol: "tcp", dstPort: 179, src: p.transit.vps.address, dst: p.transit.router.address }).action).toBe("accept");
+    expect(verdict(once, { chain: "input", in: wg, state: "new", protocol: "udp", dstPort: 3784, src: p.transit.vps.address, dst: p.transit.router.address }).action).toBe("accept");
+  });
+
   describe("what the firewall does with the tunnel's traffic", () => {
     const cases = [
       { defconf: true, label: "with defconf" },

@@ -96,6 +96,7 @@ export class RouterModel {
       const p = o.props[w.prop] ?? "";
       if (w.op === "=") return p === w.value;
       if (w.op === "!=") return p !== w.value;
+      if (w.op === "!~") return !new RegExp(w.value).test(p);
       return new RegExp(w.value).test(p);
     });
   }
@@ -110,6 +111,12 @@ export class RouterModel {
       case "len": {
         const v = this.evalValue(c.args[0]?.value);
         return Array.isArray(v) ? v.length : String(v).length;
+      }
+      case "pick": {
+        const list = this.evalValue(c.args.find((a) => a.name === "counter")?.value);
+        const begin = Number(this.evalValue(c.args.find((a) => a.name === "begin")?.value));
+        if (!Array.isArray(list)) throw new Error("model: :pick of a non-list");
+        return list.slice(begin, begin + 1);
       }
       case "find":
         return this.list(menu)
@@ -189,7 +196,7 @@ export class RouterModel {
 
 /** Commands the model does not know are a test failure, not a silent skip. */
 export function unmodelled(script: string): string[] {
-  const known = new Set(["put", "len", "find", "print", "ping", "get", "remove", "set", "add", "if"]);
+  const known = new Set(["put", "len", "pick", "find", "print", "ping", "get", "remove", "set", "add", "if"]);
   return allCommands(parse(script))
     .filter((c) => !known.has(c.verb))
     .map((c) => `/${[...c.menu, c.verb].join("/")}`);

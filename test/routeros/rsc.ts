@@ -28,7 +28,8 @@ export type Value =
 
 export interface Cond {
   prop: string;
-  op: "=" | "~" | "!=";
+  /** `!~` is `!(prop~"re")`. */
+  op: "=" | "~" | "!=" | "!~";
   value: string;
 }
 
@@ -253,6 +254,18 @@ class Parser {
     const out: Cond[] = [];
     for (;;) {
       const t = this.next();
+      if (t.t === "word" && t.text === "!" && this.peek().t === "open") {
+        this.expect("open", "(");
+        const inner = this.conditions();
+        this.expect("close", ")");
+        if (inner.length !== 1 || inner[0]!.op !== "~") this.fail("only !(prop~\"re\") is read", t);
+        out.push({ ...inner[0]!, op: "!~" });
+        if (this.peek().t === "word" && (this.peek() as { text: string }).text === "and") {
+          this.p++;
+          continue;
+        }
+        return out;
+      }
       if (t.t !== "word") this.fail("expected a condition", t);
       const m = /^([a-z][a-z0-9.-]*)(=|~|!=)$/.exec(t.text);
       const bare = /^([a-z][a-z0-9.-]*)(=|!=)(.+)$/.exec(t.text);
@@ -303,6 +316,7 @@ const POSITIONAL: Record<string, string[]> = {
   remove: ["numbers"],
   put: ["message"],
   len: ["value"],
+  pick: ["counter", "begin", "end"],
 };
 
 function namePositionals(stmts: Stmt[]): void {

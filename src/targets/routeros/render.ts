@@ -5,8 +5,8 @@ import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan, PlanSegment } from "../../plan/plan.js";
 import { MANAGED_MARK, type Artifact, type RenderContext } from "../../render/types.js";
 import { capabilitiesOf, formatRelease, parseRelease, type Capabilities } from "./capabilities.js";
-import { commentFor, quote, tag } from "./quote.js";
-import { add, addBefore, byTag, comment, find, put, remove, set, upsert, type Args, type Cond, type Menu } from "./script.js";
+import { commentFor, prefixRegex, quote, tag } from "./quote.js";
+import { add, addBeforeText, byTag, comment, find, put, remove, set, upsert, type Args, type Cond, type Menu } from "./script.js";
 
 /** The defconf rule relay6's firewall rules go in front of, in both chains. */
 export const DEFCONF_DROP = "defconf: drop everything else not coming from LAN";
@@ -300,24 +300,34 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
     );
   }
 
-  const defconfDrop = (chain: string): Cond[] => [
-    { prop: "chain", eq: chain },
-    { prop: "comment", eq: DEFCONF_DROP },
+  // Where the rules go: in front of defconf's drop; without defconf, in front of the
+  // chain's first drop rule that is not relay6's; with no drop rule at all, at the end.
+  const anchors = (chain: string): Cond[][] => [
+    [
+      { prop: "chain", eq: chain },
+      { prop: "comment", eq: DEFCONF_DROP },
+    ],
+    [
+      { prop: "chain", eq: chain },
+      { prop: "action", eq: "drop" },
+      { prop: "comment", notRe: prefixRegex(`relay6:${site}:`) },
+    ],
   ];
   out.push(
     "",
     comment(
       [
         "Firewall. relay6's rules are removed and added again on every run, so they always sit",
-        `in front of defconf's "${DEFCONF_DROP}" when it exists, and at the`,
-        "end of the chain when it does not (the chain policy is accept, so they still act).",
+        `in front of defconf's "${DEFCONF_DROP}" when it exists;`,
+        "without defconf in front of the chain's first drop rule; with none, at the end (the",
+        "chain policy is accept, so they still act).",
       ].join("\n"),
     ),
     remove(FILTER, [byTag(`relay6:${site}:fw:`)]),
     remove(MANGLE, [byTag(`relay6:${site}:fw:`)]),
   );
-  for (const r of inputRules(plan)) out.push(addBefore(FILTER, defconfDrop("input"), [...r.args, ["comment", c(r.key, r.what)]]));
-  for (const r of forwardRules(plan)) out.push(addBefore(FILTER, defconfDrop("forward"), [...r.args, ["comment", c(r.key, r.what)]]));
+  for (const r of inputRules(plan)) out.push(addBeforeText(FILTER, anchors("input"), [...r.args, ["comment", c(r.key, r.what)]]));
+  for (const r of forwardRules(plan)) out.push(addBeforeText(FILTER, anchors("forward"), [...r.args, ["comment", c(r.key, r.what)]]));
   for (const r of mangleRules(plan)) out.push(add(MANGLE, [...r.args, ["comment", c(r.key, r.what)]]));
 
   out.push("", publicKeyLines(plan), "");

@@ -8,13 +8,15 @@ export type Menu = `/${string}`;
 /** Arguments in the order they are written. A value is raw text; it is quoted as needed. */
 export type Args = readonly (readonly [name: string, value: string | number])[];
 
-/** A where-condition: property equals value, or property matches a regex. */
-export type Cond = { prop: string; eq: string } | { prop: string; re: string };
+/** A where-condition: property equals value, matches a regex, or does not match one. */
+export type Cond = { prop: string; eq: string } | { prop: string; re: string } | { prop: string; notRe: string };
 
 export const byTag = (tagPrefix: string): Cond => ({ prop: "comment", re: prefixRegex(tagPrefix) });
 
 function condText(conds: readonly Cond[]): string {
-  return conds.map((c) => ("eq" in c ? `${c.prop}=${quote(c.eq)}` : `${c.prop}~${quote(c.re)}`)).join(" and ");
+  return conds
+    .map((c) => ("eq" in c ? `${c.prop}=${quote(c.eq)}` : "re" in c ? `${c.prop}~${quote(c.re)}` : `!(${c.prop}~${quote(c.notRe)})`))
+    .join(" and ");
 }
 
 export const find = (menu: Menu, where: readonly Cond[]) => `[${menu}/find where ${condText(where)}]`;
@@ -64,16 +66,24 @@ export function upsert(menu: Menu, key: readonly Cond[], args: Args, setArgs: Ar
   ]);
 }
 
-/** Add in front of `anchor` when it exists (the defconf drop rule), at the end otherwise. */
-export function addBefore(menu: Menu, anchor: readonly Cond[], args: Args): string {
-  return wrap([
-    `:if ([:len ${find(menu, anchor)}] > 0) do={`,
-    `${menu}/add`,
-    ...argsText(args),
-    `place-before=${find(menu, anchor)}`,
-    "} else={",
-    `${menu}/add`,
-    ...argsText(args),
-    "}",
-  ]);
+/** Add in front of the first object matching the first anchor that matches anything
+ *  (e.g. defconf's drop rule, then any other drop rule of the chain), at the end when
+ *  none does. Nested :if, one level per anchor. */
+export function addBefore(menu: Menu, anchors: readonly (readonly Cond[])[], args: Args): string[] {
+  const plain = [`${menu}/add`, ...argsText(args)];
+  const build = (i: number): string[] => {
+    if (i >= anchors.length) return plain;
+    const at = find(menu, anchors[i]!);
+    return [
+      `:if ([:len ${at}] > 0) do={`,
+      ...plain,
+      `place-before=[:pick ${at} 0]`,
+      "} else={",
+      ...build(i + 1),
+      "}",
+    ];
+  };
+  return build(0);
 }
+
+export const addBeforeText = (menu: Menu, anchors: readonly (readonly Cond[])[], args: Args) => wrap(addBefore(menu, anchors, args));
