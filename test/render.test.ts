@@ -84,9 +84,9 @@ describe("scripts", () => {
 
   it("the firewall opens BGP and BFD only from the router's transit address, and never forwards new inbound except named services", () => {
     const fw = get(renderFile(SITES[2]!).artifacts, "vps/firewall.sh");
-    expect(fw).toContain("run ufw allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 179 proto tcp");
-    expect(fw).toContain("run ufw allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 3784 proto udp");
-    expect(fw).toContain("run ufw route allow in on wg0 out on ens3");
+    expect(fw).toContain("rule allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 179 proto tcp");
+    expect(fw).toContain("rule allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 3784 proto udp");
+    expect(fw).toContain("rule route allow in on wg0 out on ens3");
     const intoWg = fw.split("\n").filter((l) => /route allow in on ens3 out on wg0/.test(l));
     expect(intoWg).toEqual([expect.stringContaining("to 2001:db8:abcd:1210::80 port 443 proto tcp")]);
     expect(fw).not.toMatch(/route allow out on wg0/); // the recipe's hole
@@ -96,8 +96,12 @@ describe("scripts", () => {
   it("the setup script changes AllowedIPs live (syncconf + routes), never with wg-quick down", () => {
     const setup = get(renderFile(SITES[0]!).artifacts, "vps/setup.sh");
     expect(setup).toMatch(/wg syncconf wg0/);
-    expect(setup).toMatch(/ip -6 route replace "\$net" dev wg0/);
-    expect(setup).not.toMatch(/wg-quick down/);
+    expect(setup).toMatch(/run ip -6 route replace "\$net" dev wg0/);
+    // wg-quick down exists only to undo a failed first `up`; the wg0 step never stops wg0.
+    const wgStep = setup.slice(setup.indexOf("step 'wg0'"), setup.indexOf("step 'bird'"));
+    expect(wgStep).toMatch(/if \[ "\$wg_changed" = 1 \]; then wg_live_sync; fi/);
+    expect(wgStep).not.toMatch(/wg-quick down|wg_stop/);
+    expect(setup).toMatch(/if \[ "\$wg_was_up" = 0 \] && ip link show wg0 >\/dev\/null 2>&1; then wg_stop/);
   });
 
   it("shQuote keeps hostile strings inside one shell word", () => {
