@@ -38,6 +38,22 @@ describe("script subset", () => {
     expect(filters().filter((f) => f.comment?.startsWith("relay6"))).toEqual([]);
   });
 
+  it("runs an undo script in relay6's form: /menu/remove [/menu/find where comment~...] and :put", () => {
+    m.runScript('/ipv6/firewall/filter/add chain=input comment="relay6:home:fw:a"\n/interface/wireguard/add name=wg-host comment="relay6:home:wg; tunnel"');
+    const undo = [
+      "# header comment",
+      "",
+      '/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:home:"]',
+      '/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:home:"]',
+      '/interface/wireguard/remove [/interface/wireguard/find where comment~"^relay6:home:"]',
+      ':put "relay6: removed the objects of site home."',
+    ].join("\n");
+    expect(m.runScript(undo)).toEqual({ output: "relay6: removed the objects of site home." });
+    expect(filters().some((f) => f.comment?.startsWith("relay6"))).toBe(false);
+    expect(m.state.list("interface/wireguard")).toEqual([]);
+    expect(filters().some((f) => f.comment?.startsWith("defconf"))).toBe(true);
+  });
+
   it("place-before takes an .id or [find]", () => {
     const r = m.runScript(
       '/ipv6 firewall filter add chain=input comment=relay6 place-before=[find where chain=input comment="defconf: drop everything else not coming from LAN"]',
