@@ -55,7 +55,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const log = opts.log ?? (() => {});
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: run it as root");
-  const { plan, artifacts } = renderForLab(opts.siteFile);
+  const { plan, artifacts, keys } = renderForLab(opts.siteFile);
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);
@@ -63,6 +63,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   }
   const state = newState(name, opts.siteFile);
   state.plan = plan;
+  state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.router };
   saveState(state);
   try {
     await build(state, plan, artifacts, log);

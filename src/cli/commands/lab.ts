@@ -1,0 +1,83 @@
+// relay6 lab up | test | failover | down: the relay in network namespaces, real daemons.
+import { Command, InvalidArgumentError } from "commander";
+import { EXIT, UserError } from "../../errors.js";
+import { labTest } from "../../lab/checks.js";
+import { labDown } from "../../lab/down.js";
+import { setVerbose } from "../../lab/exec.js";
+import { labFailover } from "../../lab/failover.js";
+import { DEFAULT_LAB_NAME, checkLabName } from "../../lab/state.js";
+import { bundledSite, labUp } from "../../lab/up.js";
+
+const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n");
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError("must be a whole number from 1 to 1000");
+  return n;
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces and runs daemons: run it as root");
+}
+
+const nameOption = (c: Command) =>
+  c.option("--name <name>", "lab name: namespaces are r6-<name>-*; two labs with different names do not collide", DEFAULT_LAB_NAME);
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description("The relay in network namespaces with the real daemons: up, test, failover, down (root)");
+
+  nameOption(
+    lab
+      .command("up [site]")
+      .description("Build the lab from a site file (default: the bundled lab site) and wait until the relay carries traffic")
+      .option("-v, --verbose", "print every command"),
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean }) => {
+    requireRoot();
+    setVerbose(!!o.verbose);
+    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), log: (l) => err(`lab: ${l}`) });
+    const s = r.state;
+    out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
+    for (const n of [s.nodes!.inet, s.nodes!.vps, s.nodes!.rtr, ...s.nodes!.clients]) out(`  ${n.role.padEnd(5)} ip netns exec ${n.ns} ...`);
+    out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
+  });
+
+  nameOption(
+    lab
+      .command("test")
+      .description("Check every claim about the relay against the running lab; exit 1 if one fails")
+      .option("--json", "print one JSON object"),
+  ).action(async (o: { name: string; json?: boolean }) => {
+    requireRoot();
+    const results = await labTest(checkLabName(o.name), o.json ? undefined : (r) => out(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)\n     ${r.detail}`));
+    const failed = results.filter((r) => !r.ok).length;
+    if (o.json) out(JSON.stringify({ ok: failed === 0, results }, null, 2));
+    else out(`${results.length - failed}/${results.length} checks passed`);
+    if (failed > 0) throw new UserError(`${failed} lab check${failed === 1 ? "" : "s"} failed`, [], EXIT.findings);
+  });
+
+  nameOption(
+    lab
+      .command("failover")
+      .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back")
+      .option("--runs <n>", "how many runs", positiveInt, 5)
+      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N}'),
+  ).action(async (o: { name: string; runs: number; json?: boolean }) => {
+    requireRoot();
+    const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${x.vpsRestart} ms`));
+    if (o.json) {
+      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs }));
+      return;
+    }
+    const f = (k: "detect_ms" | "restore_ms" | "vps_restart_ms") => `${r[k].min} / ${r[k].median} / ${r[k].max} ms`;
+    out(`${r.mode}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
+  });
+
+  nameOption(lab.command("down").description("Remove everything the lab made (also after a crashed run)")).action(async (o: { name: string }) => {
+    requireRoot();
+    const r = await labDown(checkLabName(o.name));
+    out(r.namespaces.length > 0 ? `lab "${o.name}" removed: ${r.namespaces.join(" ")}` : `no lab "${o.name}" was there; nothing left behind`);
+  });
+}

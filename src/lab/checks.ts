@@ -1,0 +1,343 @@
+// `relay6 lab test`: each claim about the relay, checked against the running lab.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildPlan, type Plan } from "../plan/plan.js";
+import { loadSiteFile } from "../site/load.js";
+import { vpsTarget } from "../targets/vps/index.js";
+import { sleep, waitFor, isRunning } from "./exec.js";
+import { ipIn, nsOf, nsRun } from "./nodes.js";
+import { daemon, handshakeAge, routerDefault, slaacAddress, wgDown, wgUp, INTERNET_HOST } from "./up.js";
+import { requireReadyLab, saveState, type LabClient, type LabState } from "./state.js";
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+type Ready = ReturnType<typeof requireReadyLab>;
+type Check = { name: string; run: (s: Ready) => Promise<string> };
+
+/** Thrown inside a check: the claim does not hold; the message says what was seen. */
+class Failed extends Error {}
+const fail = (msg: string): never => {
+  throw new Failed(msg);
+};
+
+const BULK_BYTES = 8 * 1024 * 1024;
+const IPERF_PORT = 5201;
+const CLOSED_PORT = 5202;
+
+export async function labTest(name: string, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
+  const state = requireReadyLab(name);
+  const results: CheckResult[] = [];
+  for (const c of checksFor(state)) {
+    const t0 = Date.now();
+    let r: CheckResult;
+    try {
+      r = { name: c.name, ok: true, detail: await c.run(state), ms: Date.now() - t0 };
+    } catch (e) {
+      r = { name: c.name, ok: false, detail: (e as Error).message, ms: Date.now() - t0 };
+    } finally {
+      await stopTransient(state);
+    }
+    results.push(r);
+    onResult?.(r);
+  }
+  return results;
+}
+
+function checksFor(s: Ready): Check[] {
+  const plan = s.plan;
+  const wgR = plan.router.wgInterface;
+  const clients = s.nodes.clients;
+  const checks: Check[] = [
+    {
+      name: "WireGuard handshake (router and VPS)",
+      run: async () => {
+        const r = await handshakeAge(s, "rtr", wgR);
+        const v = await handshakeAge(s, "vps", "wg0");
+        if (r === undefined || v === undefined) fail(`no handshake: router ${r ?? "none"}, VPS ${v ?? "none"}`);
+        if (r! > 180 || v! > 180) fail(`last handshake too old: router ${r} s, VPS ${v} s`);
+        return `latest handshake ${Math.round(r!)} s ago (router), ${Math.round(v!)} s ago (VPS)`;
+      },
+    },
+    {
+      name: "transit pings both ways",
+      run: async () => {
+        await ping(s, "vps", plan.transit.router.address);
+        await ping(s, "rtr", plan.transit.vps.address);
+        return `VPS → ${plan.transit.router.address} and router → ${plan.transit.vps.address}`;
+      },
+    },
+    ...clients.map((c) => ({
+      name: `${c.role} (${c.segment}): SLAAC address in ${c.prefix} and RDNSS`,
+      run: async () => {
+        const a = (await slaacAddress(s, c)) ?? fail(`no address of ${c.prefix} on eth0`);
+        const want = expectedRdnss(plan, c);
+        const got = rdnssSeen(s, c);
+        if (want.length === 0) return `${a}; RDNSS not advertised (dns.advertise: none)`;
+        if (got.length === 0) fail(`${a}, but the router advertisement held no RDNSS option`);
+        for (const w of want) if (!got.includes(w)) fail(`RDNSS ${got.join(" ")} does not hold ${w}`);
+        return `${a}; RDNSS ${got.join(" ")}`;
+      },
+    })),
+    ...clients.map((c) => ({
+      name: `${c.role} (${c.segment}): ping and bulk TCP to the internet host and back`,
+      run: async () => {
+        await ping(s, c.role, INTERNET_HOST);
+        await iperfServer(s, "inet", IPERF_PORT);
+        const up = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, false);
+        const down = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, true);
+        return `ping ok; ${mb(up.bytes)} up at ${mbit(up.bps)}, ${mb(down.bytes)} down at ${mbit(down.bps)}`;
+      },
+    })),
+    {
+      name: "VPS routes every client into wg0 (ip -6 route get)",
+      run: async () => {
+        const seen: string[] = [];
+        for (const c of clients) {
+          const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
+          const r = await ipIn(s, "vps", ["-6", "route", "get", a]);
+          if (!/ dev wg0 /.test(r.stdout + " ")) fail(`ip -6 route get ${a}: ${r.stdout.trim() || r.stderr.trim()}`);
+          seen.push(`${a} dev wg0`);
+        }
+        return seen.join("; ");
+      },
+    },
+    {
+      name: plan.failover.mode === "bgp-bfd" ? "router's ::/0 comes from BGP" : "router's ::/0 via the VPS's transit address",
+      run: async () => {
+        const d = (await routerDefault(s)) ?? fail("the router has no ::/0");
+        if (plan.failover.mode === "bgp-bfd" && !/proto bgp/.test(d)) fail(`::/0 is not from BGP: ${d}`);
+        if (plan.failover.mode === "static" && !d.includes(`via ${plan.transit.vps.address} dev ${wgR}`)) fail(`unexpected ::/0: ${d}`);
+        return d;
+      },
+    },
+    {
+      name: "unsolicited inbound to a client is dropped; client-initiated flows",
+      run: async () => {
+        const c = clients[0]!;
+        const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
+        await iperfServer(s, c.role, CLOSED_PORT);
+        const fromInternet = await iperfTry(s, "inet", a, CLOSED_PORT, false, 2000);
+        if (fromInternet.ok) return fail(`the internet host opened a connection to ${a} port ${CLOSED_PORT}`);
+        // The same listener answers from the router's side: only the firewall stopped it.
+        const fromRouter = await iperfTry(s, "rtr", a, CLOSED_PORT, false, 3000);
+        if (!fromRouter.ok) fail(`control failed: the router cannot reach ${a} port ${CLOSED_PORT} either (${fromRouter.error})`);
+        await iperfServer(s, "inet", IPERF_PORT);
+        const out = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, false);
+        return `internet → [${a}]:${CLOSED_PORT}: ${fromInternet.error}; router → same port: connected; ${c.role} → internet: ${mb(out.bytes)}`;
+      },
+    },
+    {
+      name: "ICMPv6 packet-too-big dropped on the path: bulk TCP both ways, both initiators",
+      run: async () => {
+        const c = clients.find((x) => inboundPortOpen(plan, x, IPERF_PORT)) ?? clients[0]!;
+        const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
+        await dropPtb(s, true);
+        try {
+          const parts: string[] = [];
+          await iperfServer(s, "inet", IPERF_PORT);
+          for (const reverse of [false, true]) {
+            const r = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, reverse);
+            parts.push(`${c.role}→internet ${reverse ? "download" : "upload"} ${mb(r.bytes)}`);
+          }
+          if (inboundPortOpen(plan, c, IPERF_PORT)) {
+            await iperfServer(s, c.role, IPERF_PORT);
+            for (const reverse of [false, true]) {
+              const r = await iperf(s, "inet", a, IPERF_PORT, reverse);
+              parts.push(`internet→${c.role} ${reverse ? "download" : "upload"} ${mb(r.bytes)}`);
+            }
+          } else parts.push(`internet-initiated skipped: no segment opens tcp/${IPERF_PORT} (segments[].inbound)`);
+          const drops = await ptbDrops(s);
+          return `${parts.join(", ")}; packet-too-big dropped: ${drops}`;
+        } finally {
+          await dropPtb(s, false);
+        }
+      },
+    },
+    {
+      name: "negative case: AllowedIPs = the whole prefix loses the return traffic",
+      run: async () => trapCase(s),
+    },
+  ];
+  return checks;
+}
+
+// --- helpers --------------------------------------------------------------------------
+
+async function ping(s: LabState, role: string, to: string): Promise<void> {
+  // A few tries: the first packet after a quiet spell may wait for neighbour discovery.
+  const r = await nsRun(s, role, ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", to], { timeoutMs: 10_000 });
+  const m = /(\d+) received/.exec(r.stdout);
+  if (!m || Number(m[1]) === 0) fail(`[${nsOf(s, role)}] ping ${to}: ${lastLine(r.stdout) || r.stderr.trim()}`);
+}
+
+const lastLine = (t: string) => t.trim().split("\n").slice(-2).join(" / ");
+const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+const mbit = (bps: number) => `${(bps / 1e6).toFixed(0)} Mbit/s`;
+
+function expectedRdnss(plan: Plan, c: LabClient): string[] {
+  const a = plan.dns.advertise;
+  if (a === "none") return [];
+  if (a === "self") {
+    const seg = plan.segments.find((x) => x.name === c.segment)!;
+    return [seg.ula ? seg.ula.router.address : seg.router.address];
+  }
+  return a;
+}
+
+/** RDNSS addresses in the first router advertisement the client captured at bring-up. */
+function rdnssSeen(s: LabState, c: LabClient): string[] {
+  const pcap = join(s.dir, `ra-${c.role}.pcap`);
+  const out = runSyncText(["tcpdump", "-r", pcap, "-n", "-vv"]);
+  const found: string[] = [];
+  for (const m of out.matchAll(/rdnss option[^\n]*?addr: ([0-9a-f:]+(?:\s+addr: [0-9a-f:]+)*)/g))
+    for (const a of m[1]!.matchAll(/([0-9a-f:]{3,})/g)) found.push(a[1]!);
+  return found;
+}
+
+function runSyncText(cmd: string[]): string {
+  try {
+    return execFileSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "ignore"] }).toString();
+  } catch (e) {
+    return String((e as { stdout?: Buffer }).stdout ?? "");
+  }
+}
+
+function inboundPortOpen(plan: Plan, c: LabClient, port: number): boolean {
+  const seg = plan.segments.find((x) => x.name === c.segment);
+  return !!seg?.inbound.some((i) => i.proto === "tcp" && i.port === port && i.host === undefined);
+}
+
+/** Short-lived helpers a check starts (iperf3 servers); stopped after each check. */
+const transient: { pid: number }[] = [];
+
+async function iperfServer(s: LabState, role: string, port: number): Promise<void> {
+  const pid = daemon(s, role, `iperf3-${port}`, ["iperf3", "-s", "-p", String(port)]);
+  transient.push({ pid });
+  await waitFor(`iperf3 listening in ${nsOf(s, role)}:${port}`, async () => {
+    const r = await nsRun(s, role, ["ss", "-Hltn", `sport = :${port}`]);
+    return r.stdout.trim() !== "" ? true : undefined;
+  }, 5000);
+}
+
+async function stopTransient(s: LabState): Promise<void> {
+  for (const t of transient.splice(0)) {
+    try {
+      process.kill(-t.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+    s.daemons = s.daemons.filter((d) => d.pid !== t.pid);
+    for (let i = 0; i < 50 && isRunning(t.pid); i++) await sleep(10);
+  }
+  saveState(s);
+}
+
+async function iperfTry(
+  s: LabState,
+  role: string,
+  to: string,
+  port: number,
+  reverse: boolean,
+  connectTimeoutMs = 3000,
+): Promise<{ ok: true; bytes: number; bps: number } | { ok: false; error: string }> {
+  const bytes = BULK_BYTES;
+  const args = ["iperf3", "-6", "-J", "-c", to, "-p", String(port), "-n", String(bytes), "--connect-timeout", String(connectTimeoutMs)];
+  if (reverse) args.push("-R");
+  const r = await nsRun(s, role, args, { timeoutMs: 20_000 });
+  let j: { error?: string; end?: { sum_sent?: { bytes: number }; sum_received?: { bytes: number; bits_per_second: number } } } = {};
+  try {
+    j = JSON.parse(r.stdout);
+  } catch {
+    return { ok: false, error: (r.stderr || r.stdout).trim().slice(0, 200) || `exit ${r.code}` };
+  }
+  if (r.code !== 0 || j.error) return { ok: false, error: j.error ?? `exit ${r.code}` };
+  // With -n, iperf3 exits 0 once the sender has sent every byte and the receiver has
+  // acknowledged the end of the test; a stalled transfer never gets there (timeout).
+  const sent = j.end?.sum_sent?.bytes ?? 0;
+  const got = j.end?.sum_received?.bytes ?? 0;
+  if (sent < bytes || got === 0) return { ok: false, error: `sent ${sent} of ${bytes} bytes, ${got} received` };
+  return { ok: true, bytes: sent, bps: j.end?.sum_received?.bits_per_second ?? 0 };
+}
+
+async function iperf(s: LabState, role: string, to: string, port: number, reverse: boolean) {
+  const r = await iperfTry(s, role, to, port, reverse);
+  if (!r.ok) return fail(`[${nsOf(s, role)}] iperf3 -c ${to}${reverse ? " -R" : ""}: ${r.error}`);
+  return r;
+}
+
+/** A broken-PMTUD internet: inet drops every ICMPv6 packet-too-big it sees or sends. */
+async function dropPtb(s: LabState, on: boolean): Promise<void> {
+  for (const chain of ["INPUT", "FORWARD", "OUTPUT"]) {
+    const rule = [chain, "-p", "ipv6-icmp", "--icmpv6-type", "packet-too-big", "-j", "DROP"];
+    if (on) await nsRun(s, "inet", ["ip6tables", "-I", ...rule]);
+    else while ((await nsRun(s, "inet", ["ip6tables", "-D", ...rule])).code === 0);
+  }
+}
+
+async function ptbDrops(s: LabState): Promise<number> {
+  const r = await nsRun(s, "inet", ["ip6tables", "-nvxL"]);
+  let n = 0;
+  for (const l of r.stdout.split("\n")) if (/packet-too-big|type 2 /.test(l) && /DROP/.test(l)) n += Number(l.trim().split(/\s+/)[0] ?? 0);
+  return n;
+}
+
+// --- the recipe's trap ----------------------------------------------------------------
+
+/** The VPS's wg0.conf rendered by the real VPS target from the same site, with AllowedIPs
+ *  replaced by the routed prefix itself (what the recipe warns against). */
+export function trapWgConf(s: Ready): string {
+  const loaded = loadSiteFile(s.siteFile);
+  const site = { ...loaded.site, vps: { ...loaded.site.vps, allowedIps: [s.plan.prefix] } };
+  const plan = buildPlan(site);
+  const arts = vpsTarget.render(plan, {
+    secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.wgInterface}.key`) },
+    version: "lab",
+  });
+  const wg = arts.find((a) => a.path === "vps/files/etc/wireguard/wg0.conf");
+  if (!wg) throw new Error("internal: the VPS target rendered no wg0.conf");
+  return wg.content;
+}
+
+function readKey(s: LabState, rel: string): string {
+  return readFileSync(join(s.dir, "artifacts", rel), "utf8").trim();
+}
+
+async function trapCase(s: Ready): Promise<string> {
+  const c = s.nodes.clients[0]!;
+  const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
+  const conf = `/etc/netns/${nsOf(s, "vps")}/wireguard/wg0.conf`;
+  const saved = join(s.dir, "wg0.conf.good");
+  copyFileSync(conf, saved);
+  let detail = "";
+  try {
+    await wgDown(s, "vps", "wg0");
+    writeFileSync(conf, trapWgConf(s), { mode: 0o600 });
+    await wgUp(s, "vps", "wg0");
+    // The tunnel itself works (transit is a connected /64 on wg0)...
+    await waitFor("the transit ping under the trap config", async () =>
+      (await nsRun(s, "vps", ["ping", "-6", "-n", "-c", "1", "-W", "1", s.plan.transit.router.address])).code === 0 ? true : undefined, 15_000, 100);
+    const route = (await ipIn(s, "vps", ["-6", "route", "get", a])).stdout.trim();
+    // ...but the client's return traffic does not come back.
+    const r = await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "5", "-i", "0.2", "-W", "1", INTERNET_HOST], { timeoutMs: 15_000 });
+    const received = Number(/(\d+) received/.exec(r.stdout)?.[1] ?? "0");
+    if (received > 0) fail(`with AllowedIPs = ${s.plan.prefix} the client still got ${received}/5 replies (route: ${route})`);
+    if (!new RegExp(` dev ${s.plan.vps.nic} `).test(route + " ")) fail(`expected the VPS to route ${a} to ${s.plan.vps.nic}, got: ${route}`);
+    detail = `AllowedIPs = ${s.plan.prefix}: 0/5 replies, VPS routes the client via ${s.plan.vps.nic} (${route.split("\n")[0]})`;
+  } finally {
+    await wgDown(s, "vps", "wg0").catch(() => {});
+    copyFileSync(saved, conf);
+    await wgUp(s, "vps", "wg0");
+  }
+  // The rendered AllowedIPs bring it back.
+  await waitFor("::/0 back on the router", async () => ((await routerDefault(s)) ? true : undefined), 30_000, 50);
+  await waitFor(`${c.role} to reach the internet host again`, async () =>
+    (await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", INTERNET_HOST])).code === 0 ? true : undefined, 30_000, 100);
+  return `${detail}; with the rendered AllowedIPs replies are back`;
+}
+
