@@ -267,6 +267,22 @@ describe("import model", () => {
     expect(m.snapshot()).toEqual(fresh.snapshot());
   });
 
+  it("dropping segments from the site file removes their addresses and RA entries on the next import", () => {
+    const full = planFor(recipe, "7.22.3");
+    const lanOnly: Plan = { ...full, segments: full.segments.slice(0, 1) };
+    const m = usedRouter();
+    m.import(render(full, ctx).setup!);
+    m.import(render(lanOnly, ctx).setup!);
+    const fresh = usedRouter();
+    fresh.import(render(lanOnly, ctx).setup!);
+    const ids = (x: RouterModel) => x.snapshot();
+    // same objects as a router that only ever saw the smaller site (the WireGuard key aside)
+    const strip = (snap: ReturnType<RouterModel["snapshot"]>) =>
+      JSON.parse(JSON.stringify(snap).replace(/ROUTER-PUBLIC-KEY-\d+/g, "K")) as unknown;
+    expect(strip(ids(m))).toEqual(strip(ids(fresh)));
+    expect(m.list("ipv6/address").filter((o) => relay6(o)).map((o) => o.props.address)).toEqual(["2401:4520:110b::2/64", "2401:4520:110b:1::1/64"]);
+  });
+
   it("a new VPS key is set on the existing peer, not added as a second one", () => {
     const p = planFor(recipe, "7.22.3");
     const m = freshRouter();

@@ -86,3 +86,10 @@ export function prefixRegex(prefix: string): string {
 export function commentFor(site: string, key: string, what: string, description?: string): string {
   return `${tag(site, key)} ${what}${description ? ` - ${description}` : ""}`;
 }
+
+/** A regex matching the comments of exactly these tags of a site (and no other key). */
+export function tagsRegex(site: string, keys: readonly string[]): string {
+  keys.forEach((k) => tag(site, k)); // validates the parts
+  const lit = (x: string) => x.replace(/\./g, "[.]");
+  return `^relay6:${lit(site)}:(${keys.map(lit).join("|")});`;
+}

@@ -5,7 +5,7 @@ import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan, PlanSegment } from "../../plan/plan.js";
 import { MANAGED_MARK, type Artifact, type RenderContext } from "../../render/types.js";
 import { capabilitiesOf, formatRelease, parseRelease, type Capabilities } from "./capabilities.js";
-import { commentFor, prefixRegex, quote, tag } from "./quote.js";
+import { commentFor, prefixRegex, quote, tag, tagsRegex } from "./quote.js";
 import { add, addBeforeText, byTag, comment, find, put, remove, set, upsert, type Args, type Cond, type Menu } from "./script.js";
 
 /** The defconf rule relay6's firewall rules go in front of, in both chains. */
@@ -147,6 +147,11 @@ function mangleRules(plan: Plan): Rule[] {
   ];
 }
 
+/** The tag keys of the addresses relay6 keeps for this plan. */
+function addressKeys(plan: Plan): string[] {
+  return ["addr:transit", ...plan.segments.flatMap((s) => [`addr:${s.name}`, ...(s.ula ? [`addr:${s.name}:ula`] : [])])];
+}
+
 export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities): string {
   const site = plan.site;
   const wg = plan.router.wgInterface;
@@ -198,6 +203,9 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
       ["comment", c("peer", "the VPS")],
     ]),
     "",
+    comment("Addresses of segments no longer in the site file go; then the current ones."),
+    remove(ADDR, [byTag(`relay6:${site}:addr:`), { prop: "comment", notRe: tagsRegex(site, addressKeys(plan)) }]),
+    "",
     comment("Transit address: the tunnel's own /64, never advertised to the LAN."),
     upsert(ADDR, key("addr:transit"), [["address", plan.transit.router.cidr], ["interface", wg], ["advertise", "no"], ["comment", c("addr:transit", "tunnel transit")]]),
   );
@@ -224,6 +232,8 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
       ].join("\n"),
     ),
   );
+  const ndKeys = [...segmentsByInterface(plan).keys()].map((i) => `nd:${i}`);
+  out.push(remove(ND, [byTag(`relay6:${site}:nd:`), { prop: "comment", notRe: tagsRegex(site, ndKeys) }]));
   for (const [iface, segs] of segmentsByInterface(plan)) {
     const ndArgs: Args = [
       ...ndDnsArgs(plan, caps, segs),

@@ -21,6 +21,9 @@
     endpoint-address=203.0.113.10 endpoint-port=51820 allowed-address=::/0 \
     persistent-keepalive=25s comment="relay6:home:peer; the VPS" }
 
+# Addresses of segments no longer in the site file go; then the current ones.
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:home:addr:" and !(comment~"^relay6:home:(addr:transit|addr:lan|addr:guest|addr:iot);")]
+
 # Transit address: the tunnel's own /64, never advertised to the LAN.
 :if ([:len [/ipv6/address/find where comment~"^relay6:home:addr:transit;"]] = 0) do={ \
     /ipv6/address/add address=2401:4520:110b::2/64 interface=wg-host advertise=no \
@@ -53,6 +56,7 @@
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
 # one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:home:nd:" and !(comment~"^relay6:home:(nd:bridge|nd:vlan10|nd:vlan11);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2401:4520:110b:1::1 mtu=1420 managed-address-configuration=no \
     other-configuration=no comment="relay6:home:nd:bridge; RA for lan" } else={ /ipv6/nd/set \

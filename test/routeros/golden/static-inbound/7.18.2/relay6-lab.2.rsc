@@ -21,6 +21,9 @@
     endpoint-address=vps.example.net endpoint-port=51820 allowed-address=::/0 \
     persistent-keepalive=15s comment="relay6:lab.2:peer; the VPS" }
 
+# Addresses of segments no longer in the site file go; then the current ones.
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:" and !(comment~"^relay6:lab[.]2:(addr:transit|addr:lan|addr:lan:ula|addr:cams);")]
+
 # Transit address: the tunnel's own /64, never advertised to the LAN.
 :if ([:len [/ipv6/address/find where comment~"^relay6:lab[.]2:addr:transit;"]] = 0) do={ \
     /ipv6/address/add address=2001:db8:4400::2/64 interface=wg-relay advertise=no \
@@ -57,6 +60,7 @@
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
 # one is set, not added to. mtu=1400 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:lab[.]2:nd:" and !(comment~"^relay6:lab[.]2:(nd:bridge|nd:vlan20);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
     managed-address-configuration=no other-configuration=no \
