@@ -4,11 +4,13 @@ import { UserError } from "../../src/errors.js";
 import { parseSite } from "../../src/site/load.js";
 import { FEATURES, capabilitiesOf, parseRelease, type Feature } from "../../src/targets/routeros/capabilities.js";
 import { checkRouterOS, featureDiagnostics, requirementsOf, routerosTarget } from "../../src/targets/routeros/index.js";
+import type { Plan } from "../../src/plan/plan.js";
 import { GOLDEN_SITES, ctx, ctxNoSecrets, planFor, render } from "./fixtures.js";
 import { allCommands, parse, type Command } from "./rsc.js";
 
 const recipe = GOLDEN_SITES["recipe-home"].file;
-const codes = (v?: string) => checkRouterOS(planFor(recipe, undefined, (p) => ({ ...p, router: { ...p.router, version: v } }))).map((d) => `${d.severity} ${d.code}`);
+const withKey = (p: Plan): Plan => ({ ...p, router: { ...p.router, publicKey: "g6ZPkh8CtfpdAkOhOYX6hPfbw3um9tgWgIpyXd8MyUc=" } });
+const codes = (v?: string) => checkRouterOS(planFor(recipe, undefined, (p) => withKey({ ...p, router: { ...p.router, version: v } }))).map((d) => `${d.severity} ${d.code}`);
 
 const adds = (script: string, menu: string): Command[] =>
   allCommands(parse(script)).filter((c) => c.menu.join("/") === menu && c.verb === "add");
@@ -39,10 +41,14 @@ describe("routeros check", () => {
   });
 
   it("warns that advertise-dns=self is emulated before 7.21, naming version and feature", () => {
-    const ds = checkRouterOS(planFor(recipe, "7.20.8"));
+    const ds = checkRouterOS(planFor(recipe, "7.20.8", withKey));
     expect(ds).toEqual([expect.objectContaining({ code: "routeros-feature-emulated", severity: "warning", path: "dns.advertise" })]);
     expect(ds[0]!.message).toMatch(/RouterOS 7\.20\.8 has no advertise-dns=self/);
-    expect(checkRouterOS(planFor(recipe, "7.21.4"))).toEqual([]);
+    expect(checkRouterOS(planFor(recipe, "7.21.4", withKey))).toEqual([]);
+  });
+
+  it("asks for router.publicKey: the VPS must learn the key RouterOS made", () => {
+    expect(checkRouterOS(planFor(recipe, "7.22.3")).map((d) => d.code)).toEqual(["routeros-router-key-needed"]);
   });
 
   it("a feature with no fallback is a lint error naming the version and the feature", () => {

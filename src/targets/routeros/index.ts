@@ -81,6 +81,15 @@ export function checkRouterOS(plan: Plan): Diagnostic[] {
       message: "no VPS public key yet: the router script only creates the tunnel interface and prints the router's key",
       fix: "import it, put the printed key into router.publicKey and the VPS's into vps.publicKey, then render again",
     });
+  if (!plan.router.publicKey)
+    out.push({
+      code: "routeros-router-key-needed",
+      severity: "warning",
+      path: "router.publicKey",
+      message:
+        "RouterOS makes the router's WireGuard private key itself, so the VPS can only know the router by the public key the router script prints",
+      fix: "import the router script, then put the key it prints into router.publicKey and render the VPS side again",
+    });
   return out;
 }
 
