@@ -6,7 +6,7 @@ import type { Plan, PlanSegment } from "../../plan/plan.js";
 import { MANAGED_MARK, type Artifact, type RenderContext } from "../../render/types.js";
 import { capabilitiesOf, formatRelease, parseRelease, type Capabilities } from "./capabilities.js";
 import { commentFor, prefixRegex, quote, tag, tagsRegex } from "./quote.js";
-import { add, addBeforeText, byTag, comment, find, put, remove, set, upsert, type Args, type Cond, type Menu } from "./script.js";
+import { add, addBeforeText, byTag, comment, find, put, remove, upsert, type Args, type Cond, type Menu } from "./script.js";
 
 /** The defconf rule relay6's firewall rules go in front of, in both chains. */
 export const DEFCONF_DROP = "defconf: drop everything else not coming from LAN";

@@ -41,8 +41,6 @@ function wrap(words: string[], indent = "    "): string {
 }
 
 export const add = (menu: Menu, args: Args) => wrap([`${menu}/add`, ...argsText(args)]);
-export const set = (menu: Menu, where: readonly Cond[], args: Args) =>
-  wrap([`${menu}/set`, find(menu, where), ...argsText(args)]);
 export const remove = (menu: Menu, where: readonly Cond[]) => `${menu}/remove ${find(menu, where)}`;
 export const put = (text: string) => `:put ${quote(text)}`;
 export const comment = (text: string) =>
