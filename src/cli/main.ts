@@ -4,6 +4,9 @@ import { Command, CommanderError } from "commander";
 import { EXIT, UserError, formatDiagnostic } from "../errors.js";
 import { registerCore } from "./commands/core.js";
 import { registerInit } from "./commands/init.js";
+import { registerApply } from "./commands/apply.js";
+import { registerLab } from "./commands/lab.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .showHelpAfterError("(relay6 --help lists the commands)");
   registerCore(program);
   registerInit(program);
+  registerApply(program);
+  registerLab(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -29,6 +29,16 @@ export interface ExecResult {
 
 const DEFAULT_IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  /** Don't show the command (the caller showed a description instead). */
+  quiet?: boolean;
+  /** What to show instead of the command (e.g. when the command carries a file body). */
+  show?: string;
+  /** Output as it arrives, for long commands. */
+  onOutput?: (chunk: string) => void;
+}
+
 export class SshSession {
   private constructor(
     private readonly client: Client,
@@ -92,15 +102,21 @@ export class SshSession {
   }
 
   /** Runs a command (shown first, unless `quiet` because the caller showed it). */
-  exec(command: string, opts: { stdin?: string | Buffer; quiet?: boolean; show?: string } = {}): Promise<ExecResult> {
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (!opts.quiet) this.target.log?.(`[${this.target.host}]# ${opts.show ?? command}`);
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
         if (err) return reject(err);
         let stdout = "";
         let stderr = "";
-        stream.on("data", (d: Buffer) => (stdout += d.toString()));
-        stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        stream.on("data", (d: Buffer) => {
+          stdout += d.toString();
+          opts.onOutput?.(d.toString());
+        });
+        stream.stderr.on("data", (d: Buffer) => {
+          stderr += d.toString();
+          opts.onOutput?.(d.toString());
+        });
         stream.on("close", (code: number | null) => resolve({ code: code ?? 255, stdout, stderr }));
         if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();
@@ -109,7 +125,7 @@ export class SshSession {
   }
 
   /** exec, and a UserError naming the command when it fails. */
-  async run(command: string, opts: { stdin?: string | Buffer; quiet?: boolean; show?: string } = {}): Promise<string> {
+  async run(command: string, opts: ExecOptions = {}): Promise<string> {
     const r = await this.exec(command, opts);
     if (r.code !== 0)
       throw new UserError(`on ${this.target.host}: \`${opts.show ?? command}\` failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`, [], 1);

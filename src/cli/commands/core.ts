@@ -18,7 +18,7 @@ function printFindings(findings: Diagnostic[], to: (s: string) => void = err): v
   for (const d of findings) to(formatDiagnostic(d));
 }
 
-function analysed(file: string): { loaded: LoadedSite; plan?: Plan; findings: Diagnostic[] } {
+export function loadAndAnalyse(file: string): { loaded: LoadedSite; plan?: Plan; findings: Diagnostic[] } {
   const loaded = loadSiteFile(file);
   return { loaded, ...analyse(loaded) };
 }
@@ -29,7 +29,7 @@ function blocked(findings: Diagnostic[]): UserError {
 }
 
 /** Loads (or, with relay6 keys, creates) the secrets the render needs. Never prints a key. */
-function secretsFor(plan: Plan, site: string, secretsPath?: string): Secrets {
+export function secretsFor(plan: Plan, site: string, secretsPath?: string): Secrets {
   if (plan.wireguard.keys === "device") return {};
   const path = secretsPath ?? defaultSecretsPath(site);
   const { secrets, created } = ensureKeys(path);
@@ -78,7 +78,7 @@ export function registerCore(program: Command): void {
     .argument("<site>", "site file (YAML)")
     .option("--json", "print the plan and findings as JSON")
     .action((site: string, opts: { json?: boolean }) => {
-      const { plan, findings } = analysed(site);
+      const { plan, findings } = loadAndAnalyse(site);
       if (opts.json) out(JSON.stringify({ plan: plan ?? null, findings }, null, 2));
       else if (plan) out(formatPlan(plan, findings));
       else printFindings(findings);
@@ -91,7 +91,7 @@ export function registerCore(program: Command): void {
     .argument("<site>", "site file (YAML)")
     .option("--json", "print findings as JSON")
     .action((site: string, opts: { json?: boolean }) => {
-      const { findings } = analysed(site);
+      const { findings } = loadAndAnalyse(site);
       if (opts.json) out(JSON.stringify({ findings }, null, 2));
       else if (findings.length === 0) out(`${site}: no findings`);
       else printFindings(findings, out);
@@ -106,7 +106,7 @@ export function registerCore(program: Command): void {
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
     .option("--json", "print what was written as JSON")
     .action((site: string, opts: { out: string; secrets?: string; json?: boolean }) => {
-      const { plan, findings } = analysed(site);
+      const { plan, findings } = loadAndAnalyse(site);
       if (!opts.json) printFindings(findings.filter((d) => d.severity !== "info"));
       if (!plan || hasErrors(findings)) throw blocked(findings);
       const artifacts = renderPlan(plan, { secrets: secretsFor(plan, site, opts.secrets), version: VERSION });

@@ -1,0 +1,139 @@
+// relay6 apply vps: put the rendered VPS end onto a live VPS over SSH.
+//   1. read the state of every file relay6 manages there (secrets by hash only)
+//   2. show the diff; with --dry-run stop here
+//   3. upload the rendered vps/ folder to a private temp dir and run its setup.sh, which
+//      installs only what differs (atomic renames), reloads live (wg syncconf, birdc
+//      configure), prints each command, and rolls everything back if a step fails
+//   4. remove the temp dir
+import { createHash } from "node:crypto";
+import { createTwoFilesPatch } from "diff";
+import type { Plan } from "../plan/plan.js";
+import { shQuote } from "../render/quote.js";
+import type { Artifact, RenderContext } from "../render/types.js";
+import type { SshSession } from "../remote/ssh.js";
+import { vpsFiles, type VpsFile } from "../targets/vps/index.js";
+import { UserError } from "../errors.js";
+
+export type FileAction = "create" | "update" | "mode" | "unchanged";
+
+export interface FileChange {
+  path: string;
+  action: FileAction;
+  secret: boolean;
+  /** Unified diff (never for secrets). */
+  diff?: string;
+  from?: string;
+  to: string;
+}
+
+interface RemoteFile {
+  exists: boolean;
+  modeOwner?: string;
+  /** Content (base64-decoded), or the sha256 of a secret. */
+  body?: string;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** One command that reports every managed file: content in base64, secrets as sha256. */
+export function stateCommand(files: readonly VpsFile[]): string {
+  const lines = files.map((f) => {
+    const p = shQuote(f.dst);
+    const body = f.secret ? `sha256sum < ${p} | cut -d ' ' -f 1` : `base64 -w 0 < ${p}; echo`;
+    return `if [ -e ${p} ]; then printf 'FILE\\t%s\\t%s\\t' ${p} "$(stat -c '%a %U:%G' ${p})"; ${body}; else printf 'MISSING\\t%s\\n' ${p}; fi`;
+  });
+  return lines.join("\n");
+}
+
+export function parseState(output: string): Map<string, RemoteFile> {
+  const out = new Map<string, RemoteFile>();
+  for (const line of output.split("\n")) {
+    const f = line.split("\t");
+    if (f[0] === "MISSING" && f[1]) out.set(f[1], { exists: false });
+    else if (f[0] === "FILE" && f[1]) out.set(f[1], { exists: true, modeOwner: f[2] ?? "", body: f[3] ?? "" });
+  }
+  return out;
+}
+
+export function diffFiles(files: readonly VpsFile[], remote: Map<string, RemoteFile>): FileChange[] {
+  return files.map((f) => {
+    const r = remote.get(f.dst) ?? { exists: false };
+    const to = `${f.mode} ${f.owner}`;
+    if (!r.exists) return { path: f.dst, action: "create", secret: f.secret, to, ...(f.secret ? {} : { diff: createTwoFilesPatch("/dev/null", f.dst, "", f.content) }) };
+    const old = f.secret ? r.body : Buffer.from(r.body ?? "", "base64").toString("utf8");
+    const same = f.secret ? old === sha256(f.content) : old === f.content;
+    if (!same)
+      return { path: f.dst, action: "update", secret: f.secret, from: r.modeOwner, to, ...(f.secret ? {} : { diff: createTwoFilesPatch(f.dst, f.dst, old ?? "", f.content) }) };
+    if (r.modeOwner !== to) return { path: f.dst, action: "mode", secret: f.secret, from: r.modeOwner, to };
+    return { path: f.dst, action: "unchanged", secret: f.secret, to };
+  });
+}
+
+export interface ApplyVpsResult {
+  host: string;
+  hostKey: string;
+  changes: FileChange[];
+  applied: boolean;
+  /** What setup.sh said: "no changes" or "done". */
+  outcome: "dry-run" | "no-changes" | "changed";
+  vpsPublicKey?: string;
+}
+
+export async function applyVps(
+  session: SshSession,
+  plan: Plan,
+  ctx: RenderContext,
+  artifacts: readonly Artifact[],
+  opts: { dryRun: boolean; log: (line: string) => void },
+): Promise<ApplyVpsResult> {
+  const files = vpsFiles(plan, ctx);
+  opts.log(`reading the state of ${files.length} managed files`);
+  const state = parseState(await session.run(stateCommand(files), { show: `stat + read ${files.map((f) => f.dst).join(" ")}` }));
+  const changes = diffFiles(files, state);
+  const base = { host: session.target.host, hostKey: session.hostKeyFingerprint, changes };
+  if (opts.dryRun) return { ...base, applied: false, outcome: "dry-run" };
+
+  const dir = (await session.run("umask 077; mktemp -d /tmp/relay6-apply.XXXXXX")).trim();
+  if (!/^\/tmp\/relay6-apply\.[A-Za-z0-9]+$/.test(dir)) throw new Error(`internal: unexpected temp dir ${JSON.stringify(dir)}`);
+  try {
+    for (const a of artifacts.filter((x) => x.path.startsWith("vps/"))) {
+      const rel = a.path.slice("vps/".length);
+      const secret = rel.startsWith("secrets/");
+      const dst = `${dir}/${rel}`;
+      // The body goes on stdin: a private key never appears on a command line.
+      await session.run(
+        `mkdir -p ${shQuote(dst.slice(0, dst.lastIndexOf("/")))} && cat > ${shQuote(dst)} && chmod ${a.mode.toString(8)} ${shQuote(dst)}`,
+        { stdin: a.content, show: `write ${dst} (${a.mode.toString(8)}${secret ? ", secret" : ""})` },
+      );
+    }
+    let output = "";
+    const r = await session.exec(`bash ${shQuote(`${dir}/setup.sh`)}`, {
+      onOutput: (chunk) => {
+        output += chunk;
+        for (const line of chunk.split("\n")) if (line.trim()) opts.log(`  ${line}`);
+      },
+    });
+    if (r.code !== 0)
+      throw new UserError(`setup.sh failed on ${session.target.host} (exit ${r.code}); it restored the previous state`, [], 1);
+    const key = /VPS WireGuard public key: (\S+)/.exec(output)?.[1];
+    return {
+      ...base,
+      applied: true,
+      outcome: output.includes("no changes: the VPS already matches the plan") ? "no-changes" : "changed",
+      ...(key ? { vpsPublicKey: key } : {}),
+    };
+  } finally {
+    await session.exec(`rm -rf ${shQuote(dir)}`, { quiet: true });
+  }
+}
+
+export function formatChanges(changes: readonly FileChange[]): string {
+  const L: string[] = [];
+  for (const c of changes) {
+    if (c.action === "unchanged") continue;
+    const what = c.action === "mode" ? `mode/owner ${c.from} -> ${c.to}` : c.action === "create" ? `new (${c.to})` : `changed${c.from !== c.to ? ` (${c.from} -> ${c.to})` : ""}`;
+    L.push(`~ ${c.path}: ${what}${c.secret ? " [secret: contents not shown]" : ""}`);
+    if (c.diff) L.push(...c.diff.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file").map((l) => `    ${l}`));
+  }
+  return L.length === 0 ? "no file changes" : L.join("\n");
+}
