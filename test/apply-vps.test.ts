@@ -2,7 +2,7 @@
 // "client" namespace. Host keys checked, dry run changes nothing, apply brings a bare VPS
 // up, a second run is a no-op, a changed host key is refused.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, tmp } from "./helpers.js";
@@ -49,6 +49,7 @@ describe("relay6 apply vps over SSH", () => {
   afterAll(() => {
     vps.destroy();
     client.destroy();
+    rmSync(work, { recursive: true, force: true });
   });
 
   it("refuses an unknown host key and shows its fingerprint", () => {
@@ -82,7 +83,8 @@ describe("relay6 apply vps over SSH", () => {
     expect(r.stdout + r.stderr).not.toContain(priv);
     expect(readFileSync(join(vps.etc, "wireguard/wg0.key"), "utf8").trim()).toBe(priv);
     expect(vps.sh("wg show wg0 listen-port; birdc show status").out).toMatch(/51820[\s\S]*BIRD [\d.]+ ready/);
-    expect(client.sh("ls /tmp | grep -c relay6-apply || true").out.trim()).toBe("0");
+    const staged = /# write (\/tmp\/relay6-apply\.\w+)\//.exec(r.stderr)![1]!;
+    expect(existsSync(staged)).toBe(false); // the upload was removed
   });
 
   it("a second run reports no changes and changes nothing", () => {
