@@ -1,0 +1,107 @@
+// doctor as one pure function: texts in, report out. The CLI prints it; nothing here
+// reads files or talks to machines.
+import { formatDiagnostic, type Diagnostic } from "../errors.js";
+import { CHECKS, missingInputs, type CheckOptions } from "./checks.js";
+import { INPUT_KEYS, INPUT_KINDS, type DoctorInputs, type InputKey } from "./inputs.js";
+import { parseInputs } from "./setup.js";
+import { proposeSite, type SiteProposal } from "./site.js";
+
+export interface SkippedCheck {
+  codes: string[];
+  /** Why: the flags that would let it run, or another reason. */
+  reason: string;
+}
+
+export interface DoctorReport {
+  inputs: { input: InputKey; flag: string; origin: string }[];
+  findings: Diagnostic[];
+  skipped: SkippedCheck[];
+  site: SiteProposal;
+}
+
+export interface DoctorOptions extends CheckOptions {
+  siteName?: string;
+}
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+export function runDoctor(inputs: DoctorInputs, opts: DoctorOptions = {}): DoctorReport {
+  const { parsed, findings } = parseInputs(inputs);
+  const skipped: SkippedCheck[] = [];
+  for (const check of CHECKS) {
+    const missing = missingInputs(parsed, check);
+    if (missing.length > 0) {
+      const flags = missing.map((m) => (Array.isArray(m) ? m.map((k) => INPUT_KINDS[k].flag).join(" or ") : INPUT_KINDS[m].flag));
+      skipped.push({ codes: check.codes, reason: `needs ${flags.join(" and ")}` });
+      continue;
+    }
+    const why = check.skip?.(parsed, opts);
+    if (why) {
+      skipped.push({ codes: check.codes, reason: why });
+      continue;
+    }
+    findings.push(...check.run(parsed, opts));
+  }
+  // Stable order: by severity, then input and line, then code.
+  const order = new Map(INPUT_KEYS.map((k, i) => [inputs[k]?.origin, i]));
+  findings.sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (order.get(a.file) ?? 99) - (order.get(b.file) ?? 99) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      a.code.localeCompare(b.code),
+  );
+  return {
+    inputs: INPUT_KEYS.filter((k) => inputs[k]).map((k) => ({ input: k, flag: INPUT_KINDS[k].flag, origin: inputs[k]!.origin })),
+    findings,
+    skipped,
+    site: proposeSite(parsed, opts.siteName),
+  };
+}
+
+export function formatReport(r: DoctorReport, written?: string): string {
+  const L: string[] = [];
+  if (r.inputs.length === 0) L.push("relay6 doctor: no inputs given; pass any of " + INPUT_KEYS.map((k) => INPUT_KINDS[k].flag).join(", "));
+  else L.push(`relay6 doctor: read ${r.inputs.map((i) => `${i.origin} (${i.flag})`).join(", ")}`);
+  L.push("");
+  if (r.findings.length === 0) L.push("no findings");
+  for (const d of r.findings) L.push(formatDiagnostic(d));
+  const count = (s: string) => r.findings.filter((d) => d.severity === s).length;
+  L.push("", `${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} info`);
+  if (r.skipped.length > 0) {
+    L.push("", "skipped checks:");
+    for (const s of r.skipped) L.push(`  ${s.codes.join(", ")}: ${s.reason}`);
+  }
+  L.push("");
+  if (!r.site.yaml) {
+    L.push(`no site file: doctor lacks ${r.site.missing.join("; ")}`);
+  } else if (written) {
+    L.push(`wrote the site file describing this setup to ${written}; next: relay6 plan ${written}`);
+  } else {
+    L.push("the site file describing this setup (pass --write-site FILE to write it):", "", r.site.yaml.trimEnd());
+  }
+  return L.join("\n") + "\n";
+}
+
+// ---- secrets -------------------------------------------------------------------------
+
+/** Every secret value in any input: wg-quick's PrivateKey/PresharedKey, RouterOS's
+ *  private-key=/preshared-key= (an export made with show-sensitive). Collected from every
+ *  text, whatever flag it came through: a wg0.conf given as --bird-conf is still secret. */
+export function secretsIn(inputs: DoctorInputs): string[] {
+  const out = new Set<string>();
+  for (const k of INPUT_KEYS) {
+    const text = inputs[k]?.text;
+    if (!text) continue;
+    for (const m of text.matchAll(/^\s*(?:PrivateKey|PresharedKey)\s*=\s*(\S+)/gim)) out.add(m[1]!);
+    for (const m of text.matchAll(/\b(?:private-key|preshared-key)=("(?:[^"\\]|\\.)*"|\S+)/g)) out.add(m[1]!.replace(/^"|"$/g, ""));
+  }
+  return [...out].filter((s) => s.length >= 8);
+}
+
+/** The last line of defence: whatever doctor prints or writes passes through here. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("(secret)");
+  return out;
+}

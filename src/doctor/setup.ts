@@ -1,0 +1,203 @@
+// The parsed inputs, and the facts about the setup that checks and the site-file writer
+// share: the tunnel interface, the connected prefixes on the VPS, the router's addresses.
+import { basename } from "node:path";
+import type { Diagnostic } from "../errors.js";
+import { contains, containsAddress, LINK_LOCAL, parseAddress6, parsePrefix6, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
+import { BirdParseError, parseBirdConf, readBirdConf, type BirdConf } from "./bird.js";
+import { doctorCode } from "./codes.js";
+import type { DoctorInputs, InputKey } from "./inputs.js";
+import { INPUT_KINDS } from "./inputs.js";
+import { parseIpAddr, parseIpRoute, toPrefix, type Addr6, type Route6 } from "./iproute.js";
+import { adds, parseRouterOS, rosBool, type RosCommand, type RosScript } from "./routeros.js";
+import { parseUfwStatus, type UfwStatus } from "./ufw.js";
+import { parseWgConf, type WgConf } from "./wgconf.js";
+
+export interface Parsed {
+  wg?: { origin: string; conf: WgConf; iface: string };
+  bird?: { origin: string; conf: BirdConf };
+  routes?: { origin: string; list: Route6[] };
+  addrs?: { origin: string; list: Addr6[] };
+  ros?: { origin: string; script: RosScript };
+  ufw?: { origin: string; status: UfwStatus };
+}
+
+export function diag(code: string, message: string, fix: string, file?: string, line?: number): Diagnostic {
+  const c = doctorCode(code);
+  return { code, severity: c.severity, message, fix, path: "", ...(file ? { file, ...(line ? { line } : {}) } : {}) };
+}
+
+/** Parses every input given. A text that does not parse is a finding, and its key is left
+ *  out of `parsed` so that checks needing it are reported as skipped. */
+export function parseInputs(inputs: DoctorInputs): { parsed: Parsed; findings: Diagnostic[] } {
+  const parsed: Parsed = {};
+  const findings: Diagnostic[] = [];
+  const notRecognised = (key: InputKey, origin: string, why: string) =>
+    findings.push(diag("input-not-recognised", `this does not look like ${INPUT_KINDS[key].what}: ${why}`, `check that ${origin} was given to ${INPUT_KINDS[key].flag}`, origin));
+
+  if (inputs.wgConf) {
+    const { origin, text } = inputs.wgConf;
+    const conf = parseWgConf(text);
+    const base = basename(origin).replace(/\.conf$/, "");
+    const iface = /^[A-Za-z0-9_.-]{1,15}$/.test(base) && base !== basename(origin) ? base : "wg0";
+    if (!conf.sections.some((s) => s.name.toLowerCase() === "interface")) notRecognised("wgConf", origin, "it has no [Interface] section");
+    else parsed.wg = { origin, conf, iface };
+    if (conf.unparsed.length > 0)
+      findings.push(diag("input-not-recognised", `line${conf.unparsed.length > 1 ? "s" : ""} ${conf.unparsed.join(", ")} ${conf.unparsed.length > 1 ? "are" : "is"} neither a [Section] nor Key = value; wg-quick would refuse ${conf.unparsed.length > 1 ? "them" : "it"}`, "fix or remove the line", origin, conf.unparsed[0]));
+  }
+  if (inputs.birdConf) {
+    const { origin, text } = inputs.birdConf;
+    try {
+      const conf = readBirdConf(parseBirdConf(text));
+      if (conf.protocols.length === 0) notRecognised("birdConf", origin, "it has no protocol blocks");
+      else parsed.bird = { origin, conf };
+    } catch (e) {
+      if (!(e instanceof BirdParseError)) throw e;
+      findings.push(diag("input-unreadable", `bird.conf does not parse: ${e.message}; bird would refuse it too`, "fix the syntax (`bird -p -c FILE` checks it)", origin, e.line));
+    }
+  }
+  if (inputs.ipRoute) {
+    const { origin, text } = inputs.ipRoute;
+    const list = parseIpRoute(text);
+    if (list.length === 0) notRecognised("ipRoute", origin, "no route lines");
+    else parsed.routes = { origin, list };
+  }
+  if (inputs.ipAddr) {
+    const { origin, text } = inputs.ipAddr;
+    const list = parseIpAddr(text);
+    if (list.length === 0) notRecognised("ipAddr", origin, "no inet6 lines");
+    else parsed.addrs = { origin, list };
+  }
+  if (inputs.routerosExport) {
+    const { origin, text } = inputs.routerosExport;
+    const script = parseRouterOS(text);
+    if (script.commands.length === 0) notRecognised("routerosExport", origin, "no RouterOS commands");
+    else parsed.ros = { origin, script };
+  }
+  if (inputs.ufwStatus) {
+    const { origin, text } = inputs.ufwStatus;
+    const status = parseUfwStatus(text);
+    if (status.statusLine === undefined) notRecognised("ufwStatus", origin, "no `Status:` line");
+    else parsed.ufw = { origin, status };
+  }
+  return { parsed, findings };
+}
+
+// ---- facts ---------------------------------------------------------------------------
+
+export interface Connected {
+  prefix: Prefix6;
+  dev: string;
+  metric?: number;
+  origin: string;
+  line: number;
+  /** The NIC address itself, when it came from `ip -6 addr`. */
+  cidr?: string;
+}
+
+/** Prefixes the VPS's kernel holds as connected routes on interfaces other than the tunnel:
+ *  the provider's /48 on the NIC above all. */
+export function connectedPrefixes(p: Parsed): Connected[] {
+  const wg = p.wg?.iface ?? "wg0";
+  const out: Connected[] = [];
+  const usable = (x: Prefix6, dev: string | undefined) => dev !== undefined && dev !== wg && dev !== "lo" && x.length > 0 && x.length < 128 && !contains(LINK_LOCAL, x);
+  for (const r of p.routes?.list ?? [])
+    if (r.proto === "kernel" && r.type === "unicast" && usable(r.prefix, r.dev))
+      out.push({ prefix: r.prefix, dev: r.dev!, ...(r.metric !== undefined ? { metric: r.metric } : {}), origin: p.routes!.origin, line: r.line });
+  for (const a of p.addrs?.list ?? []) {
+    if (a.scope !== undefined && a.scope !== "global") continue;
+    if (!usable(a.prefix, a.dev)) continue;
+    const same = out.find((c) => c.dev === a.dev && c.prefix.network === a.prefix.network && c.prefix.length === a.prefix.length);
+    if (same) same.cidr ??= a.cidr;
+    else out.push({ prefix: a.prefix, dev: a.dev, origin: p.addrs!.origin, line: a.line, cidr: a.cidr });
+  }
+  return out;
+}
+
+export interface RouterAddress {
+  address: bigint;
+  text: string;
+  prefix: Prefix6;
+  iface: string;
+  advertise: boolean;
+  line: number;
+}
+
+export function routerWgInterfaces(p: Parsed): string[] {
+  return adds(p.ros?.script ?? { isExport: false, commands: [] }, "/interface/wireguard")
+    .map((c) => c.args.get("name")?.value)
+    .filter((x): x is string => x !== undefined);
+}
+
+export function routerAddresses(p: Parsed): RouterAddress[] {
+  if (!p.ros) return [];
+  const out: RouterAddress[] = [];
+  for (const c of adds(p.ros.script, "/ipv6/address")) {
+    if (rosBool(c.args.get("disabled")?.value) === true) continue;
+    const text = c.args.get("address")?.value;
+    const iface = c.args.get("interface")?.value;
+    if (!text || !iface) continue;
+    const withLen = text.includes("/") ? text : `${text}/64`; // RouterOS's default length
+    const parsed = parsePrefix6(withLen);
+    const address = parseAddress6(withLen.split("/")[0]!);
+    if (!parsed.ok || address === undefined) continue;
+    // RouterOS advertises every /64 address unless told advertise=no; an export leaves
+    // the default out.
+    const advertise = rosBool(c.args.get("advertise")?.value) ?? parsed.prefix.length === 64;
+    out.push({ address, text: withLen, prefix: parsed.prefix, iface, advertise, line: c.args.get("address")!.line });
+  }
+  return out;
+}
+
+/** The /64s the router hands to LAN hosts by SLAAC: advertised, global (not the ULA,
+ *  not link-local), not on the tunnel. */
+export function routerSegments(p: Parsed): RouterAddress[] {
+  const wgs = routerWgInterfaces(p);
+  return routerAddresses(p).filter(
+    (a) => a.advertise && a.prefix.length === 64 && !wgs.includes(a.iface) && !contains(ULA_RANGE, a.prefix) && !contains(LINK_LOCAL, a.prefix),
+  );
+}
+
+/** The router's own global address on the tunnel (the recipe: <LAN_PREFIX>:0::2). */
+export function routerTransit(p: Parsed): { address: bigint; origin: string; line: number } | undefined {
+  const wgs = routerWgInterfaces(p);
+  const a = routerAddresses(p).find((x) => wgs.includes(x.iface) && !containsAddress(LINK_LOCAL, x.address));
+  if (a) return { address: a.address, origin: p.ros!.origin, line: a.line };
+  const n = p.bird?.conf.bgp.find((b) => b.neighbor && parseAddress6(b.neighbor) !== undefined && !containsAddress(LINK_LOCAL, parseAddress6(b.neighbor)!));
+  if (n) return { address: parseAddress6(n.neighbor!)!, origin: p.bird!.origin, line: n.line };
+  return undefined;
+}
+
+/** The VPS's global address(es) on wg0, from wg0.conf's Address lines. */
+export function vpsTunnelAddresses(p: Parsed): { address: bigint; prefix: Prefix6; line: number }[] {
+  return (p.wg?.conf.interfaceAddresses ?? []).flatMap((a) => {
+    const withLen = a.value.includes("/") ? a.value : `${a.value}/128`;
+    const parsed = parsePrefix6(withLen);
+    const address = parseAddress6(withLen.split("/")[0]!);
+    return parsed.ok && address !== undefined ? [{ address, prefix: parsed.prefix, line: a.line }] : [];
+  });
+}
+
+/** The prefix routed to the VPS: the connected prefix (on the NIC) that holds the tunnel's
+ *  addresses. */
+export function routedConnected(p: Parsed): Connected | undefined {
+  const inside = [...vpsTunnelAddresses(p).map((a) => a.address), ...(routerTransit(p) ? [routerTransit(p)!.address] : [])];
+  const candidates = connectedPrefixes(p).filter((c) => c.prefix.length < 64 && inside.some((a) => containsAddress(c.prefix, a)));
+  return candidates.sort((a, b) => a.prefix.length - b.prefix.length)[0];
+}
+
+export function allowedIpEntries(p: Parsed): { text: string; prefix?: Prefix6; line: number }[] {
+  return (p.wg?.conf.peers ?? []).flatMap((peer) =>
+    peer.allowedIps.map((a) => {
+      const prefix = toPrefix(a.value);
+      return { text: a.value, line: a.line, ...(prefix ? { prefix } : {}) };
+    }),
+  );
+}
+
+export function rosAddsIn(p: Parsed, menu: string): RosCommand[] {
+  return p.ros ? adds(p.ros.script, menu) : [];
+}
+
+export function hasBgp(p: Parsed): boolean {
+  return (p.bird?.conf.bgp.length ?? 0) > 0 || rosAddsIn(p, "/routing/bgp/connection").length > 0;
+}

@@ -1,0 +1,172 @@
+// "Offers to write a site file": the relay6 site file that describes a setup made by hand,
+// read off the same parsed inputs. Every value comes from an input (or is a schema
+// default); segment indexes are computed from the prefix, never pasted. No private key is
+// ever read, so none can be written.
+import { stringify } from "yaml";
+import { contains, formatPrefix6, mask, parseAddress6, parsePrefix6, subnet, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
+import { IFNAME_RE, NAME_RE, type SiteInput } from "../site/schema.js";
+import { isWireGuardKey } from "../keys/wireguard.js";
+import { parseRelease } from "../targets/routeros/capabilities.js";
+import { rosBool } from "./routeros.js";
+import { allowedIpEntries, connectedPrefixes, routedConnected, routerAddresses, routerSegments, routerWgInterfaces, rosAddsIn, vpsTunnelAddresses, type Parsed } from "./setup.js";
+
+export interface SiteProposal {
+  /** The site file, or undefined when a required fact is missing (see `missing`). */
+  yaml?: string;
+  site?: SiteInput;
+  /** Required facts no input gave, each with the flag that would give it. */
+  missing: string[];
+  /** Assumptions made: shown to the user and written as comments. */
+  notes: string[];
+}
+
+const seconds = (v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)(ms|s|m)?$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === "ms" ? Math.round(n / 1000) : m[2] === "m" ? n * 60 : n;
+};
+const millis = (v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)(ms|s)?$/.exec(v);
+  if (!m) return undefined;
+  return m[2] === "s" ? Number(m[1]) * 1000 : Number(m[1]); // RouterOS BFD times: bare = ms
+};
+
+function safeName(text: string, used: Set<string>): string {
+  let base = text.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 28) || "segment";
+  if (!NAME_RE.test(base)) base = "segment";
+  let name = base;
+  for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+  used.add(name);
+  return name;
+}
+
+export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
+  const missing: string[] = [];
+  const notes: string[] = [];
+
+  // The routed prefix: the connected prefix on the NIC that holds the tunnel's addresses.
+  const routed = routedConnected(p);
+  let prefix: Prefix6 | undefined = routed?.prefix;
+  if (!prefix) {
+    const t = vpsTunnelAddresses(p).find((a) => a.prefix.length === 64 && !contains(ULA_RANGE, a.prefix));
+    if (t) {
+      prefix = { network: t.address & mask(48), length: 48 };
+      notes.push(`prefix: no connected route holds the tunnel's ${formatPrefix6(t.prefix)}; assumed the /48 around it (pass --ip-route or --ip-addr to read the real one)`);
+    } else missing.push("prefix (from --ip-route/--ip-addr and the Address in --wg-conf)");
+  }
+  const nic = routed?.dev ?? connectedPrefixes(p)[0]?.dev;
+  if (!nic) missing.push("vps.nic (from --ip-route or --ip-addr)");
+
+  const peers = rosAddsIn(p, "/interface/wireguard/peers");
+  const peer = peers.find((c) => c.args.has("endpoint-address"));
+  const endpoint = peer?.args.get("endpoint-address")?.value;
+  if (!endpoint) missing.push("vps.endpoint (from the router's WireGuard peer in --routeros-export)");
+  if (!p.ros) missing.push("segments and the router (from --routeros-export)");
+
+  const wgs = routerWgInterfaces(p);
+  const segs = routerSegments(p).filter((s) => prefix && contains(prefix, s.prefix));
+  for (const s of routerSegments(p))
+    if (prefix && !contains(prefix, s.prefix)) notes.push(`${formatPrefix6(s.prefix)} on ${s.iface} is outside ${formatPrefix6(prefix)}: left out`);
+  if (prefix && p.ros)
+    for (const e of allowedIpEntries(p))
+      if (e.prefix && e.prefix.length === 64 && contains(prefix, e.prefix) && e.prefix.network !== prefix.network && !segs.some((s) => s.prefix.network === e.prefix!.network))
+        notes.push(`AllowedIPs has ${formatPrefix6(e.prefix)}, which no router address serves: left out`);
+  if (p.ros && segs.length === 0) missing.push("segments (no advertised /64 of the prefix on the router)");
+
+  const bridges = rosAddsIn(p, "/interface/bridge").map((c) => c.args.get("name")?.value).filter((x): x is string => !!x);
+  const bridge = segs.find((s) => bridges.includes(s.iface))?.iface ?? bridges[0] ?? segs[0]?.iface;
+
+  // The ULA: the /48 around the router's fd00::/8 addresses; a segment keeps `ula: true`
+  // only when its ULA /64 has the segment's own index.
+  const ulaAddrs = routerAddresses(p).filter((a) => contains(ULA_RANGE, a.prefix) && a.prefix.length === 64 && !wgs.includes(a.iface));
+  const ula = ulaAddrs[0] ? { network: ulaAddrs[0].address & mask(48), length: 48 } : undefined;
+
+  const used = new Set<string>();
+  const segments = prefix
+    ? segs.map((s) => {
+        const index = (s.prefix.network - prefix!.network) >> 64n;
+        const onBridge = s.iface === bridge && !used.has("lan");
+        const name = safeName(onBridge ? "lan" : s.iface, used);
+        const ulaHere = ula ? ulaAddrs.some((u) => u.iface === s.iface && subnet(ula, 64, index)?.network === u.prefix.network) : false;
+        if (!IFNAME_RE.test(s.iface)) notes.push(`segment ${name}: interface name "${s.iface}" is not one relay6 accepts`);
+        return { name, index: `0x${index.toString(16)}`, interface: s.iface, ...(ula ? { ula: ulaHere } : {}) };
+      })
+    : [];
+
+  const bgpConn = rosAddsIn(p, "/routing/bgp/connection")[0];
+  const instance = rosAddsIn(p, "/routing/bgp/instance")[0];
+  const bgp = p.bird?.conf.bgp[0];
+  const bfdIf = p.bird?.conf.bfd[0]?.interfaces[0];
+  const rosBfd = rosAddsIn(p, "/routing/bfd/configuration")[0];
+  const mode = bgp || bgpConn ? "bgp-bfd" : "static";
+  const failover: SiteInput["failover"] = { mode };
+  if (mode === "bgp-bfd") {
+    const vpsAs = bgp?.localAs ?? Number(bgpConn?.args.get("remote.as")?.value ?? NaN);
+    const routerAs = bgp?.neighborAs ?? Number(instance?.args.get("as")?.value ?? bgpConn?.args.get("as")?.value ?? NaN);
+    if (Number.isInteger(vpsAs)) failover.vpsAs = vpsAs;
+    if (Number.isInteger(routerAs)) failover.routerAs = routerAs;
+    if (p.bird?.conf.routerId) failover.vpsRouterId = p.bird.conf.routerId;
+    const rid = instance?.args.get("router-id")?.value ?? bgpConn?.args.get("router-id")?.value;
+    if (rid && /^\d+\.\d+\.\d+\.\d+$/.test(rid)) failover.routerRouterId = rid;
+    const bfd: NonNullable<SiteInput["failover"]["bfd"]> = {};
+    const interval = bfdIf?.minRxMs ?? millis(rosBfd?.args.get("min-rx")?.value);
+    const multiplier = bfdIf?.multiplier ?? Number(rosBfd?.args.get("multiplier")?.value ?? NaN);
+    if (interval !== undefined && interval >= 10) bfd.intervalMs = Math.round(interval);
+    if (Number.isInteger(multiplier)) bfd.multiplier = multiplier;
+    if (bfdIf?.idleTxMs !== undefined && bfdIf.idleTxMs >= 10) bfd.idleTxMs = Math.round(bfdIf.idleTxMs);
+    if (Object.keys(bfd).length > 0) failover.bfd = bfd;
+  }
+
+  const version = p.ros?.script.version;
+  const upstream = routed?.cidr;
+  const vpsKey = peer?.args.get("public-key")?.value;
+  const routerKey = p.wg?.conf.peers[0]?.publicKey;
+  const keepalive = seconds(peer?.args.get("persistent-keepalive")?.value);
+  const acceptAll = rosAddsIn(p, "/ipv6/firewall/filter").some(
+    (c) => c.args.get("chain")?.value === "input" && c.args.get("action")?.value === "accept" && wgs.includes(c.args.get("in-interface")?.value ?? "") && !c.args.has("protocol") && !c.args.has("dst-port"),
+  );
+
+  if (missing.length > 0 || !prefix || !nic || !endpoint || !bridge) return { missing, notes };
+
+  const site: SiteInput = {
+    site: siteName,
+    prefix: formatPrefix6(prefix),
+    ...(ula ? { ula: formatPrefix6(ula) } : {}),
+    vps: {
+      endpoint,
+      nic,
+      ...(upstream && parsePrefix6(upstream).ok && parseAddress6(upstream.split("/")[0]!) !== undefined ? { upstream: { address: upstream } } : {}),
+      ...(vpsKey && isWireGuardKey(vpsKey) ? { publicKey: vpsKey } : {}),
+    },
+    router: {
+      platform: "routeros",
+      ...(version && parseRelease(version) ? { version } : {}),
+      bridge,
+      ...(routerKey && isWireGuardKey(routerKey) ? { publicKey: routerKey } : {}),
+      ...(wgs[0] && IFNAME_RE.test(wgs[0]) ? { tunnelInterface: wgs[0] } : {}),
+      ...(acceptAll ? { acceptAllFromTunnel: true } : {}),
+    },
+    segments,
+    wireguard: {
+      ...(p.wg?.conf.listenPort ? { port: p.wg.conf.listenPort } : {}),
+      ...(p.wg?.conf.mtu ? { mtu: p.wg.conf.mtu } : {}),
+      ...(keepalive !== undefined ? { keepalive } : {}),
+      // The hand-made setup's ends made their own keys; relay6 keeps them.
+      keys: "device",
+    },
+    failover,
+    firewall: { vps: p.ufw?.status.active ? "ufw" : "none" },
+  };
+  if (!version) notes.push("router.version: the export has no `by RouterOS` header; add it by hand");
+  if (rosBool(peer?.args.get("disabled")?.value)) notes.push("the router's WireGuard peer is disabled");
+
+  const header = [
+    "# Written by `relay6 doctor --write-site` from a setup made by hand.",
+    "# Check it, then `relay6 plan` and `relay6 render` it; doctor's findings are fixed by the render.",
+    ...notes.map((n) => `# note: ${n}`),
+  ];
+  return { yaml: header.join("\n") + "\n" + stringify(site, { lineWidth: 0 }), site, missing, notes };
+}
