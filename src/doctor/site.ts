@@ -158,8 +158,10 @@ export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
       keys: "device",
     },
     failover,
-    firewall: { vps: p.ufw?.status.active ? "ufw" : "none" },
+    // Only an inactive ufw says "none"; without `ufw status` relay6's default (ufw) stays.
+    ...(p.ufw ? { firewall: { vps: p.ufw.status.active ? "ufw" : "none" } } : {}),
   };
+  if (!p.ufw) notes.push("firewall.vps: no `ufw status` given; left at relay6's default (ufw, which relay6 manages)");
   if (!version) notes.push("router.version: the export has no `by RouterOS` header; add it by hand");
   if (rosBool(peer?.args.get("disabled")?.value)) notes.push("the router's WireGuard peer is disabled");
 
