@@ -30,10 +30,14 @@ const BULK_BYTES = 8 * 1024 * 1024;
 const IPERF_PORT = 5201;
 const CLOSED_PORT = 5202;
 
-export async function labTest(name: string, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
+export async function labTest(
+  name: string,
+  onResult?: (r: CheckResult) => void,
+  only?: (checkName: string) => boolean,
+): Promise<CheckResult[]> {
   const state = requireReadyLab(name);
   const results: CheckResult[] = [];
-  for (const c of checksFor(state)) {
+  for (const c of checksFor(state).filter((x) => !only || only(x.name))) {
     const t0 = Date.now();
     let r: CheckResult;
     try {

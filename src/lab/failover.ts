@@ -20,7 +20,8 @@ export interface FailoverReport {
   mode: "static" | "bgp-bfd";
   detect_ms: Stats;
   restore_ms: Stats;
-  vps_restart_ms: Stats;
+  /** Absent when the run skipped the VPS restart. */
+  vps_restart_ms?: Stats;
   runs: number;
   samples: { detect_ms: number[]; restore_ms: number[]; vps_restart_ms: number[] };
 }
@@ -38,7 +39,9 @@ export async function labFailover(
   name: string,
   runs: number,
   onRun?: (i: number, r: { detect: number; restore: number; vpsRestart: number }) => void,
+  opts: { vpsRestart?: boolean } = {},
 ): Promise<FailoverReport> {
+  const withRestart = opts.vpsRestart ?? true;
   const s = requireReadyLab(name);
   const mode = s.plan.failover.mode;
   // Static detection is 3 pings 10 s apart: allow for it.
@@ -57,17 +60,19 @@ export async function labFailover(
       await waitFor("::/0 to come back after the unblock", () => present(s), budget, POLL_MS);
       const restore = Date.now() - t1;
 
-      await stopVps(s);
-      await waitFor("::/0 to be withdrawn while the VPS is down", () => absent(s), budget, POLL_MS);
-      await wgUp(s, "vps", "wg0");
-      const t2 = Date.now();
-      if (mode === "bgp-bfd") startBird(s);
-      await waitFor("::/0 to come back after the VPS restart", () => present(s), budget + 15_000, POLL_MS);
-      const vpsRestart = Date.now() - t2;
-
+      let vpsRestart = NaN;
+      if (withRestart) {
+        await stopVps(s);
+        await waitFor("::/0 to be withdrawn while the VPS is down", () => absent(s), budget, POLL_MS);
+        await wgUp(s, "vps", "wg0");
+        const t2 = Date.now();
+        if (mode === "bgp-bfd") startBird(s);
+        await waitFor("::/0 to come back after the VPS restart", () => present(s), budget + 15_000, POLL_MS);
+        vpsRestart = Date.now() - t2;
+        samples.vps_restart_ms.push(vpsRestart);
+      }
       samples.detect_ms.push(detect);
       samples.restore_ms.push(restore);
-      samples.vps_restart_ms.push(vpsRestart);
       onRun?.(i + 1, { detect, restore, vpsRestart });
     }
   } finally {
@@ -77,7 +82,7 @@ export async function labFailover(
     mode,
     detect_ms: stats(samples.detect_ms),
     restore_ms: stats(samples.restore_ms),
-    vps_restart_ms: stats(samples.vps_restart_ms),
+    ...(withRestart ? { vps_restart_ms: stats(samples.vps_restart_ms) } : {}),
     runs,
     samples,
   };
