@@ -302,6 +302,7 @@ const ufwRouteOut: Check = {
 const SYNTAX: { feature: FeatureId; menus: string[]; newArg?: string; oldArg?: string; menu?: string; value?: string }[] = [
   { feature: "bgp-instance", menus: ["/routing/bgp/instance"], menu: "/routing/bgp/instance" },
   { feature: "bgp-instance", menus: ["/routing/bgp/connection"], newArg: "instance", oldArg: "router-id" },
+  { feature: "bgp-instance", menus: ["/routing/bgp/template"], oldArg: "router-id" },
   { feature: "bgp-afi-arg", menus: ["/routing/bgp/connection", "/routing/bgp/template"], newArg: "afi", oldArg: "address-families" },
   { feature: "wg-responder-arg", menus: ["/interface/wireguard/peers"], newArg: "responder", oldArg: "is-responder" },
   { feature: "wg-peer-name", menus: ["/interface/wireguard/peers"], newArg: "name" },

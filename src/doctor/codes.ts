@@ -7,7 +7,7 @@ export const DOCTOR_CODES: readonly LintCode[] = [
   { code: "bird-bgp-bfd-off", severity: "error", summary: "bird's BGP protocol has no `bfd on`: its session ignores BFD and stays Established on a dead tunnel." },
   { code: "bird-bfd-passive", severity: "error", summary: "bird's `protocol bfd` has no explicit neighbor: bird only answers, and after an outage neither end restarts BFD until bird is restarted." },
   { code: "bird-slow-timers", severity: "warning", summary: "bird's BGP keeps the default error wait (60-300 s) or connect delay: after a BFD drop the session takes about a minute to come back." },
-  { code: "ufw-blocks-bgp-bfd", severity: "error", summary: "ufw is active with default deny incoming and allows neither BGP (TCP 179) nor BFD (UDP 3784) in on the tunnel: the router loses its default route within seconds." },
+  { code: "ufw-blocks-bgp-bfd", severity: "error", summary: "ufw is active with default deny incoming and does not allow both BGP (TCP 179) and BFD (UDP 3784) in on the tunnel: the router loses its default route within seconds." },
   { code: "ufw-route-allows-inbound", severity: "error", summary: "`ufw route allow out on wg0`: any internet host can open connections to every LAN host." },
   { code: "wg-link-local-missing", severity: "error", summary: "wg0 has no link-local Address, and bird sends `next hop self` over BGP: bird needs one (wg-quick adds none)." },
   { code: "routeros-command-unsupported", severity: "error", summary: "The router's configuration uses a menu or argument its RouterOS version does not have." },

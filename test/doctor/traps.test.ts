@@ -64,6 +64,12 @@ describe("the recipe as written on RouterOS 7.22", () => {
     const ds = only(runDoctor(inputs), "routeros-command-unsupported");
     expect(ds.map((d) => d.message)).toEqual([expect.stringContaining("address-families= is gone in RouterOS 7.22 (since 7.19: afi=)")]);
   });
+  it("router-id= on a BGP connection or template is gone from 7.20 (it moved to the instance)", () => {
+    const inputs = inputsOf("recipe-as-written");
+    inputs.routerosExport!.text = inputs.routerosExport!.text.replace("add as=65001 name=tpl-host use-bfd=yes", "add as=65001 name=tpl-host router-id=192.168.88.1 use-bfd=yes");
+    const ds = only(runDoctor(inputs), "routeros-command-unsupported");
+    expect(ds.map((d) => d.message)).toEqual([expect.stringContaining("/routing/bgp/template router-id= is gone in RouterOS 7.22")]);
+  });
   it("is-responder= is gone from 7.17; a script with no header is checked against --routeros-version", () => {
     const script = "/interface/wireguard/peers add interface=wg-host is-responder=yes public-key=\"x\"\n";
     const r2 = runDoctor({ routerosExport: { origin: "paste.rsc", text: script } }, { routerosVersion: "7.22" });
