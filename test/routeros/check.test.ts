@@ -47,8 +47,18 @@ describe("routeros check", () => {
     expect(checkRouterOS(planFor(recipe, "7.21.4", withKey))).toEqual([]);
   });
 
-  it("asks for router.publicKey: the VPS must learn the key RouterOS made", () => {
-    expect(checkRouterOS(planFor(recipe, "7.22.3")).map((d) => d.code)).toEqual(["routeros-router-key-needed"]);
+  it("keys: relay6 needs no router.publicKey: the script sets relay6's private key (and is 0600)", () => {
+    const p = planFor(recipe, "7.22.3");
+    expect(checkRouterOS(p)).toEqual([]);
+    const setup = routerosTarget.render(p, ctx)[0]!;
+    expect(setup.mode).toBe(0o600);
+    expect(setup.content).toContain(`private-key="${ctx.secrets.routerPrivateKey}"`);
+  });
+
+  it("keys: device asks for router.publicKey: the VPS must learn the key RouterOS made", () => {
+    const p = { ...planFor(recipe, "7.22.3"), wireguard: { ...planFor(recipe, "7.22.3").wireguard, keys: "device" as const }, vps: { ...planFor(recipe, "7.22.3").vps, publicKey: "QBtp4TiApKq/R4M8ZXt3ptQygtuY3iFdwlfBlUodfm8=" } };
+    expect(checkRouterOS(p).map((d) => d.code)).toEqual(["routeros-router-key-needed"]);
+    expect(routerosTarget.render(p, ctxNoSecrets)[0]!.content).not.toContain("private-key");
   });
 
   it("a feature with no fallback is a lint error naming the version and the feature", () => {

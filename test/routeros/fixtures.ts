@@ -8,9 +8,11 @@ import { routerosTarget } from "../../src/targets/routeros/index.js";
 import { repoRoot } from "./tree.js";
 import { RouterModel } from "./model.js";
 
-/** A fixed VPS key so the goldens are stable; its public half goes into the peer. */
+/** Fixed keys so the goldens are stable: the VPS's public half goes into the peer, the
+ *  router's private key into the interface (keys: relay6). */
 export const TEST_VPS_PRIVATE_KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
-export const ctx: RenderContext = { secrets: { vpsPrivateKey: TEST_VPS_PRIVATE_KEY }, version: "0.0.0-test" };
+export const TEST_ROUTER_PRIVATE_KEY = "4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=";
+export const ctx: RenderContext = { secrets: { vpsPrivateKey: TEST_VPS_PRIVATE_KEY, routerPrivateKey: TEST_ROUTER_PRIVATE_KEY }, version: "0.0.0-test" };
 export const ctxNoSecrets: RenderContext = { secrets: {}, version: "0.0.0-test" };
 
 export const GOLDEN_SITES = {

@@ -81,7 +81,7 @@ export function checkRouterOS(plan: Plan): Diagnostic[] {
       message: "no VPS public key yet: the router script only creates the tunnel interface and prints the router's key",
       fix: "import it, put the printed key into router.publicKey and the VPS's into vps.publicKey, then render again",
     });
-  if (!plan.router.publicKey)
+  if (plan.wireguard.keys === "device" && !plan.router.publicKey)
     out.push({
       code: "routeros-router-key-needed",
       severity: "warning",

@@ -36,6 +36,11 @@ export function routerScriptPaths(site: string) {
   };
 }
 
+/** The router's private key when relay6 made it (keys: relay6), else undefined. */
+export function routerPrivateKey(plan: Plan, ctx: RenderContext): string | undefined {
+  return plan.wireguard.keys === "relay6" ? ctx.secrets.routerPrivateKey : undefined;
+}
+
 /** The VPS's public key: derived from relay6's key, or given by the user (keys: device). */
 export function vpsPublicKey(plan: Plan, ctx: RenderContext): string | undefined {
   if (ctx.secrets.vpsPrivateKey) return publicKeyOf(ctx.secrets.vpsPrivateKey);
@@ -161,7 +166,20 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
   const names = objectNames(plan);
   const out: string[] = [];
 
-  const wgArgs: Args = [["name", wg], ["listen-port", plan.wireguard.port], ["mtu", plan.wireguard.mtu], ["comment", c("wg", "WireGuard tunnel to the VPS")]];
+  // keys: relay6 — relay6 made the router's key (the VPS's wg0.conf names its public half),
+  // so the script sets it and this file is a secret (0600). keys: device — RouterOS makes
+  // its own key and relay6 never sees it.
+  const routerKey = routerPrivateKey(plan, ctx);
+  const wgArgs: Args = [
+    ["name", wg],
+    ["listen-port", plan.wireguard.port],
+    ["mtu", plan.wireguard.mtu],
+    ...(routerKey ? ([["private-key", routerKey]] as const) : []),
+    ["comment", c("wg", "WireGuard tunnel to the VPS")],
+  ];
+  const keyNote = routerKey
+    ? "WireGuard interface, with the private key relay6 made (this file is secret: mode 0600)."
+    : "WireGuard interface; RouterOS makes its private key, relay6 never sees it.";
 
   if (!vpsKey) {
     out.push(
@@ -188,7 +206,7 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
       "a re-run updates those objects and never touches others. Undo: relay6-" + site + "-undo.rsc.",
     ]),
     "",
-    comment("WireGuard interface; RouterOS makes its private key, relay6 never sees it."),
+    comment(keyNote),
     upsert(WG, key("wg"), wgArgs),
     "",
     comment(`The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.`),
@@ -408,7 +426,7 @@ export function renderAll(plan: Plan, ctx: RenderContext): Artifact[] {
   const caps = capabilitiesOf(release);
   const paths = routerScriptPaths(plan.site);
   const files: Artifact[] = [
-    { path: paths.setup, content: renderSetup(plan, ctx, caps), mode: 0o644 },
+    { path: paths.setup, content: renderSetup(plan, ctx, caps), mode: routerPrivateKey(plan, ctx) ? 0o600 : 0o644 },
     { path: paths.undo, content: renderUndo(plan, ctx, caps), mode: 0o644 },
   ];
   if (vpsPublicKey(plan, ctx)) files.push({ path: paths.verify, content: renderVerify(plan, ctx, caps), mode: 0o644 });

@@ -3,12 +3,14 @@
 # Safe to import again: every object carries the tag relay6:home: in its comment,
 # a re-run updates those objects and never touches others. Undo: relay6-home-undo.rsc.
 
-# WireGuard interface; RouterOS makes its private key, relay6 never sees it.
+# WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
 :if ([:len [/interface/wireguard/find where comment~"^relay6:home:wg;"]] = 0) do={ \
     /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
+    private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
     comment="relay6:home:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
     [/interface/wireguard/find where comment~"^relay6:home:wg;"] name=wg-host listen-port=51820 \
-    mtu=1420 comment="relay6:home:wg; WireGuard tunnel to the VPS" }
+    mtu=1420 private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
+    comment="relay6:home:wg; WireGuard tunnel to the VPS" }
 
 # The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
 :if ([:len [/interface/wireguard/peers/find where comment~"^relay6:home:peer;"]] = 0) do={ \

@@ -1,0 +1,168 @@
+// RouterOS v7 REST API client (/rest over HTTPS, HTTP basic auth). The router's
+// certificate is checked against a CA file or a pinned SHA-256 fingerprint; credentials
+// come from the environment or a 0600 file, never from the site file.
+import { createHash, X509Certificate } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { PeerCertificate } from "node:tls";
+import { parse } from "yaml";
+import { UserError } from "../errors.js";
+
+export interface RestTarget {
+  /** Base URL, e.g. https://192.168.88.1 (the /rest prefix is added). */
+  url: string;
+  user: string;
+  password: string;
+  /** PEM CA bundle that signed the router's certificate. */
+  caFile?: string;
+  /** SHA-256 fingerprint of the router's certificate (hex, with or without colons). */
+  fingerprint?: string;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export type RosObject = Record<string, string>;
+
+export class RestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: { error?: number; message?: string; detail?: string },
+    readonly request: string,
+  ) {
+    super(`${request}: ${status} ${body.message ?? ""}${body.detail ? ` (${body.detail})` : ""}`);
+  }
+}
+
+export function normaliseFingerprint(fp: string): string {
+  return fp.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
+}
+
+export class RouterOsRest {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+
+  constructor(readonly target: RestTarget) {
+    this.base = new URL(target.url);
+    if (this.base.protocol === "https:") {
+      const ca = target.caFile ? readFileSync(target.caFile) : undefined;
+      const pin = target.fingerprint ? normaliseFingerprint(target.fingerprint) : undefined;
+      if (!ca && !pin)
+        throw new UserError("the router's certificate must be checked", [
+          { code: "router-tls-unchecked", severity: "error", path: "", message: "neither --router-ca nor --router-fingerprint was given", fix: "pass --router-fingerprint SHA256 (openssl x509 -noout -fingerprint -sha256 on the router's certificate) or --router-ca FILE" },
+        ]);
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ...(ca ? { ca } : {}),
+        // A pinned certificate replaces the CA check (self-signed router certificates).
+        rejectUnauthorized: !pin,
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          if (!pin) return undefined;
+          const got = createHash("sha256").update(cert.raw).digest("hex");
+          return got === pin ? undefined : new Error(`router certificate fingerprint ${got} is not the pinned ${pin}`);
+        },
+      });
+    } else {
+      if (!/^(127\.|localhost$|\[::1\]$)/.test(this.base.hostname))
+        throw new UserError(`plain http to ${this.base.hostname} would send the router password in the clear; use https`);
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  async request<T = unknown>(method: "GET" | "PUT" | "PATCH" | "DELETE" | "POST", path: string, body?: unknown): Promise<T> {
+    const url = new URL(`/rest${path}`, this.base);
+    const show = `${method} ${url.pathname}${url.search}`;
+    if (method !== "GET") this.target.log?.(`[${this.base.host}]# ${show}${body !== undefined ? ` ${JSON.stringify(body)}` : ""}`);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const lib = url.protocol === "https:" ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = lib.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          auth: `${this.target.user}:${this.target.password}`,
+          headers: { "content-type": "application/json", ...(payload ? { "content-length": payload.length } : {}) },
+          timeout: this.target.timeoutMs ?? 10_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown = undefined;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              parsed = { message: text };
+            }
+            if ((res.statusCode ?? 500) >= 400) reject(new RestError(res.statusCode ?? 500, (parsed ?? {}) as RestError["body"], show));
+            else resolve(parsed as T);
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`${show}: no answer within ${this.target.timeoutMs ?? 10_000} ms`)));
+      req.on("error", reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  get(menu: string, query: Record<string, string> = {}): Promise<RosObject[]> {
+    const qs = new URLSearchParams(query).toString();
+    return this.request<RosObject[]>("GET", `${menu}${qs ? `?${qs}` : ""}`);
+  }
+  add(menu: string, args: RosObject): Promise<RosObject> {
+    return this.request<RosObject>("PUT", menu, args);
+  }
+  set(menu: string, id: string, args: RosObject): Promise<RosObject> {
+    return this.request<RosObject>("PATCH", `${menu}/${encodeURIComponent(id)}`, args);
+  }
+  remove(menu: string, id: string): Promise<void> {
+    return this.request<void>("DELETE", `${menu}/${encodeURIComponent(id)}`);
+  }
+  command<T = unknown>(path: string, args: Record<string, unknown> = {}): Promise<T> {
+    return this.request<T>("POST", path, args);
+  }
+
+  /** "7.22.3 (stable)" → "7.22.3" */
+  async version(): Promise<string> {
+    const res = await this.request<RosObject | RosObject[]>("GET", "/system/resource");
+    const obj = Array.isArray(res) ? res[0] : res;
+    const v = /^(\d+\.\d+(?:\.\d+)?)/.exec(obj?.version ?? "")?.[1];
+    if (!v) throw new UserError(`the router did not report a RouterOS version (${JSON.stringify(obj?.version)})`, [], 1);
+    return v;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Router credentials: RELAY6_ROUTER_USER / RELAY6_ROUTER_PASSWORD, or a 0600 YAML file
+ *  with `user:` and `password:`. */
+export function routerCredentials(file?: string): { user: string; password: string } {
+  if (file) {
+    const st = statSync(file);
+    if ((st.mode & 0o077) !== 0)
+      throw new UserError(`${file} is readable by others`, [
+        { code: "secrets-mode", severity: "error", path: "", file, message: "the router password must not be readable by group or others", fix: `chmod 600 ${file}` },
+      ]);
+    const data = (parse(readFileSync(file, "utf8")) ?? {}) as { user?: unknown; password?: unknown };
+    if (typeof data.user !== "string" || typeof data.password !== "string")
+      throw new UserError(`${file}: expected \`user:\` and \`password:\``);
+    return { user: data.user, password: data.password };
+  }
+  const user = process.env.RELAY6_ROUTER_USER ?? "admin";
+  const password = process.env.RELAY6_ROUTER_PASSWORD;
+  if (password === undefined)
+    throw new UserError("no router password", [
+      { code: "router-credentials", severity: "error", path: "", message: "relay6 needs the RouterOS REST password", fix: "set RELAY6_ROUTER_PASSWORD (and RELAY6_ROUTER_USER), or pass --router-credentials FILE (mode 0600, user: and password:)" },
+    ]);
+  return { user, password };
+}
+
+/** SHA-256 fingerprint of a PEM certificate, for --router-fingerprint. */
+export function certFingerprint(pem: string): string {
+  return normaliseFingerprint(new X509Certificate(pem).fingerprint256);
+}

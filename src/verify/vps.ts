@@ -1,0 +1,156 @@
+// The VPS half of `relay6 verify`: the recipe's smoke test, run against the live VPS.
+// One remote script gathers everything (one SSH round trip); pure code judges it.
+import type { Plan } from "../plan/plan.js";
+import { BIRD_PROTOCOL } from "../targets/vps/bird.js";
+import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "./findings.js";
+
+export const HANDSHAKE_MAX_AGE_S = 180;
+
+export function vpsScript(plan: Plan): string {
+  const cmds: [string, string][] = [
+    ["now", "date +%s"],
+    ["wg-dump", "wg show wg0 dump"],
+    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.router.address}`],
+    ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
+  ];
+  for (const s of plan.segments) cmds.push([`route:${s.name}`, `ip -6 route get ${s.router.address}`]);
+  if (plan.failover.mode === "bgp-bfd") {
+    cmds.push(["bird-status", "birdc show status"], ["bgp", `birdc show protocols ${BIRD_PROTOCOL(plan)}`], ["bfd", "birdc show bfd sessions"]);
+  }
+  if (plan.vps.firewall === "ufw") cmds.push(["ufw", "ufw status verbose"]);
+  return sectionScript(cmds);
+}
+
+interface WgPeer {
+  publicKey: string;
+  endpoint: string;
+  allowedIps: string[];
+  latestHandshake: number;
+}
+
+/** `wg show wg0 dump`: the interface line, then one tab-separated line per peer. */
+export function parseWgDump(text: string): { listenPort?: number; peers: WgPeer[] } | undefined {
+  const lines = text.split("\n").filter((l) => l.includes("\t"));
+  if (lines.length === 0) return undefined;
+  const [iface, ...peers] = lines;
+  const f = iface!.split("\t");
+  return {
+    listenPort: Number(f[2]),
+    peers: peers.map((l) => {
+      const p = l.split("\t");
+      return { publicKey: p[0]!, endpoint: p[2]!, allowedIps: (p[3] ?? "").split(",").filter((x) => x && x !== "(none)"), latestHandshake: Number(p[4] ?? 0) };
+    }),
+  };
+}
+
+export function checkVps(plan: Plan, sec: Sections, expectedRouterKey: string | undefined): Finding[] {
+  const out: Finding[] = [];
+  const now = Number(sectionBody(sec.get("now")).trim());
+  const wg = sectionRc(sec.get("wg-dump")) === 0 ? parseWgDump(sectionBody(sec.get("wg-dump"))) : undefined;
+  if (!wg) {
+    out.push({ check: "vps.wg0", status: "fail", detail: "wg0 is not up", hint: "run setup.sh or `systemctl status wg-quick@wg0`", fault: "wg-down" });
+  } else {
+    out.push({ check: "vps.wg0", status: "pass", detail: `wg0 up, listening on UDP ${wg.listenPort}` });
+    const peer = expectedRouterKey ? wg.peers.find((p) => p.publicKey === expectedRouterKey) : wg.peers[0];
+    if (expectedRouterKey && !peer)
+      out.push({
+        check: "vps.peer-key",
+        status: "fail",
+        detail: `no peer with the router's public key ${expectedRouterKey} (peers: ${wg.peers.map((p) => p.publicKey).join(", ") || "none"})`,
+        hint: "the VPS's wg0.conf names another key than the router holds: re-render and apply, or fix router.publicKey",
+        fault: "wrong-public-key",
+      });
+    else if (peer) {
+      if (expectedRouterKey) out.push({ check: "vps.peer-key", status: "pass", detail: "the router's public key is the peer" });
+      const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
+      out.push(
+        age <= HANDSHAKE_MAX_AGE_S
+          ? { check: "vps.handshake", status: "pass", detail: `latest handshake ${age} s ago from ${peer.endpoint}` }
+          : {
+              check: "vps.handshake",
+              status: "fail",
+              detail: peer.latestHandshake > 0 ? `latest handshake ${age} s ago (more than ${HANDSHAKE_MAX_AGE_S} s)` : "no handshake yet",
+              hint: `is UDP ${plan.wireguard.port} reaching the VPS (provider firewall, ufw)? does the router's peer hold this VPS's public key and endpoint ${plan.vps.endpoint}:${plan.wireguard.port}?`,
+              fault: "tunnel-down",
+            },
+      );
+      const missing = plan.vps.allowedIps.filter((a) => !peer.allowedIps.includes(a));
+      out.push(
+        missing.length === 0
+          ? { check: "vps.allowed-ips", status: "pass", detail: `AllowedIPs hold the transit /128 and ${plan.segments.length} segment /64s` }
+          : { check: "vps.allowed-ips", status: "fail", detail: `AllowedIPs lack ${missing.join(", ")}`, hint: "apply the rendered wg0.conf (relay6 apply vps): return traffic for those hosts leaves by the NIC", fault: "allowed-ips-missing-segment" },
+      );
+    }
+  }
+  const ping = sec.get("ping-transit");
+  out.push(
+    sectionRc(ping) === 0
+      ? { check: "vps.transit-ping", status: "pass", detail: `${plan.transit.router.address} answers over the tunnel` }
+      : { check: "vps.transit-ping", status: "fail", detail: `${plan.transit.router.address} does not answer`, hint: "no handshake, or the router lacks its transit address or drops ICMPv6 from the tunnel", fault: "tunnel-down" },
+  );
+  for (const s of plan.segments) {
+    const r = sectionBody(sec.get(`route:${s.name}`));
+    out.push(
+      / dev wg0( |$)/m.test(r)
+        ? { check: `vps.route.${s.name}`, status: "pass", detail: `${s.prefix} goes into wg0` }
+        : { check: `vps.route.${s.name}`, status: "fail", detail: `ip -6 route get ${s.router.address}: ${r.trim().split("\n")[0] ?? ""}`, hint: `${s.prefix} must be in wg0's AllowedIPs (more specific than the NIC's connected prefix)`, fault: "allowed-ips-missing-segment" },
+    );
+  }
+  const fwd = sectionBody(sec.get("forwarding")).trim();
+  out.push(fwd === "1" ? { check: "vps.forwarding", status: "pass", detail: "IPv6 forwarding on" } : { check: "vps.forwarding", status: "fail", detail: `net.ipv6.conf.all.forwarding = ${fwd || "?"}`, hint: "sysctl -p /etc/sysctl.d/99-relay6.conf" });
+
+  if (plan.failover.mode === "bgp-bfd") {
+    const f = plan.failover;
+    if (sectionRc(sec.get("bird-status")) !== 0) {
+      out.push({ check: "vps.bird", status: "fail", detail: "bird does not answer on its control socket", hint: "systemctl status bird; journalctl -u bird", fault: "bird-down" });
+    } else {
+      out.push({ check: "vps.bird", status: "pass", detail: "bird is running" });
+      const bgp = sectionBody(sec.get("bgp"));
+      out.push(
+        /Established/.test(bgp)
+          ? { check: "vps.bgp", status: "pass", detail: `BGP ${BIRD_PROTOCOL(plan)} Established with ${plan.transit.router.address} (AS${f.routerAs})` }
+          : { check: "vps.bgp", status: "fail", detail: `BGP ${BIRD_PROTOCOL(plan)}: ${bgp.trim().split("\n").pop() ?? "absent"}`, hint: `is TCP 179 open on wg0 from ${plan.transit.router.address}? does the router's BGP connection use AS${f.vpsAs} for the VPS?`, fault: "bgp-down" },
+      );
+      const row = sectionBody(sec.get("bfd")).split("\n").find((l) => l.trim().startsWith(plan.transit.router.address + " ") || l.includes(` ${plan.transit.router.address} `));
+      const cols = row?.trim().split(/\s+/) ?? [];
+      // IP address  Interface  State  Since  Interval  Timeout
+      const state = cols[2];
+      const interval = Number(cols[cols.length - 2]);
+      const timeout = Number(cols[cols.length - 1]);
+      const wantInterval = f.bfd.intervalMs / 1000;
+      const wantTimeout = f.bfd.detectMs / 1000;
+      if (state !== "Up")
+        out.push({ check: "vps.bfd", status: "fail", detail: row ? `BFD session to ${plan.transit.router.address} is ${state}` : "no BFD session to the router", hint: "is UDP 3784 open on wg0 from the router, and BFD on in the router's BGP connection?", fault: "bfd-down" });
+      else if (Math.abs(interval - wantInterval) > 1e-6 || Math.abs(timeout - wantTimeout) > 1e-6)
+        out.push({ check: "vps.bfd", status: "warn", detail: `BFD Up but interval ${interval} s / timeout ${timeout} s, plan says ${wantInterval} s / ${wantTimeout} s`, hint: "the router negotiates slower timers: check its BFD configuration" });
+      else out.push({ check: "vps.bfd", status: "pass", detail: `BFD Up, interval ${interval} s, timeout ${timeout} s` });
+    }
+  }
+  if (plan.vps.firewall === "ufw") {
+    const ufw = sectionBody(sec.get("ufw"));
+    const need: [string, RegExp][] = [[`${plan.wireguard.port}/udp`, new RegExp(`^${plan.wireguard.port}/udp\\s+ALLOW IN`, "m")]];
+    if (plan.failover.mode === "bgp-bfd")
+      need.push(
+        ["BGP 179/tcp on wg0 from the router", new RegExp(`179/tcp on wg0\\s+ALLOW IN\\s+${escape(plan.transit.router.address)}\\b`, "m")],
+        ["BFD 3784/udp on wg0 from the router", new RegExp(`3784/udp on wg0\\s+ALLOW IN\\s+${escape(plan.transit.router.address)}\\b`, "m")],
+      );
+    if (!/Status: active/.test(ufw)) out.push({ check: "vps.firewall", status: "warn", detail: "ufw is not active", hint: "the rendered firewall.sh enables it (default deny incoming)" });
+    else {
+      const missing = need.filter(([, re]) => !re.test(ufw)).map(([n]) => n);
+      out.push(
+        missing.length === 0
+          ? { check: "vps.firewall", status: "pass", detail: `ufw active, open: ${need.map(([n]) => n).join(", ")}` }
+          : { check: "vps.firewall", status: "fail", detail: `ufw active but missing: ${missing.join(", ")}`, hint: "run the rendered firewall.sh (relay6 apply vps)", fault: "firewall-blocks" },
+      );
+    }
+  }
+  return out;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export async function verifyVps(run: (script: string) => Promise<string>, plan: Plan, expectedRouterKey: string | undefined): Promise<Finding[]> {
+  return checkVps(plan, parseSections(await run(vpsScript(plan))), expectedRouterKey);
+}
