@@ -22,6 +22,7 @@ import {
   diag,
   hasBgp,
   rosAddsIn,
+  routedConnected,
   routerSegments,
   routerTransit,
   routerWgInterfaces,
@@ -91,7 +92,11 @@ const allowedIpsMissingSegment: Check = {
   codes: ["allowed-ips-missing-segment"],
   needs: ["wgConf", "routerosExport"],
   run(p) {
+    // With the routed prefix known, only its /64s belong in the tunnel (an ISP's /64 on
+    // another uplink does not).
+    const routed = routedConnected(p);
     return routerSegments(p)
+      .filter((s) => !routed || contains(routed.prefix, s.prefix))
       .filter((s) => !tunnelled(p, s.prefix))
       .map((s) =>
         diag(
@@ -246,13 +251,15 @@ const ufwBgpBfd: Check = {
           !isAppProfile(r.to.address) &&
           portIncludes(r.to.port, port),
       );
+    const t = routerTransit(p);
+    const rtr = t ? formatAddress6(t.address) : "<router transit address>";
     const missing = [allows(179, "tcp") ? undefined : "BGP (TCP 179)", allows(3784, "udp") ? undefined : "BFD (UDP 3784)"].filter((x) => x);
     if (missing.length === 0) return [];
     return [
       diag(
         "ufw-blocks-bgp-bfd",
         `ufw is active with default ${incoming} incoming and nothing allows ${missing.join(" or ")} in on ${wg}: the router's BFD goes down within seconds, its BGP connects are dropped and it loses its default route`,
-        `ufw allow in on ${wg} from <router transit address> port 179 proto tcp; ufw allow in on ${wg} from <router transit address> to any port 3784 proto udp`,
+        `ufw allow in on ${wg} from ${rtr} to any port 179 proto tcp; ufw allow in on ${wg} from ${rtr} to any port 3784 proto udp`,
         p.ufw!.origin,
         st.defaults?.line ?? st.statusLine,
       ),

@@ -79,7 +79,23 @@ export function parseInputs(inputs: DoctorInputs): { parsed: Parsed; findings: D
     if (status.statusLine === undefined) notRecognised("ufwStatus", origin, "no `Status:` line");
     else parsed.ufw = { origin, status };
   }
+  if (parsed.wg) parsed.wg.iface = tunnelDevice(parsed) ?? parsed.wg.iface;
   return { parsed, findings };
+}
+
+/** wg-quick names the interface after the file, but a copied file may be called anything:
+ *  the VPS's own `ip -6 addr` (the device holding wg0.conf's Address) or `ip -6 route`
+ *  (the connected route of that Address) says what it really is. */
+function tunnelDevice(p: Parsed): string | undefined {
+  const mine = vpsTunnelAddresses(p).filter((a) => !containsAddress(LINK_LOCAL, a.address));
+  const byAddr = p.addrs?.list.find((a) => mine.some((m) => m.address === a.address));
+  if (byAddr) return byAddr.dev;
+  // The connected route wg-quick's Address made: exactly the Address's own prefix (the
+  // NIC's /48 holds the address too, but is not that prefix).
+  const same = (p.routes?.list ?? []).find(
+    (r) => r.proto === "kernel" && r.dev && mine.some((m) => m.prefix.length < 128 && r.prefix.network === m.prefix.network && r.prefix.length === m.prefix.length),
+  );
+  return same?.dev;
 }
 
 // ---- facts ---------------------------------------------------------------------------
@@ -135,7 +151,8 @@ export function routerAddresses(p: Parsed): RouterAddress[] {
     if (rosBool(c.args.get("disabled")?.value) === true) continue;
     const text = c.args.get("address")?.value;
     const iface = c.args.get("interface")?.value;
-    if (!text || !iface) continue;
+    // from-pool addresses come from a delegated prefix (the ISP's), not from the relay.
+    if (!text || !iface || c.args.has("from-pool")) continue;
     const withLen = text.includes("/") ? text : `${text}/64`; // RouterOS's default length
     const parsed = parsePrefix6(withLen);
     const address = parseAddress6(withLen.split("/")[0]!);

@@ -165,3 +165,26 @@ describe("codes", () => {
     for (const c of DOCTOR_CODES) expect(c.code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 });
+
+describe("facts doctor reads off the VPS and router", () => {
+  it("finds the tunnel device from ip -6 addr when wg0.conf was copied under another name", () => {
+    const inputs = inputsOf("recipe-as-written");
+    inputs.wgConf!.origin = "/tmp/vps-copy.conf";
+    // the ufw trap names wg0, which only ip -6 addr could tell
+    expect(runDoctor(inputs).findings.find((d) => d.code === "ufw-route-allows-inbound")?.message).toContain("out on wg0");
+    const noAddr = inputsOf("recipe-as-written", { omit: ["ipAddr"] });
+    noAddr.wgConf!.origin = "/tmp/vps-copy.conf";
+    expect(runDoctor(noAddr).findings.find((d) => d.code === "ufw-route-allows-inbound")?.message).toContain("out on wg0");
+  });
+  it("does not ask for /64s outside the routed prefix, nor delegated (from-pool) ones, in AllowedIPs", () => {
+    const inputs = inputsOf("fixed");
+    inputs.routerosExport!.text = inputs.routerosExport!.text.replace(
+      "add address=2401:4520:110b:1::1/64 interface=bridge",
+      "add address=2401:4520:110b:1::1/64 interface=bridge\nadd address=2001:db8:aaaa:1::1/64 interface=vlan30\nadd address=::1 from-pool=isp-pd interface=bridge",
+    );
+    expect(codes(runDoctor(inputs))).not.toContain("allowed-ips-missing-segment");
+    // ...but without the VPS's routes doctor cannot tell where the relay's prefix ends
+    const { ipRoute: _r, ipAddr: _a, ...blind } = inputs;
+    expect(only(runDoctor(blind), "allowed-ips-missing-segment").map((d) => d.message)).toEqual([expect.stringContaining("2001:db8:aaaa:1::/64 on vlan30")]);
+  });
+});
