@@ -97,6 +97,36 @@ describe("relay6 apply vps over SSH", () => {
     expect(vps.sh("stat -c '%Y %i' /etc/wireguard/wg0.conf /etc/bird/bird.conf").out).toBe(before);
   });
 
+  it("verify reports the VPS's state as named findings, each fault its own", () => {
+    const verify = () => {
+      const r = relay6("verify", site, ...sshArgs(), "--no-router", "--json");
+      return { code: r.code, byCheck: new Map((JSON.parse(r.stdout).findings as { check: string; status: string; fault?: string }[]).map((f) => [f.check, f])), stderr: r.stderr };
+    };
+    // No router exists here: the tunnel has no handshake, everything on the VPS itself holds.
+    const v = verify();
+    expect(v.code).toBe(1);
+    expect(v.byCheck.get("vps.handshake")).toMatchObject({ status: "fail", fault: "tunnel-down" });
+    for (const c of ["vps.wg0", "vps.peer-key", "vps.allowed-ips", "vps.route.lan", "vps.route.guest", "vps.route.iot", "vps.forwarding", "vps.bird", "vps.firewall"])
+      expect(v.byCheck.get(c)?.status, c).toBe("pass");
+    expect(v.byCheck.get("vps.bgp")).toMatchObject({ status: "fail", fault: "bgp-down" });
+
+    // A segment missing from AllowedIPs (as after a hand edit): its own finding.
+    const routerKey = vps.sh("wg show wg0 peers").out.trim();
+    vps.sh(`wg set wg0 peer ${routerKey} allowed-ips 2401:4520:110b::2/128,2401:4520:110b:1::/64,2401:4520:110b:10::/64 && ip -6 route del 2401:4520:110b:11::/64 dev wg0`);
+    const missing = verify();
+    expect(missing.byCheck.get("vps.allowed-ips")).toMatchObject({ status: "fail", fault: "allowed-ips-missing-segment" });
+    expect(missing.byCheck.get("vps.route.iot")).toMatchObject({ status: "fail", fault: "allowed-ips-missing-segment" });
+    expect(missing.byCheck.get("vps.route.lan")?.status).toBe("pass");
+
+    // bird stopped.
+    vps.sh("birdc down");
+    expect(verify().byCheck.get("vps.bird")).toMatchObject({ status: "fail", fault: "bird-down" });
+
+    // A wrong public key: the VPS's peer is not the router relay6 knows.
+    vps.sh(`wg set wg0 peer ${routerKey} remove && wg set wg0 peer ${"B".repeat(42)}A= allowed-ips 2401:4520:110b::2/128`);
+    expect(verify().byCheck.get("vps.peer-key")).toMatchObject({ status: "fail", fault: "wrong-public-key" });
+  });
+
   it("refuses a host key that changed", () => {
     const other = join(work, "other");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);

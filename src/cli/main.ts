@@ -7,6 +7,7 @@ import { registerInit } from "./commands/init.js";
 import { registerApply } from "./commands/apply.js";
 import { registerLab } from "./commands/lab.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerVerify } from "./commands/verify.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerApply(program);
   registerLab(program);
   registerDoctor(program);
+  registerVerify(program);
   return program;
 }
 

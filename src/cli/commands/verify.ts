@@ -1,0 +1,118 @@
+// relay6 verify: the recipe's smoke test, run by relay6 against the live hosts.
+import type { Command } from "commander";
+import { EXIT, hasErrors, UserError } from "../../errors.js";
+import { publicKeyOf } from "../../keys/wireguard.js";
+import type { Plan } from "../../plan/plan.js";
+import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
+import { SshSession, type SshTarget } from "../../remote/ssh.js";
+import type { Secrets } from "../../render/types.js";
+import { formatFindings, summarise, type Finding } from "../../verify/findings.js";
+import { verifyLinuxRouter, verifyRouterOs } from "../../verify/router.js";
+import { verifyVps } from "../../verify/vps.js";
+import { addSshOptions, type SshFlags } from "./apply.js";
+import { loadAndAnalyse, secretsFor } from "./core.js";
+
+interface VerifyFlags extends SshFlags {
+  json?: boolean;
+  secrets?: string;
+  router?: boolean;
+  vps?: boolean;
+  routerUrl?: string;
+  routerCa?: string;
+  routerFingerprint?: string;
+  routerCredentials?: string;
+  routerSsh?: string;
+  routerSshPort?: string;
+  routerUser?: string;
+  vtyshArgs?: string;
+}
+
+/** The public keys each end should see for its peer. */
+export function expectedKeys(plan: Plan, secrets: Secrets): { router?: string; vps?: string } {
+  if (plan.wireguard.keys === "relay6")
+    return {
+      ...(secrets.routerPrivateKey ? { router: publicKeyOf(secrets.routerPrivateKey) } : {}),
+      ...(secrets.vpsPrivateKey ? { vps: publicKeyOf(secrets.vpsPrivateKey) } : {}),
+    };
+  return { ...(plan.router.publicKey ? { router: plan.router.publicKey } : {}), ...(plan.vps.publicKey ? { vps: plan.vps.publicKey } : {}) };
+}
+
+export function sshTargetOf(plan: Plan, o: SshFlags, log: (l: string) => void): SshTarget {
+  const port = o.port !== undefined ? Number(o.port) : plan.vps.ssh.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`--port ${o.port}: not a port number`);
+  return {
+    host: o.host ?? plan.vps.ssh.host,
+    port,
+    user: o.user ?? plan.vps.ssh.user,
+    ...(o.identity ? { identityFile: o.identity } : {}),
+    ...(o.knownHosts ? { knownHostsFile: o.knownHosts } : {}),
+    acceptNewHostKey: !!o.acceptNewHostKey,
+    log,
+  };
+}
+
+export function registerVerify(program: Command): void {
+  addSshOptions(
+    program
+      .command("verify")
+      .description("Check the live relay: tunnel, routes, BGP/BFD, default route, firewall; exit 1 on any failure")
+      .argument("<site>", "site file (YAML)")
+      .option("--json", "print findings as JSON")
+      .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
+      .option("--no-vps", "skip the VPS checks")
+      .option("--no-router", "skip the router checks")
+      .option("--router-url <url>", "RouterOS REST base URL, e.g. https://192.168.88.1")
+      .option("--router-ca <file>", "CA bundle for the router's certificate")
+      .option("--router-fingerprint <sha256>", "pinned SHA-256 fingerprint of the router's certificate")
+      .option("--router-credentials <file>", "0600 YAML file with user: and password: (default: RELAY6_ROUTER_USER/PASSWORD)")
+      .option("--router-ssh <host>", "a Linux router's SSH host")
+      .option("--router-ssh-port <port>", "a Linux router's SSH port", "22")
+      .option("--router-user <user>", "a Linux router's SSH user", "root")
+      .option("--vtysh-args <args>", "extra vtysh arguments on a Linux router (e.g. --vty_socket DIR)", ""),
+  ).action(async (site: string, o: VerifyFlags) => {
+    const { plan, findings: lint } = loadAndAnalyse(site);
+    if (!plan || hasErrors(lint)) throw new UserError("the site file has lint errors: `relay6 lint` lists them", [], EXIT.findings);
+    const keys = expectedKeys(plan, secretsFor(plan, site, o.secrets));
+    const log = (l: string) => {
+      if (!o.json) process.stderr.write(`${l}\n`);
+    };
+    const findings: Finding[] = [];
+    if (o.vps !== false) {
+      const s = await SshSession.connect(sshTargetOf(plan, o, log));
+      try {
+        log(`checking the VPS ${s.target.host}`);
+        findings.push(...(await verifyVps((script) => s.exec(script, { quiet: true }).then((r) => r.stdout + r.stderr), plan, keys.router)));
+      } finally {
+        s.close();
+      }
+    }
+    if (o.router !== false) {
+      if (plan.router.platform === "routeros") {
+        if (!o.routerUrl) findings.push({ check: "router", status: "skip", detail: "no --router-url: RouterOS checks skipped" });
+        else {
+          const rest = new RouterOsRest({ url: o.routerUrl, ...routerCredentials(o.routerCredentials), ...(o.routerCa ? { caFile: o.routerCa } : {}), ...(o.routerFingerprint ? { fingerprint: o.routerFingerprint } : {}) });
+          try {
+            log(`checking the router ${o.routerUrl}`);
+            findings.push(...(await verifyRouterOs(rest, plan, keys.vps)));
+          } finally {
+            rest.close();
+          }
+        }
+      } else if (!o.routerSsh) findings.push({ check: "router", status: "skip", detail: "no --router-ssh: Linux router checks skipped" });
+      else {
+        const s = await SshSession.connect({
+          ...sshTargetOf(plan, { ...o, host: o.routerSsh, port: o.routerSshPort, user: o.routerUser }, log),
+        });
+        try {
+          log(`checking the router ${o.routerSsh}`);
+          findings.push(...(await verifyLinuxRouter((script) => s.exec(script, { quiet: true }).then((r) => r.stdout + r.stderr), plan, keys.vps, o.vtyshArgs)));
+        } finally {
+          s.close();
+        }
+      }
+    }
+    if (o.json) process.stdout.write(JSON.stringify({ findings, summary: summarise(findings) }, null, 2) + "\n");
+    else process.stdout.write(formatFindings(findings) + "\n");
+    if (findings.some((f) => f.status === "fail")) process.exitCode = EXIT.findings;
+  });
+}
