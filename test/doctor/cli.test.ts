@@ -164,6 +164,8 @@ describe("relay6 doctor: the site file", () => {
     writeFileSync(file, "keep me\n");
     const r = await runCli("doctor", "--write-site", file, ...flagsOf("recipe-as-written"));
     expect(r.code).toBe(2);
+    expect(r.stderr).toContain("exists; pass --force");
+    expect(r.stdout).toContain("bird-bgp-bfd-off"); // the report is printed all the same
     expect(readFileSync(file, "utf8")).toBe("keep me\n");
     expect((await runCli("doctor", "--write-site", file, "--force", ...flagsOf("recipe-as-written"))).stdout).toContain("wrote");
     const other = join(dir, "other.yaml");

@@ -58,16 +58,14 @@ export async function doctorFrom(source: DoctorSource, opts: DoctorFlags): Promi
   });
 
   let written: string | undefined;
+  let refused: UserError | undefined;
   if (opts.writeSite !== undefined) {
-    if (!report.site.yaml) throw new UserError(`no site file written: doctor lacks ${report.site.missing.join("; ")}`, [], EXIT.findings);
-    const yaml = redact(report.site.yaml, secrets);
-    // The file must load and pass the site checks before it is written.
-    const loaded = parseSite(yaml, opts.writeSite);
-    const problems = checkSite(loaded.site, opts.writeSite, loaded.locate).filter((d) => d.severity === "error");
-    if (problems.length > 0) throw new UserError(`the site file doctor made does not pass lint; not written`, problems, EXIT.findings);
-    if (existsSync(opts.writeSite) && !opts.force) throw new UserError(`${opts.writeSite} exists; pass --force to overwrite it`);
-    writeFileSync(opts.writeSite, yaml, { mode: 0o644 });
-    written = opts.writeSite;
+    try {
+      written = writeSite(report.site.yaml && redact(report.site.yaml, secrets), report.site.missing, opts.writeSite, opts.force === true);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      refused = e; // the report is still printed; the refusal decides the exit status
+    }
   }
 
   const text = opts.json
@@ -83,5 +81,18 @@ export async function doctorFrom(source: DoctorSource, opts: DoctorFlags): Promi
       )
     : formatReport(report, written);
   out(redact(text, secrets));
+  if (refused) throw refused;
   if (hasErrors(report.findings)) process.exitCode = EXIT.findings;
+}
+
+/** Writes the proposed site file only if it loads and passes the site checks, and never
+ *  over an existing file without --force. */
+function writeSite(yaml: string | undefined, missing: string[], file: string, force: boolean): string {
+  if (!yaml) throw new UserError(`no site file written: doctor lacks ${missing.join("; ")}`, [], EXIT.findings);
+  const loaded = parseSite(yaml, file);
+  const problems = checkSite(loaded.site, file, loaded.locate).filter((d) => d.severity === "error");
+  if (problems.length > 0) throw new UserError("the site file doctor made does not pass lint; not written", problems, EXIT.findings);
+  if (existsSync(file) && !force) throw new UserError(`${file} exists; pass --force to overwrite it`);
+  writeFileSync(file, yaml, { mode: 0o644 });
+  return file;
 }
