@@ -138,9 +138,23 @@ function checksFor(s: Ready): Check[] {
     },
     {
       name: "ICMPv6 packet-too-big dropped on the path: bulk TCP both ways, both initiators",
+      // (run from a client that ignores the RA's MTU, so that the MSS clamps are what it takes)
       run: async () => {
         const c = clients.find((x) => inboundPortOpen(plan, x, IPERF_PORT)) ?? clients[0]!;
         const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
+        // A host that ignores the RA's MTU (1500 on a 1420 tunnel): only the MSS clamps
+        // can save its TCP once packet-too-big is lost.
+        // The RA's MTU sits on the RA-learned default route; a preferred default route
+        // without it makes the client size its TCP segments for a 1500-byte link.
+        const ra = (await ipIn(s, c.role, ["-6", "route", "show", "default", "proto", "ra"])).stdout;
+        const gw = /via (\S+)/.exec(ra)?.[1] ?? fail(`${c.role} has no default route from the router's RA`);
+        const ignoreRaMtu = ["-6", "route", "add", "default", "via", gw, "dev", "eth0", "metric", "512"];
+        const mtuBefore = (await nsRun(s, c.role, ["sysctl", "-n", "net.ipv6.conf.eth0.mtu"])).stdout.trim() || "1500";
+        const setMtu = (raMtu: 0 | 1, mtu: string) =>
+          nsRun(s, c.role, ["sysctl", "-q", "-w", `net.ipv6.conf.eth0.accept_ra_mtu=${raMtu}`, "-w", `net.ipv6.conf.eth0.mtu=${mtu}`]);
+        await setMtu(0, "1500");
+        const added = await ipIn(s, c.role, ignoreRaMtu);
+        if (added.code !== 0) fail(`ip ${ignoreRaMtu.join(" ")}: ${added.stderr.trim()}`);
         await dropPtb(s, true);
         try {
           const parts: string[] = [];
@@ -157,9 +171,11 @@ function checksFor(s: Ready): Check[] {
             }
           } else parts.push(`internet-initiated skipped: no segment opens tcp/${IPERF_PORT} (segments[].inbound)`);
           const drops = await ptbDrops(s);
-          return `${parts.join(", ")}; packet-too-big dropped: ${drops}`;
+          return `client ignoring the RA's MTU: ${parts.join(", ")}; packet-too-big dropped on the path: ${drops}`;
         } finally {
           await dropPtb(s, false);
+          await ipIn(s, c.role, ["-6", "route", "del", "default", "via", gw, "dev", "eth0", "metric", "512"]);
+          await setMtu(1, mtuBefore);
         }
       },
     },
@@ -287,7 +303,7 @@ async function dropPtb(s: LabState, on: boolean): Promise<void> {
 async function ptbDrops(s: LabState): Promise<number> {
   const r = await nsRun(s, "inet", ["ip6tables", "-nvxL"]);
   let n = 0;
-  for (const l of r.stdout.split("\n")) if (/packet-too-big|type 2 /.test(l) && /DROP/.test(l)) n += Number(l.trim().split(/\s+/)[0] ?? 0);
+  for (const l of r.stdout.split("\n")) if (/packet-too-big|icmptype 2\b/.test(l) && /DROP/.test(l)) n += Number(l.trim().split(/\s+/)[0] ?? 0);
   return n;
 }
 

@@ -24,12 +24,15 @@ export class LabError extends Error {
 
 /** When set, every command is printed before it runs (`relay6 lab ... --verbose`). */
 export let verbose = false;
+let verboseStart = 0;
 export function setVerbose(v: boolean): void {
   verbose = v;
+  verboseStart = Date.now();
 }
+const stamp = () => `${((Date.now() - verboseStart) / 1000).toFixed(2).padStart(6)} `;
 
 export function run(cmd: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  if (verbose) process.stderr.write(`[#] ${cmd.join(" ")}\n`);
+  if (verbose) process.stderr.write(`${stamp()}[#] ${cmd.join(" ")}\n`);
   return new Promise((resolve) => {
     const child = spawn(cmd[0]!, cmd.slice(1), {
       stdio: [opts.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
@@ -72,7 +75,7 @@ export async function must(cmd: readonly string[], opts: RunOptions = {}): Promi
 /** A long-running process in a namespace, started detached in its own process group so
  *  that it outlives `relay6 lab up` and `lab down` can kill the group. */
 export function spawnDaemon(cmd: readonly string[], logFile: string, env: Record<string, string> = {}): number {
-  if (verbose) process.stderr.write(`[#] ${cmd.join(" ")} &\n`);
+  if (verbose) process.stderr.write(`${stamp()}[#] ${cmd.join(" ")} &\n`);
   const fd = openSync(logFile, "a");
   try {
     const child = spawn(cmd[0]!, cmd.slice(1), {

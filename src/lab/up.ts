@@ -168,7 +168,15 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   const sysctl = (role: string, ...kv: string[]) => nsMust(state, role, ["sysctl", "-q", ...kv.flatMap((x) => ["-w", x])]);
   // Clients: SLAAC hosts whose addresses are usable at once (no DAD wait).
   for (const c of clients)
-    await sysctl(c.role, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=1");
+    await sysctl(
+      c.role,
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+      "net.ipv6.conf.default.accept_ra=1",
+      // The first router solicitation goes out at link up, before radvd runs; the kernel's
+      // next one would wait 4 s.
+      "net.ipv6.conf.default.router_solicitation_interval=1",
+    );
   const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
     must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
   await veth("inet", "vps0", "vps", nic);
@@ -211,29 +219,11 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
   copySecret(join(artDir, `router/secrets/${wgRtr}.key`), `/etc/netns/${nsOf(state, "rtr")}/wireguard/${wgRtr}.key`);
 
-  // --- vps: sysctl, firewall (ACTIVE), wg-quick, bird ----------------------------------
-  await nsMust(state, "vps", ["sysctl", "-q", "-p", join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")]);
-  if (existsSync(join(artDir, "vps/firewall.sh"))) {
-    // ufw keeps its rules and state in /etc/ufw and /etc/default/ufw: per-namespace copies.
-    copyEtcDir(state, "vps", "ufw");
-    copyEtcDir(state, "vps", "default");
-    await nsMust(state, "vps", ["bash", join(artDir, "vps/firewall.sh")], { timeoutMs: 60_000 });
-  }
-  await wgUp(state, "vps", "wg0");
-  if (plan.failover.mode === "bgp-bfd") startBird(state);
-
-  // --- rtr: sysctl, addresses + firewall, wg-quick, radvd, FRR or the gateway check -----
-  await nsMust(state, "rtr", ["sysctl", "-q", "-p", join(artDir, "router/files/etc/sysctl.d/99-relay6.conf")]);
-  await nsMust(state, "rtr", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-router-net")]);
-  await wgUp(state, "rtr", wgRtr);
-  // Each client captures its first router advertisement: `lab test` reads RDNSS from it.
-  for (const c of clients) await ip(c.role, "link", "set", "eth0", "up");
-  for (const c of clients)
-    daemon(state, c.role, "ra-capture", ["tcpdump", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
-  for (const c of clients) await waitFor(`tcpdump in ${c.ns}`, () => (existsSync(join(dir, `ra-${c.role}.pcap`)) ? true : undefined), 5000);
-  daemon(state, "rtr", "radvd", ["radvd", "-n", "-C", join(artDir, "router/files/etc/radvd.conf"), "-p", join(dir, "radvd.pid"), "-m", "stderr"]);
-  if (plan.failover.mode === "bgp-bfd") await startFrr(state);
-  else daemon(state, "rtr", "gw-check", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-gw-check")]);
+  // The two ends come up side by side: nothing in one waits for the other.
+  await Promise.all([startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
+  // The router dials only now: a first handshake sent before the VPS listens would be
+  // retried 5 s later.
+  await wgUp(state, "rtr", plan.router.wgInterface);
 
   // --- ready when a client reaches the internet host ------------------------------------
   await waitFor("the WireGuard handshake", () => handshakeAge(state, "rtr", wgRtr).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
@@ -246,6 +236,38 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
     15_000,
     100,
   );
+}
+
+async function startVps(state: LabState, plan: Plan, artDir: string): Promise<void> {
+  // --- vps: sysctl, firewall (ACTIVE), wg-quick, bird ----------------------------------
+  await nsMust(state, "vps", ["sysctl", "-q", "-p", join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")]);
+  if (existsSync(join(artDir, "vps/firewall.sh"))) {
+    // ufw keeps its rules and state in /etc/ufw and /etc/default/ufw: per-namespace copies.
+    copyEtcDir(state, "vps", "ufw");
+    copyEtcDir(state, "vps", "default");
+    await nsMust(state, "vps", ["bash", join(artDir, "vps/firewall.sh")], { timeoutMs: 60_000 });
+  }
+  await wgUp(state, "vps", "wg0");
+  if (plan.failover.mode === "bgp-bfd") startBird(state);
+}
+
+async function startRouter(state: LabState, plan: Plan, artDir: string, clients: LabClient[]): Promise<void> {
+  const dir = state.dir;
+  const ip = async (role: string, ...args: string[]) => {
+    const r = await ipIn(state, role, args);
+    if (r.code !== 0) throw new LabError(`[${nsOf(state, role)}] ip ${args.join(" ")}: ${r.stderr.trim()}`);
+  };
+  // --- rtr: sysctl, addresses + firewall, wg-quick, radvd, FRR or the gateway check -----
+  await nsMust(state, "rtr", ["sysctl", "-q", "-p", join(artDir, "router/files/etc/sysctl.d/99-relay6.conf")]);
+  await nsMust(state, "rtr", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-router-net")]);
+  // Each client captures its first router advertisement: `lab test` reads RDNSS from it.
+  for (const c of clients) await ip(c.role, "link", "set", "eth0", "up");
+  for (const c of clients)
+    daemon(state, c.role, "ra-capture", ["tcpdump", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
+  for (const c of clients) await waitFor(`tcpdump in ${c.ns}`, () => (existsSync(join(dir, `ra-${c.role}.pcap`)) ? true : undefined), 5000);
+  daemon(state, "rtr", "radvd", ["radvd", "-n", "-C", join(artDir, "router/files/etc/radvd.conf"), "-p", join(dir, "radvd.pid"), "-m", "stderr"]);
+  if (plan.failover.mode === "bgp-bfd") await startFrr(state);
+  else daemon(state, "rtr", "gw-check", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-gw-check")]);
 }
 
 function writeArtifacts(root: string, artifacts: Artifact[]): void {

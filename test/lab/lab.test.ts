@@ -114,6 +114,24 @@ describe.skipIf(!root)("namespace lab", () => {
     }
   }, 120_000);
 
+  it("the PMTU item fails once the MSS clamps of both ends are removed (the check has teeth)", async () => {
+    const s = loadState(BGP)!;
+    const item = "ICMPv6 packet-too-big dropped on the path: bulk TCP both ways, both initiators";
+    const check = () => labTest(BGP, undefined, (n) => n === item).then((rs) => rs[0]!);
+    try {
+      expect((await nsRun(s, "rtr", ["ip6tables", "-t", "mangle", "-F", "RELAY6-MSS"])).code).toBe(0);
+      expect((await nsRun(s, "vps", ["ip6tables", "-t", "mangle", "-F", "FORWARD"])).code).toBe(0);
+      const r = await check();
+      expect(r.ok, r.detail).toBe(false);
+    } finally {
+      // Put them back with the rendered scripts themselves.
+      await nsRun(s, "rtr", ["bash", join(s.dir, "artifacts/router/files/usr/local/sbin/relay6-router-net")]);
+      await nsRun(s, "vps", ["/etc/wireguard/relay6-hook.sh", "up", "wg0"]);
+    }
+    const again = await check();
+    expect(again.ok, again.detail).toBe(true);
+  }, 180_000);
+
   it("failover (2 runs): ::/0 withdrawn on a blocked tunnel, back after unblock and after a VPS restart", async () => {
     const r = await labFailover(BGP, 2);
     expect(r.runs).toBe(2);
