@@ -23,14 +23,18 @@ describe("golden renders", () => {
     it(name, () => {
       const { artifacts } = renderFile(join(SITES, file));
       const dir = join(EXPECTED, name);
+      // File modes are part of the output: secrets 0600, scripts 0755.
+      const modes = artifacts.map((a) => `${a.mode.toString(8).padStart(4, "0")} ${a.path}`).join("\n") + "\n";
       if (UPDATE) {
         rmSync(dir, { recursive: true, force: true });
         for (const a of artifacts) {
           mkdirSync(dirname(join(dir, a.path)), { recursive: true });
           writeFileSync(join(dir, a.path), a.content);
         }
+        writeFileSync(join(dir, "MODES"), modes);
       }
-      expect(artifacts.map((a) => a.path).sort()).toEqual(listFiles(dir));
+      expect(modes).toBe(readFileSync(join(dir, "MODES"), "utf8"));
+      expect(artifacts.map((a) => a.path).sort()).toEqual(listFiles(dir).filter((f) => f !== "MODES"));
       for (const a of artifacts) expect(a.content, `${name}/${a.path}`).toBe(readFileSync(join(dir, a.path), "utf8"));
     });
   }

@@ -3,12 +3,14 @@
 # Safe to import again: every object carries the tag relay6:home: in its comment,
 # a re-run updates those objects and never touches others. Undo: relay6-home-undo.rsc.
 
-# WireGuard interface; RouterOS makes its private key, relay6 never sees it.
+# WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
 :if ([:len [/interface/wireguard/find where comment~"^relay6:home:wg;"]] = 0) do={ \
     /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
+    private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
     comment="relay6:home:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
     [/interface/wireguard/find where comment~"^relay6:home:wg;"] name=wg-host listen-port=51820 \
-    mtu=1420 comment="relay6:home:wg; WireGuard tunnel to the VPS" }
+    mtu=1420 private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
+    comment="relay6:home:wg; WireGuard tunnel to the VPS" }
 
 # The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
 :if ([:len [/interface/wireguard/peers/find where comment~"^relay6:home:peer;"]] = 0) do={ \
@@ -20,6 +22,9 @@
     name=relay6-home-vps public-key="i+8WcECLHzKHJu4XhPUoTHbhJ1o5+GSC1IyWNvClLD4=" \
     endpoint-address=203.0.113.10 endpoint-port=51820 allowed-address=::/0 \
     persistent-keepalive=25s comment="relay6:home:peer; the VPS" }
+
+# Addresses of segments no longer in the site file go; then the current ones.
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:home:addr:" and !(comment~"^relay6:home:(addr:transit|addr:lan|addr:guest|addr:iot);")]
 
 # Transit address: the tunnel's own /64, never advertised to the LAN.
 :if ([:len [/ipv6/address/find where comment~"^relay6:home:addr:transit;"]] = 0) do={ \
@@ -53,6 +58,7 @@
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
 # one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:home:nd:" and !(comment~"^relay6:home:(nd:bridge|nd:vlan10|nd:vlan11);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
     comment="relay6:home:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
