@@ -175,3 +175,15 @@ describe("relay6 doctor: the site file", () => {
     expect(existsSync(other)).toBe(false);
   });
 });
+
+describe("the last line of defence", async () => {
+  const { redact, secretsIn } = await import("../../src/doctor/index.js");
+  it("collects secrets from every input, whatever its flag, and scrubs them", () => {
+    const secrets = secretsIn({
+      birdConf: { origin: "x", text: `[Interface]\n  privatekey=${VPS_PRIVATE_KEY}\n` },
+      routerosExport: { origin: "y", text: `/interface wireguard add name=wg-host private-key="${ROUTER_PRIVATE_KEY}"\n` },
+    });
+    expect(secrets.sort()).toEqual([ROUTER_PRIVATE_KEY, VPS_PRIVATE_KEY].sort());
+    expect(redact(`a ${VPS_PRIVATE_KEY} b ${ROUTER_PRIVATE_KEY}`, secrets)).toBe("a (secret) b (secret)");
+  });
+});
