@@ -51,7 +51,6 @@ export const LINT_CODES: readonly LintCode[] = [
   { code: "keys-pending", severity: "warning", summary: "keys: device and a public key is not yet in the site file: render gives step 1 of the key exchange." },
   { code: "public-key-invalid", severity: "error", summary: "A public key in the site file is not a WireGuard key." },
   { code: "public-key-ignored", severity: "warning", summary: "A public key is set but keys: relay6 makes the keys; it is ignored." },
-  { code: "router-version-missing", severity: "error", summary: "router.platform is routeros but router.version is missing." },
   { code: "router-version-ignored", severity: "warning", summary: "router.version is set for a non-RouterOS router; it is ignored." },
   { code: "inbound-host-outside-segment", severity: "error", summary: "An inbound service's host is not in its segment's /64." },
   { code: "vps-firewall-off", severity: "warning", summary: "firewall.vps is none: relay6 leaves the VPS firewall alone, nothing drops unsolicited inbound to the LAN." },
@@ -161,8 +160,7 @@ export function checkSite(site: SiteFile, file?: string, locate?: Locate): Diagn
       out.push(finding("keys-pending", ["wireguard", "keys"], `no public key yet for ${missing.join(" and ")}: rendering step 1 (each device makes its key and prints the public half)`, `run the step-1 scripts, then put the printed keys in ${missing.map((e) => `${e}.publicKey`).join(" and ")} and render again`));
   }
 
-  if (site.router.platform === "routeros" && !site.router.version)
-    out.push(finding("router-version-missing", ["router"], "RouterOS commands differ between releases; relay6 needs the router's version", 'add router.version, e.g. "7.22" (/system/resource/print shows it)'));
+  // A RouterOS router without router.version: the routeros target says so (routeros-version-missing).
   if (site.router.platform !== "routeros" && site.router.version)
     out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
   if (site.firewall.vps === "none")
