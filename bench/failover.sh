@@ -15,7 +15,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N] [--static [--static-runs M]]" >&2; exit 2 ;;
   esac
 done
-relay6() { node --import tsx src/cli/main.ts "$@"; }
+# The CLI as users run it: bin/relay6.js on a fresh build.
+[ "${RELAY6_SKIP_BUILD:-0}" = 1 ] || npm run build --silent
+relay6() { node bin/relay6.js "$@"; }
 name="bench$$"
 trap 'relay6 lab down --name "$name" >/dev/null 2>&1 || true' EXIT
 

@@ -1,6 +1,7 @@
 // Running commands in the lab's namespaces, and the daemons the lab owns.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { EXIT, UserError } from "../errors.js";
 
 export interface RunResult {
   code: number;
@@ -14,10 +15,11 @@ export interface RunOptions {
   input?: string;
 }
 
-/** An expected failure of the lab itself (a step that did not work), with its output. */
-export class LabError extends Error {
+/** A step of the lab that did not work (a command failed, a state never came): reported
+ *  to the user with what was seen, exit status 1, not as a bug in relay6. */
+export class LabError extends UserError {
   constructor(message: string) {
-    super(message);
+    super(message, [], EXIT.findings);
     this.name = "LabError";
   }
 }

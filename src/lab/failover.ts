@@ -7,7 +7,7 @@
 // In static mode the same steps time the health-checked default route (relay6-gw-check).
 import { LabError, isRunning, sleep, waitFor } from "./exec.js";
 import { nsRun } from "./nodes.js";
-import { routerDefault, startBird, wgDown, wgUp } from "./up.js";
+import { bfdUp, routerDefault, startBird, wgDown, wgUp } from "./up.js";
 import { requireReadyLab, saveState, type LabState } from "./state.js";
 
 export interface Stats {
@@ -50,6 +50,9 @@ export async function labFailover(
   await waitFor("::/0 on the router before the first run", () => present(s), budget, POLL_MS);
   try {
     for (let i = 0; i < runs; i++) {
+      // Each run starts from a watched route: BFD up (a route whose BFD session never came
+      // up is withdrawn only by the BGP hold timer).
+      if (mode === "bgp-bfd") await waitFor("BFD up before the block", () => bfdUp(s), budget, 50);
       await block(s, true);
       const t0 = Date.now();
       await waitFor("::/0 to be withdrawn after the block", () => absent(s), budget, POLL_MS);
@@ -62,6 +65,7 @@ export async function labFailover(
 
       let vpsRestart = NaN;
       if (withRestart) {
+        if (mode === "bgp-bfd") await waitFor("BFD up before the VPS restart", () => bfdUp(s), budget, 50);
         await stopVps(s);
         await waitFor("::/0 to be withdrawn while the VPS is down", () => absent(s), budget, POLL_MS);
         await wgUp(s, "vps", "wg0");

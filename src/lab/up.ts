@@ -228,6 +228,8 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   // --- ready when a client reaches the internet host ------------------------------------
   await waitFor("the WireGuard handshake", () => handshakeAge(state, "rtr", wgRtr).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
   await waitFor("::/0 on the router", () => routerDefault(state).then((r) => r ?? undefined), 20_000, 50);
+  // A BGP route whose BFD session never came up is not watched by BFD at all.
+  if (plan.failover.mode === "bgp-bfd") await waitFor("BFD up on both ends", () => bfdUp(state), 20_000, 50);
   for (const c of clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
   const first = clients[0]!;
   await waitFor(
@@ -351,6 +353,14 @@ async function startFrr(state: LabState): Promise<void> {
   daemon(state, "rtr", "bfdd", ["/usr/lib/frr/bfdd", ...common("bfdd"), "-z", zserv, "--bfdctl", join(d, "bfdd.sock"), "-f", "/etc/frr/frr.conf"]);
   await waitFor("bfdd's socket", () => (existsSync(join(d, "bfdd.sock")) ? true : undefined), 10_000);
   daemon(state, "rtr", "bgpd", ["/usr/lib/frr/bgpd", ...common("bgpd"), "-z", zserv, "-f", "/etc/frr/frr.conf"]);
+}
+
+/** BFD Up on the router (FRR) and on the VPS (bird), or undefined. */
+export async function bfdUp(state: LabState): Promise<true | undefined> {
+  const frr = await nsRun(state, "rtr", ["vtysh", "--vty_socket", frrDir(state), "-c", "show bfd peers brief"]);
+  if (!/\bup\b/.test(frr.stdout)) return undefined;
+  const bird = await nsRun(state, "vps", ["birdc", "-s", birdSocket(state), "show", "bfd", "sessions"]);
+  return /\bUp\b/.test(bird.stdout) ? true : undefined;
 }
 
 /** Seconds since the last handshake of the only peer, undefined before the first one. */
