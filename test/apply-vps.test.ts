@@ -72,6 +72,28 @@ describe("relay6 apply vps over SSH", () => {
     expect(readFileSync(knownHosts, "utf8")).toMatch(/^\|1\|.* ssh-ed25519 /);
   });
 
+  it("doctor reads a hand-made recipe setup live over SSH and finds its traps", () => {
+    const fx = join(REPO, "test/doctor/fixtures/recipe-as-written");
+    writeFileSync(join(vps.etc, "wireguard/wg0.conf"), readFileSync(join(fx, "wg0.conf")), { mode: 0o600 });
+    writeFileSync(join(vps.etc, "bird/bird.conf"), readFileSync(join(fx, "bird.conf")));
+    try {
+      const r = relay6("doctor", "--vps-ssh", VPS_ADDR, "-i", key, "--known-hosts", knownHosts, "--json");
+      expect(r.code, r.stderr).toBe(1);
+      const report = JSON.parse(r.stdout);
+      const codes = report.findings.map((f: { code: string }) => f.code);
+      expect(codes).toContain("bird-bgp-bfd-off");
+      expect(codes).toContain("bird-slow-timers");
+      // The live `ip -6 route` shows the provider's connected /48 on enp3s0: the recipe's
+      // AllowedIPs (/128 + /64s) are longer, so that trap is absent.
+      expect(codes).not.toContain("allowed-ips-covers-prefix");
+      expect(report.inputs.map((i: { origin: string }) => i.origin)).toContain(`ssh root@${VPS_ADDR}: ip -6 route`);
+      expect(r.stdout + r.stderr).not.toContain("PYMyN3ObYIY44ULcYBVmCKs7kXINjfcQomuko+mmq+M="); // wg0.conf's PrivateKey
+    } finally {
+      rmSync(join(vps.etc, "wireguard/wg0.conf"));
+      rmSync(join(vps.etc, "bird/bird.conf"));
+    }
+  });
+
   it("applies to a bare VPS, printing each remote command; never prints the private key", () => {
     const r = relay6("apply", "vps", site, ...sshArgs());
     expect(r.code, r.stderr).toBe(0);

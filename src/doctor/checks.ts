@@ -424,9 +424,13 @@ const routerosInput: Check = {
     // already, so rules placed before it (place-before=) are what counts.
     if (dropAt < 0 && p.ros!.script.isExport) return [];
     const before = dropAt < 0 ? rules.filter((c) => c.args.has("place-before")) : rules.slice(0, dropAt).concat(rules.filter((c) => c.args.has("place-before")));
+    // Matchers this check understands; a rule with any other (ipsec-policy=, src-address=,
+    // ...) matches less than everything and cannot be counted as accepting BFD/BGP.
+    const UNDERSTOOD = new Set(["chain", "action", "comment", "log", "log-prefix", "disabled", "place-before", "in-interface", "in-interface-list", "protocol", "dst-port", "connection-state"]);
     const accepts = (proto: string, port: number) =>
       before.some((c) => {
         if (c.args.get("action")?.value !== "accept" || !fromTunnel(c)) return false;
+        if ([...c.args.keys()].some((k) => !UNDERSTOOD.has(k))) return false;
         const pr = c.args.get("protocol")?.value;
         if (pr !== undefined && pr !== proto) return false;
         const dp = c.args.get("dst-port")?.value;

@@ -1,12 +1,15 @@
 // relay6 doctor: checks a setup made by hand from the recipe (no site file) for the
 // recipe's traps, and offers the site file that describes it. Inputs come from files
-// today (fileSource); live sources will hand over the same texts.
+// (fileSource) or live from the hosts (doctor/live.ts): the same texts either way.
 import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import { fileSource, formatReport, redact, runDoctor, secretsIn, type DoctorSource, type InputKey } from "../../doctor/index.js";
 import { checkSite } from "../../lint/lint.js";
 import { parseSite } from "../../site/load.js";
+import { combinedSource, restRouterOsSource, sshRouterOsSource, sshVpsSource } from "../../doctor/live.js";
+import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
+import { SshSession } from "../../remote/ssh.js";
 
 interface DoctorFlags {
   wgConf?: string;
@@ -20,6 +23,19 @@ interface DoctorFlags {
   writeSite?: string;
   force?: boolean;
   json?: boolean;
+  vpsSsh?: string;
+  vpsSshPort?: string;
+  vpsSshUser?: string;
+  routerSsh?: string;
+  routerSshPort?: string;
+  routerSshUser?: string;
+  routerUrl?: string;
+  routerCa?: string;
+  routerFingerprint?: string;
+  routerCredentials?: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey?: boolean;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
@@ -39,12 +55,49 @@ export function registerDoctor(program: Command): void {
     .option("--write-site <file>", "write the site file describing this setup")
     .option("--force", "overwrite the --write-site file if it exists")
     .option("--json", "print the report as JSON")
+    .option("--vps-ssh <host>", "read the VPS's files and state live over SSH")
+    .option("--vps-ssh-port <port>", "the VPS's SSH port", "22")
+    .option("--vps-ssh-user <user>", "the VPS's SSH user", "root")
+    .option("--router-ssh <host>", "read the router's /export live over SSH (RouterOS)")
+    .option("--router-ssh-port <port>", "the router's SSH port", "22")
+    .option("--router-ssh-user <user>", "the router's SSH user", "admin")
+    .option("--router-url <url>", "read the router live over its REST API (RouterOS), e.g. https://192.168.88.1")
+    .option("--router-ca <file>", "CA bundle for the router's certificate")
+    .option("--router-fingerprint <sha256>", "pinned SHA-256 fingerprint of the router's certificate")
+    .option("--router-credentials <file>", "0600 YAML file with user: and password: (default: RELAY6_ROUTER_USER/PASSWORD)")
+    .option("-i, --identity <file>", "SSH private key (default: ssh-agent, ~/.ssh/id_*)")
+    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
+    .option("--accept-new-host-key", "trust and record a host key on first contact (never a changed one)")
     .action(async (opts: DoctorFlags) => {
       const paths: Partial<Record<InputKey, string>> = {};
       for (const k of ["wgConf", "birdConf", "ipRoute", "ipAddr", "routerosExport", "ufwStatus"] as const) if (opts[k] !== undefined) paths[k] = opts[k];
-      if (Object.keys(paths).length === 0)
-        throw new UserError("doctor needs at least one input: --wg-conf, --bird-conf, --ip-route, --ip-addr, --routeros-export or --ufw-status");
-      await doctorFrom(fileSource(paths), opts);
+      const live = opts.vpsSsh !== undefined || opts.routerSsh !== undefined || opts.routerUrl !== undefined;
+      if (Object.keys(paths).length === 0 && !live)
+        throw new UserError("doctor needs at least one input: --wg-conf, --bird-conf, --ip-route, --ip-addr, --routeros-export or --ufw-status, or a live host: --vps-ssh, --router-ssh, --router-url");
+      const closers: (() => void)[] = [];
+      try {
+        const sources: DoctorSource[] = Object.keys(paths).length > 0 ? [fileSource(paths)] : [];
+        const log = (l: string) => {
+          if (!opts.json) process.stderr.write(`${l}\n`);
+        };
+        const ssh = async (host: string, port: string | undefined, user: string) => {
+          const p = Number(port ?? 22);
+          if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(`SSH port ${port}: not a port number`);
+          const session = await SshSession.connect({ host, port: p, user, ...(opts.identity ? { identityFile: opts.identity } : {}), ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}), acceptNewHostKey: !!opts.acceptNewHostKey, log });
+          closers.push(() => session.close());
+          return session;
+        };
+        if (opts.vpsSsh !== undefined) sources.push(sshVpsSource(await ssh(opts.vpsSsh, opts.vpsSshPort, opts.vpsSshUser ?? "root")));
+        if (opts.routerSsh !== undefined) sources.push(sshRouterOsSource(await ssh(opts.routerSsh, opts.routerSshPort, opts.routerSshUser ?? "admin")));
+        if (opts.routerUrl !== undefined) {
+          const rest = new RouterOsRest({ url: opts.routerUrl, ...routerCredentials(opts.routerCredentials), ...(opts.routerCa ? { caFile: opts.routerCa } : {}), ...(opts.routerFingerprint ? { fingerprint: opts.routerFingerprint } : {}) });
+          closers.push(() => rest.close());
+          sources.push(restRouterOsSource(rest));
+        }
+        await doctorFrom(sources.length === 1 ? sources[0]! : combinedSource(sources), opts);
+      } finally {
+        for (const c of closers) c();
+      }
     });
 }
 
