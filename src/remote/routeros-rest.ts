@@ -34,6 +34,22 @@ export class RestError extends Error {
   }
 }
 
+/** Args whose values are never shown, and args holding scripts (a rollback script may hold
+ *  the router's earlier private key): shown as a size only. */
+const SECRET_ARGS = new Set(["private-key", "password", "preshared-key"]);
+const SCRIPT_ARGS = new Set(["on-event", "source", "script", "contents"]);
+
+/** A request body as it may be logged: secrets as "(secret)", scripts as their size. */
+export function redactBody(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  return Object.fromEntries(
+    Object.entries(body as Record<string, unknown>).map(([k, v]) => [
+      k,
+      SECRET_ARGS.has(k) ? "(secret)" : SCRIPT_ARGS.has(k) ? `(script, ${String(v).split("\n").length} lines)` : v,
+    ]),
+  );
+}
+
 export function normaliseFingerprint(fp: string): string {
   return fp.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
 }
@@ -72,7 +88,7 @@ export class RouterOsRest {
   async request<T = unknown>(method: "GET" | "PUT" | "PATCH" | "DELETE" | "POST", path: string, body?: unknown): Promise<T> {
     const url = new URL(`/rest${path}`, this.base);
     const show = `${method} ${url.pathname}${url.search}`;
-    if (method !== "GET") this.target.log?.(`[${this.base.host}]# ${show}${body !== undefined ? ` ${JSON.stringify(body)}` : ""}`);
+    if (method !== "GET") this.target.log?.(`[${this.base.host}]# ${show}${body !== undefined ? ` ${JSON.stringify(redactBody(body))}` : ""}`);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const lib = url.protocol === "https:" ? https : http;
     return new Promise<T>((resolve, reject) => {

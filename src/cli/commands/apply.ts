@@ -2,6 +2,9 @@
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import { applyVps, formatChanges } from "../../apply/vps.js";
+import { applyRouter, formatRouterChanges, type ApplyRouterResult } from "../../apply/router.js";
+import { applyLinuxRouter } from "../../apply/router-linux.js";
+import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
 import { SshSession } from "../../remote/ssh.js";
 import { renderPlan } from "../../render/render.js";
 import { VERSION } from "../../version.js";
@@ -70,4 +73,104 @@ export function registerApply(program: Command): void {
       session.close();
     }
   });
+
+  registerApplyRouter(apply);
+}
+
+interface RouterFlags {
+  dryRun?: boolean;
+  confirm?: string;
+  routerUrl?: string;
+  routerCa?: string;
+  routerFingerprint?: string;
+  routerCredentials?: string;
+  skipHandshake?: boolean;
+  timeout?: string;
+  secrets?: string;
+  json?: boolean;
+}
+
+function registerApplyRouter(apply: Command): void {
+  apply
+    .command("router")
+    .description("Configure the router: RouterOS over its REST API (diff, then only relay6's tagged objects change)")
+    .argument("<site>", "site file (YAML)")
+    .option("--dry-run", "show what would change, change nothing")
+    .option("--confirm <seconds>", "schedule a rollback on the router first; cancel it only once the router answers again (and the tunnel has a handshake)")
+    .option("--router-url <url>", "the router's REST base URL, e.g. https://192.168.88.1 (default: $RELAY6_ROUTER_URL)")
+    .option("--router-ca <file>", "PEM CA that signed the router's certificate")
+    .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
+    .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
+    .option("--skip-handshake", "with --confirm: do not wait for the WireGuard handshake (e.g. the VPS is not up yet)")
+    .option("--timeout <ms>", "per-request timeout in milliseconds (default 10000)")
+    .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
+    .option("--json", "print the result as JSON (progress goes to stderr)")
+    .action(async (site: string, opts: RouterFlags) => {
+      const { plan, findings } = loadAndAnalyse(site);
+      if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
+      if (plan.router.platform === "linux") return applyLinuxRouter(plan);
+      const confirm = opts.confirm === undefined ? undefined : Number(opts.confirm);
+      if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 10 || confirm > 3600))
+        throw new UserError(`--confirm ${opts.confirm}: give the rollback delay in whole seconds, 10 to 3600`);
+      const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
+      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100)) throw new UserError(`--timeout ${opts.timeout}: milliseconds, at least 100`);
+      const url = opts.routerUrl ?? process.env.RELAY6_ROUTER_URL;
+      if (!url)
+        throw new UserError("no router URL", [
+          { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address> (or set RELAY6_ROUTER_URL)" },
+        ]);
+      const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const creds = routerCredentials(opts.routerCredentials);
+      const rest = new RouterOsRest({
+        url,
+        ...creds,
+        ...(opts.routerCa ? { caFile: opts.routerCa } : {}),
+        ...(opts.routerFingerprint ? { fingerprint: opts.routerFingerprint } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+        log,
+      });
+      try {
+        const result = await applyRouter(rest, plan, ctx, { dryRun: !!opts.dryRun, ...(confirm !== undefined ? { confirmSeconds: confirm } : {}), skipHandshake: !!opts.skipHandshake, log });
+        printRouterResult(result, plan.wireguard.keys === "device" && !plan.router.publicKey ? site : undefined, !!opts.json);
+        if (!["dry-run", "no-changes", "applied", "confirmed"].includes(result.outcome)) process.exitCode = EXIT.findings;
+      } finally {
+        rest.close();
+      }
+    });
+}
+
+function printRouterResult(r: ApplyRouterResult, askKeyFor: string | undefined, json: boolean): void {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  if (json) {
+    out(JSON.stringify(r, null, 2));
+    return;
+  }
+  out(`RouterOS ${r.version} at ${r.router}, site ${r.site}`);
+  out(formatRouterChanges(r.changes));
+  const rb = r.rollback;
+  switch (r.outcome) {
+    case "dry-run":
+      out("dry run: nothing changed");
+      break;
+    case "no-changes":
+      break;
+    case "applied":
+      out(`applied ${r.changes.length} change${r.changes.length === 1 ? "" : "s"}`);
+      break;
+    case "confirmed":
+      out(`applied ${r.changes.length} change${r.changes.length === 1 ? "" : "s"} and confirmed: the router answered, the rollback ${rb?.scheduler} is cancelled`);
+      break;
+    case "rolled-back":
+      out(`FAILED: ${r.error}\nthe router was rolled back to the state before this run`);
+      break;
+    case "rollback-pending":
+      out(`NOT CONFIRMED: ${r.error}\nthe rollback ${rb?.scheduler ?? ""} on the router restores the state before this run ${rb ? `${rb.seconds} s after it was scheduled` : ""}`);
+      break;
+    case "failed":
+      out(`FAILED: ${r.error}\nthe router may be half-configured: run again (relay6 only touches its tagged objects), or import the undo script`);
+      break;
+  }
+  if (r.routerPublicKey && askKeyFor) out(`the router made its own key: put router.publicKey: ${r.routerPublicKey} in ${askKeyFor}, then apply the VPS again`);
+  else if (r.routerPublicKey) out(`router WireGuard public key: ${r.routerPublicKey}`);
 }

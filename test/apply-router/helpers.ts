@@ -1,0 +1,64 @@
+// Shared set-up for the apply-router tests: a RouterOS REST model with the recipe's LAN
+// interfaces, a client, and the state comparisons.
+import { startRouterOsModel, type RunningModel } from "../fixtures/routeros-model/index.js";
+import type { Plan } from "../../src/plan/plan.js";
+import type { RenderContext } from "../../src/render/types.js";
+import { RouterOsRest } from "../../src/remote/routeros-rest.js";
+import { applyRouter, type ApplyRouterOptions, type ApplyRouterResult } from "../../src/apply/router.js";
+import { managedMenus } from "../../src/targets/routeros/objects.js";
+import { capabilitiesOf, parseRelease } from "../../src/targets/routeros/capabilities.js";
+
+export const VERSIONS = ["7.15", "7.18.2", "7.19", "7.20.8", "7.21.4", "7.22.3", "7.24"];
+export const PASSWORD = "model-pw-3f9a";
+
+/** The user's own objects, beside defconf: relay6 must leave them as they are. */
+export const USER_SCRIPT = `
+/ipv6/address/add address=2001:db8:aaaa::1/64 interface=ether1 comment="my uplink"
+/ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=22 in-interface=ether1 comment="my ssh"
+/ipv6/route/add dst-address=2001:db8:bbbb::/48 gateway=2001:db8:aaaa::fe comment="my lab route"
+/interface/wireguard/add name=wg-mine listen-port=13231 comment="my own tunnel"
+`;
+
+export async function startRouter(version: string, seed: "defconf" | "empty", opts: { timeScale?: number; tls?: boolean; user?: boolean } = {}): Promise<RunningModel> {
+  const m = await startRouterOsModel({ version, state: seed, auth: { user: "admin", password: PASSWORD }, ...opts });
+  const lan = seed === "empty" ? "/interface/bridge/add name=bridge\n" : "";
+  const r = m.runScript(`${lan}/interface/vlan/add name=vlan10 interface=bridge vlan-id=10\n/interface/vlan/add name=vlan11 interface=bridge vlan-id=11\n${opts.user === false ? "" : USER_SCRIPT}`);
+  if (r.error) throw new Error(`seeding the model: ${r.error}`);
+  return m;
+}
+
+export function restFor(m: RunningModel, extra: Partial<ConstructorParameters<typeof RouterOsRest>[0]> = {}, log?: (l: string) => void): RouterOsRest {
+  return new RouterOsRest({ url: m.url, user: "admin", password: PASSWORD, timeoutMs: 1500, ...(log ? { log } : {}), ...extra });
+}
+
+export async function apply(m: RunningModel, plan: Plan, ctx: RenderContext, opts: Partial<ApplyRouterOptions> = {}): Promise<{ result: ApplyRouterResult; log: string[] }> {
+  const log: string[] = [];
+  const rest = restFor(m, {}, (l) => log.push(l));
+  try {
+    const result = await applyRouter(rest, plan, ctx, { dryRun: false, log: (l) => log.push(l), ...opts });
+    return { result, log };
+  } finally {
+    rest.close();
+  }
+}
+
+const VOLATILE = new Set([".id", "next-run", "run-count", "actual-interface"]);
+
+/** The menus relay6 touches, as the model holds them: ids dropped; firewall tables in order,
+ *  other menus sorted (a rollback re-adds a removed object at the end). */
+export function snapshot(m: RunningModel, version: string): Record<string, Record<string, string>[]> {
+  const caps = capabilitiesOf(parseRelease(version)!);
+  const out: Record<string, Record<string, string>[]> = {};
+  for (const menu of [...managedMenus(caps), "/interface" as const]) {
+    const items = m.state.list(menu.slice(1)).map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => !VOLATILE.has(k))));
+    out[menu] = menu.includes("firewall") ? items : items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+  return out;
+}
+
+/** Objects not tagged relay6:<site>: — the user's and RouterOS's. */
+export function foreign(snap: Record<string, Record<string, string>[]>, site = "home") {
+  return Object.fromEntries(Object.entries(snap).map(([k, items]) => [k, items.filter((i) => !(i.comment ?? "").startsWith(`relay6:${site}:`))]));
+}
+
+export const changing = (m: RunningModel) => m.requests.filter((r) => r.method !== "GET");
