@@ -1,4 +1,5 @@
 // relay6 apply vps|router: change real machines, showing what will change first.
+// The implementations are imported when a command runs, so that other commands start fast.
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import { applyVps, formatChanges } from "../../apply/vps.js";
@@ -42,6 +43,9 @@ export function registerApply(program: Command): void {
   ).action(async (site: string, opts: SshFlags & { dryRun?: boolean; secrets?: string; json?: boolean }) => {
     const { plan, findings } = loadAndAnalyse(site);
     if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
+    // Loaded here, not at start-up: plan and render do not pay for ssh2.
+    const { applyVps, formatChanges } = await import("../../apply/vps.js");
+    const { SshSession } = await import("../../remote/ssh.js");
     const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
     const artifacts = renderPlan(plan, ctx);
     const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -119,7 +123,10 @@ function registerApplyRouter(apply: Command): void {
         throw new UserError("no router URL", [
           { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address> (or set RELAY6_ROUTER_URL)" },
         ]);
-      const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
+      // Loaded here, not at start-up: plan and render do not pay for ssh2.
+    const { applyVps, formatChanges } = await import("../../apply/vps.js");
+    const { SshSession } = await import("../../remote/ssh.js");
+    const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const creds = routerCredentials(opts.routerCredentials);
       const rest = new RouterOsRest({

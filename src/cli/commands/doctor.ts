@@ -4,12 +4,10 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
-import { fileSource, formatReport, redact, runDoctor, secretsIn, type DoctorSource, type InputKey } from "../../doctor/index.js";
+import type { DoctorSource, InputKey } from "../../doctor/index.js";
 import { checkSite } from "../../lint/lint.js";
 import { parseSite } from "../../site/load.js";
-import { combinedSource, restRouterOsSource, sshRouterOsSource, sshVpsSource } from "../../doctor/live.js";
-import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
-import { SshSession } from "../../remote/ssh.js";
+
 
 interface DoctorFlags {
   wgConf?: string;
@@ -74,6 +72,11 @@ export function registerDoctor(program: Command): void {
       const live = opts.vpsSsh !== undefined || opts.routerSsh !== undefined || opts.routerUrl !== undefined;
       if (Object.keys(paths).length === 0 && !live)
         throw new UserError("doctor needs at least one input: --wg-conf, --bird-conf, --ip-route, --ip-addr, --routeros-export or --ufw-status, or a live host: --vps-ssh, --router-ssh, --router-url");
+      // Loaded when doctor runs, not at start-up.
+      const { fileSource } = await import("../../doctor/index.js");
+      const { combinedSource, restRouterOsSource, sshRouterOsSource, sshVpsSource } = await import("../../doctor/live.js");
+      const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
+      const { SshSession } = await import("../../remote/ssh.js");
       const closers: (() => void)[] = [];
       try {
         const sources: DoctorSource[] = Object.keys(paths).length > 0 ? [fileSource(paths)] : [];
@@ -103,6 +106,7 @@ export function registerDoctor(program: Command): void {
 
 /** Runs doctor on any source; the live sources (SSH, REST) will call this too. */
 export async function doctorFrom(source: DoctorSource, opts: DoctorFlags): Promise<void> {
+  const { formatReport, redact, runDoctor, secretsIn } = await import("../../doctor/index.js");
   const inputs = await source.read();
   const secrets = secretsIn(inputs);
   const report = runDoctor(inputs, {

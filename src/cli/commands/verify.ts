@@ -3,12 +3,9 @@ import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan } from "../../plan/plan.js";
-import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
-import { SshSession, type SshTarget } from "../../remote/ssh.js";
+import type { SshTarget } from "../../remote/ssh.js";
 import type { Secrets } from "../../render/types.js";
-import { formatFindings, summarise, type Finding } from "../../verify/findings.js";
-import { verifyLinuxRouter, verifyRouterOs } from "../../verify/router.js";
-import { verifyVps } from "../../verify/vps.js";
+import type { Finding } from "../../verify/findings.js";
 import { addSshOptions, type SshFlags } from "./apply.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
 
@@ -73,6 +70,12 @@ export function registerVerify(program: Command): void {
     const { plan, findings: lint } = loadAndAnalyse(site);
     if (!plan || hasErrors(lint)) throw new UserError("the site file has lint errors: `relay6 lint` lists them", [], EXIT.findings);
     const keys = expectedKeys(plan, secretsFor(plan, site, o.secrets));
+    // Loaded when verify runs, not at start-up (ssh2 and the checks).
+    const { SshSession } = await import("../../remote/ssh.js");
+    const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
+    const { formatFindings, summarise } = await import("../../verify/findings.js");
+    const { verifyLinuxRouter, verifyRouterOs } = await import("../../verify/router.js");
+    const { verifyVps } = await import("../../verify/vps.js");
     const log = (l: string) => {
       if (!o.json) process.stderr.write(`${l}\n`);
     };
