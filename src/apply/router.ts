@@ -200,7 +200,7 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
   const ops: Op[] = [];
   const removals: Op[] = [];
   const problems: string[] = [];
-  const kept = new Set<string>(); // .ids of relay6 objects that stay
+  const kept = new Set<string>(); // "<menu> <.id>" of relay6 objects that stay (.ids are per table)
   const ifaceNames = new Set(state.interfaces.map((i) => i.name ?? ""));
   const list = (m: Menu) => state.menus.get(m) ?? [];
   const ours = (m: Menu, key: string) => list(m).filter((o) => tagKey(site, o.comment) === key);
@@ -254,7 +254,7 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
       });
       continue;
     }
-    kept.add(cur[".id"]!);
+    kept.add(`${o.menu} ${cur[".id"]}`);
     const compare = o.identity.by === "prop" ? o.identity.setArgs : o.args;
     const diff: Record<string, string> = {};
     const before: Record<string, string> = {};
@@ -320,7 +320,7 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
       const cur = present.get(r.key);
       const args = argsObject(r.args);
       if (cur) {
-        kept.add(cur[".id"]!);
+        kept.add(`${table} ${cur[".id"]}`);
         const diff: Record<string, string> = {};
         const before: Record<string, string> = {};
         for (const [k, v] of Object.entries(args))
@@ -368,13 +368,13 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
   for (const table of [FILTER, MANGLE])
     for (const x of list(table)) {
       const k = tagKey(site, x.comment);
-      if (k !== undefined && !kept.has(x[".id"]!) && !desiredKeys.has(`${table} ${k}`)) removals.push(removeOp(table, x, k, table));
+      if (k !== undefined && !kept.has(`${table} ${x[".id"]}`) && !desiredKeys.has(`${table} ${k}`)) removals.push(removeOp(table, x, k, table));
     }
   for (const m of [...managedMenus(caps)].reverse()) {
     if (m === FILTER || m === MANGLE) continue;
     for (const x of list(m)) {
       const k = tagKey(site, x.comment);
-      if (k === undefined || kept.has(x[".id"]!) || removals.some((r) => r.change.id === x[".id"] && r.change.menu === m)) continue;
+      if (k === undefined || kept.has(`${m} ${x[".id"]}`) || removals.some((r) => r.change.id === x[".id"] && r.change.menu === m)) continue;
       if (desiredKeys.has(`${m} ${k}`) && (m !== "/ipv6/nd" || desired.some((o) => o.menu === m && o.key === k && o.identity.by === "prop" && x[o.identity.prop] === o.identity.value))) continue;
       // The tunnel interface is never removed by apply (that would lose the router's key);
       // a plan always has one, so only a renamed site could get here.

@@ -22,7 +22,7 @@ export const USER_SCRIPT = `
 export async function startRouter(version: string, seed: "defconf" | "empty", opts: { timeScale?: number; tls?: boolean; user?: boolean } = {}): Promise<RunningModel> {
   const m = await startRouterOsModel({ version, state: seed, auth: { user: "admin", password: PASSWORD }, ...opts });
   const lan = seed === "empty" ? "/interface/bridge/add name=bridge\n" : "";
-  const r = m.runScript(`${lan}/interface/vlan/add name=vlan10 interface=bridge vlan-id=10\n/interface/vlan/add name=vlan11 interface=bridge vlan-id=11\n${opts.user === false ? "" : USER_SCRIPT}`);
+  const r = m.runScript(`${lan}/interface/vlan/add name=vlan10 interface=bridge vlan-id=10\n/interface/vlan/add name=vlan11 interface=bridge vlan-id=11\n/interface/vlan/add name=vlan20 interface=bridge vlan-id=20\n${opts.user === false ? "" : USER_SCRIPT}`);
   if (r.error) throw new Error(`seeding the model: ${r.error}`);
   return m;
 }
@@ -62,3 +62,42 @@ export function foreign(snap: Record<string, Record<string, string>[]>, site = "
 }
 
 export const changing = (m: RunningModel) => m.requests.filter((r) => r.method !== "GET");
+
+// ---------------------------------------------------------------------------- site variants
+
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { repoRoot } from "../routeros/tree.js";
+import { planFor } from "../routeros/fixtures.js";
+
+export const RECIPE = path.join(repoRoot, "examples/recipe-home.yaml");
+
+/** The recipe's site file changed by `edit`, written to a temp dir (with the recipe's secrets
+ *  file beside it, mode 0600); returns its path. */
+export function siteVariant(edit: (site: any) => void = () => {}): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const dir = mkdtempSync(path.join(tmpdir(), "relay6-apply-router-"));
+  const site = parse(readFileSync(RECIPE, "utf8"));
+  edit(site);
+  const file = path.join(dir, "home.yaml");
+  writeFileSync(file, stringify(site));
+  copyFileSync(path.join(repoRoot, "examples/recipe-home.secrets.yaml"), path.join(dir, "home.secrets.yaml"));
+  chmodSync(path.join(dir, "home.secrets.yaml"), 0o600);
+  return file;
+}
+
+export function planOf(version: string, edit?: (site: any) => void): Plan { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return planFor(siteVariant(edit), version);
+}
+
+/** A fourth segment with an inbound service: its firewall rule goes between relay6's own. */
+export const addCams = (s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  s.segments.push({ name: "cams", index: 0x20, interface: "vlan20", inbound: [{ name: "web", proto: "tcp", port: 443, host: "2401:4520:110b:20::80" }] });
+};
+export const toStatic = (s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  s.failover = { mode: "static" };
+};
+export const dropIot = (s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  s.segments = s.segments.filter((x: { name: string }) => x.name !== "iot");
+};
