@@ -2,17 +2,17 @@
 // directories are its own (ip netns exec binds /etc/netns/NS/* over /etc/*): a bare VPS
 // brought up, a second run that changes nothing, a segment added live without dropping
 // the tunnel's peer, and a failing step rolled back.
-import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderFile, REPO, tmp } from "./helpers.js";
 import { writeArtifacts } from "../src/io/write.js";
+import { NetnsHost } from "./netns-host.js";
 
-const NS = `r6t-setup-${process.pid}`;
-const ETC = `/etc/netns/${NS}`;
+const host = new NetnsHost(`r6t-setup-${process.pid}`);
+const ETC = host.etc;
 const work = tmp("relay6-setup-");
-const runDir = join(work, "run");
 
 function render(siteText: string, out: string) {
   const site = join(work, "site.yaml");
@@ -20,40 +20,22 @@ function render(siteText: string, out: string) {
   writeArtifacts(out, renderFile(site).artifacts);
 }
 
-/** Runs a shell snippet in the namespace, with a /run of its own: a private tmpfs in this
- *  exec's mount namespace, and the node's persistent bird and wireguard socket dirs. */
-function inNs(script: string): { code: number; out: string } {
-  const wrapped = `mount -t tmpfs relay6 /run && mkdir /run/bird /run/wireguard && mount --bind ${runDir}/bird /run/bird && mount --bind ${runDir}/wireguard /run/wireguard && ${script}`;
-  const r = spawnSync("ip", ["netns", "exec", NS, "bash", "-c", wrapped], {
-    encoding: "utf8",
-    env: { ...process.env, WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go", WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" },
-  });
-  return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? "") };
-}
+const inNs = (script: string) => host.sh(script);
 
 const SITE = readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8");
 
 describe("vps/setup.sh on a bare VPS (namespace)", () => {
   beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error("this test needs root (network namespaces)");
-    execFileSync("ip", ["netns", "add", NS]);
-    for (const d of ["wireguard", "bird", "sysctl.d", "systemd"]) mkdirSync(join(ETC, d), { recursive: true });
-    cpSync("/etc/ufw", join(ETC, "ufw"), { recursive: true });
-    cpSync("/etc/default", join(ETC, "default"), { recursive: true });
-    for (const d of ["bird", "wireguard"]) mkdirSync(join(runDir, d), { recursive: true });
-    execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
-    execFileSync("ip", ["-n", NS, "link", "add", "enp3s0", "type", "veth", "peer", "name", "up0"]); // no dummy module here
-    execFileSync("ip", ["-n", NS, "link", "set", "up0", "up"]);
-    execFileSync("ip", ["-n", NS, "link", "set", "enp3s0", "up"]);
+    host.create();
+    execFileSync("ip", ["-n", host.ns, "link", "add", "enp3s0", "type", "veth", "peer", "name", "up0"]); // no dummy module here
+    for (const d of ["enp3s0", "up0"]) execFileSync("ip", ["-n", host.ns, "link", "set", d, "up"]);
     // The provider's address on the NIC, with the prefix's own mask.
-    execFileSync("ip", ["-n", NS, "addr", "add", "2401:4520:110b::a/48", "dev", "enp3s0", "nodad"]);
-    execFileSync("ip", ["-n", NS, "route", "add", "default", "dev", "enp3s0"]);
+    execFileSync("ip", ["-n", host.ns, "addr", "add", "2401:4520:110b::a/48", "dev", "enp3s0", "nodad"]);
+    execFileSync("ip", ["-n", host.ns, "route", "add", "default", "dev", "enp3s0"]);
   });
 
   afterAll(() => {
-    spawnSync("bash", ["-c", `ip netns pids ${NS} | xargs -r kill -9`]);
-    spawnSync("ip", ["netns", "del", NS]);
-    rmSync(ETC, { recursive: true, force: true });
+    host.destroy();
     rmSync(work, { recursive: true, force: true });
   });
 
