@@ -5,7 +5,8 @@ import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import type { PeerCertificate } from "node:tls";
+import tls from "node:tls";
+import type { Duplex } from "node:stream";
 import { parse } from "yaml";
 import { UserError } from "../errors.js";
 
@@ -54,6 +55,33 @@ export function normaliseFingerprint(fp: string): string {
   return fp.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
 }
 
+/** An https agent whose connections are used only once the peer's certificate has the
+ *  pinned SHA-256 fingerprint (checked after the handshake, before any request is written). */
+class PinnedAgent extends https.Agent {
+  constructor(private readonly pin: string) {
+    super({ keepAlive: true, maxCachedSessions: 0 });
+  }
+
+  override createConnection(options: tls.ConnectionOptions, done: (err: Error | null, socket?: Duplex) => void): undefined {
+    let called = false;
+    const once = (err: Error | null, s?: Duplex) => {
+      if (called) return;
+      called = true;
+      done(err, s);
+    };
+    const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    socket.once("secureConnect", () => {
+      const raw = socket.getPeerCertificate()?.raw;
+      const got = raw ? createHash("sha256").update(raw).digest("hex") : "(none)";
+      if (got === this.pin) return once(null, socket);
+      socket.destroy();
+      once(new Error(`router certificate fingerprint ${got} is not the pinned ${this.pin}`));
+    });
+    socket.once("error", (e) => once(e));
+    return undefined;
+  }
+}
+
 export class RouterOsRest {
   private readonly base: URL;
   private readonly agent: http.Agent;
@@ -67,17 +95,11 @@ export class RouterOsRest {
         throw new UserError("the router's certificate must be checked", [
           { code: "router-tls-unchecked", severity: "error", path: "", message: "neither --router-ca nor --router-fingerprint was given", fix: "pass --router-fingerprint SHA256 (openssl x509 -noout -fingerprint -sha256 on the router's certificate) or --router-ca FILE" },
         ]);
-      this.agent = new https.Agent({
-        keepAlive: true,
-        ...(ca ? { ca } : {}),
-        // A pinned certificate replaces the CA check (self-signed router certificates).
-        rejectUnauthorized: !pin,
-        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-          if (!pin) return undefined;
-          const got = createHash("sha256").update(cert.raw).digest("hex");
-          return got === pin ? undefined : new Error(`router certificate fingerprint ${got} is not the pinned ${pin}`);
-        },
-      });
+      // A pinned certificate replaces the CA check (self-signed router certificates). Node
+      // skips checkServerIdentity when the chain does not verify and ignores its answer
+      // without rejectUnauthorized, so the pin is checked on each new connection before the
+      // agent hands it to a request: nothing (no password) is sent to a wrong certificate.
+      this.agent = pin ? new PinnedAgent(pin) : new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
     } else {
       if (!/^(127\.|localhost$|\[::1\]$)/.test(this.base.hostname))
         throw new UserError(`plain http to ${this.base.hostname} would send the router password in the clear; use https`);
