@@ -521,6 +521,7 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
 
   const confirm = opts.confirmSeconds;
   let schedulerId: string | undefined;
+  let scheduledAt = Date.now();
   if (confirm !== undefined) {
     const script = rollbackScript(site, diff.ops, diff.firewallBefore, schedName);
     opts.log(`scheduling the rollback: /system/scheduler ${schedName} runs in ${confirm} s unless relay6 cancels it`);
@@ -531,6 +532,7 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
       comment: `relay6: restores the router as it was before apply router of site ${site}, unless confirmed`,
     });
     schedulerId = entry[".id"];
+    scheduledAt = Date.now();
   }
   const rollback = confirm !== undefined ? { scheduler: schedName, seconds: confirm, cancelled: false } : undefined;
 
@@ -568,9 +570,11 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   }
 
   // Confirm: the router must answer again, and (where the tunnel comes up) see the VPS.
+  // The rollback fires `confirm` seconds after it was scheduled (router clock); relay6 stops
+  // waiting a margin before that, so that its cancel arrives in time.
   const waitMs = opts.confirmWaitMs ?? Math.max(1000, confirm * 1000 - Math.min(10_000, (confirm * 1000) / 4));
   const poll = opts.pollMs ?? 2000;
-  const deadline = Date.now() + waitMs;
+  const deadline = (opts.confirmWaitMs !== undefined ? Date.now() : scheduledAt) + waitMs;
   let reached = false;
   let handshake = !!opts.skipHandshake;
   let lastError = "";
@@ -603,7 +607,13 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   try {
     await rest.remove("/system/scheduler", schedulerId!);
   } catch (e) {
-    return { ...base, outcome: "rollback-pending", ...(rollback ? { rollback } : {}), error: `could not cancel the rollback: ${e instanceof Error ? e.message : String(e)}` };
+    const fired = e instanceof RestError && e.status === 404;
+    return {
+      ...base,
+      outcome: "rollback-pending",
+      ...(rollback ? { rollback } : {}),
+      error: fired ? "the rollback fired before relay6 could cancel it: the router is back to the state before this run" : `could not cancel the rollback: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
   opts.log(`confirmed: removed /system/scheduler ${schedName}`);
   const key = await publicKey();

@@ -144,6 +144,16 @@ export const Site = z
           .boolean()
           .default(false)
           .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+        api: z
+          .object({
+            url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+\/?$/, { message: "must be the router's REST base URL, e.g. https://192.168.88.1" })
+              .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
+          })
+          .strict()
+          .optional()
+          .describe("How relay6 apply router reaches the router (routeros). Credentials never go here."),
       })
       .strict(),
     segments: z.array(Segment).min(1, { message: "a site needs at least one segment" }),

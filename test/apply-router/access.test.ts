@@ -116,10 +116,10 @@ describe("keys: device", () => {
 describe("relay6 apply router (CLI)", () => {
   it("text and --json: the diff, the outcome, no private key and no password anywhere", async () => {
     m = await startRouter("7.22.3", "defconf", { tls: true });
-    const site = siteVariant(); // router.version "7.22" matches 7.22.3
+    const site = siteVariant((s) => (s.router.api = { url: m!.url })); // router.version "7.22" matches 7.22.3; the URL from the site file
     const secrets = parse(readFileSync(path.join(path.dirname(site), "home.secrets.yaml"), "utf8"));
     process.env.RELAY6_ROUTER_PASSWORD = PASSWORD;
-    const pin = ["--router-url", m.url, "--router-fingerprint", m.cert!.fingerprint256];
+    const pin = ["--router-fingerprint", m.cert!.fingerprint256];
     const dry = await runCli("apply", "router", site, ...pin, "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("+ /interface/wireguard wg: name=wg-host listen-port=51820 mtu=1420 private-key=(secret)");

@@ -101,7 +101,7 @@ function registerApplyRouter(apply: Command): void {
     .argument("<site>", "site file (YAML)")
     .option("--dry-run", "show what would change, change nothing")
     .option("--confirm <seconds>", "schedule a rollback on the router first; cancel it only once the router answers again (and the tunnel has a handshake)")
-    .option("--router-url <url>", "the router's REST base URL, e.g. https://192.168.88.1 (default: $RELAY6_ROUTER_URL)")
+    .option("--router-url <url>", "the router's REST base URL, e.g. https://192.168.88.1 (default: $RELAY6_ROUTER_URL, else router.api.url)")
     .option("--router-ca <file>", "PEM CA that signed the router's certificate")
     .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
     .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
@@ -110,7 +110,7 @@ function registerApplyRouter(apply: Command): void {
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (site: string, opts: RouterFlags) => {
-      const { plan, findings } = loadAndAnalyse(site);
+      const { loaded, plan, findings } = loadAndAnalyse(site);
       if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
       if (plan.router.platform === "linux") return applyLinuxRouter(plan);
       const confirm = opts.confirm === undefined ? undefined : Number(opts.confirm);
@@ -118,10 +118,10 @@ function registerApplyRouter(apply: Command): void {
         throw new UserError(`--confirm ${opts.confirm}: give the rollback delay in whole seconds, 10 to 3600`);
       const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
       if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100)) throw new UserError(`--timeout ${opts.timeout}: milliseconds, at least 100`);
-      const url = opts.routerUrl ?? process.env.RELAY6_ROUTER_URL;
+      const url = opts.routerUrl ?? process.env.RELAY6_ROUTER_URL ?? loaded.site.router.api?.url;
       if (!url)
         throw new UserError("no router URL", [
-          { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address> (or set RELAY6_ROUTER_URL)" },
+          { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address>, set RELAY6_ROUTER_URL, or put router.api.url in the site file" },
         ]);
       // Loaded here, not at start-up: plan and render do not pay for ssh2.
     const { applyVps, formatChanges } = await import("../../apply/vps.js");
