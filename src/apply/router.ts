@@ -402,9 +402,10 @@ function removeOp(menu: Menu, x: RosObject, key: string, table?: Menu): Op {
 
 /** The rollback: a RouterOS script that undoes the ops (in reverse), restoring relay6's
  *  firewall rules of each touched table exactly as they were (order included). */
-export function rollbackScript(site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, schedulerName?: string): string {
+export function rollbackScript(site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, scheduled?: string): string {
   const L: string[] = [];
-  if (schedulerName) L.push(`/system/scheduler/remove [find where name=${quote(schedulerName)}]`);
+  // One run only: the scheduler entry goes first (a failing line cannot make it repeat).
+  if (scheduled) L.push(`/system/scheduler/remove [find where name=${quote(scheduled)}]`);
   const tables = [FILTER, MANGLE].filter((t) => ops.some((o) => o.table === t));
   for (const t of tables) L.push(`${t}/remove [find where comment~${quote(prefixRegex(`relay6:${site}:`))}]`);
   for (const o of [...ops].reverse()) L.push(...o.undo);
@@ -417,6 +418,8 @@ export function rollbackScript(site: string, ops: readonly Op[], firewallBefore:
     });
   }
   L.push(`:put ${quote(`relay6: rolled back site ${site}`)}`);
+  // The script removes its own /system/script entry last.
+  if (scheduled) L.push(`/system/script/remove [find where name=${quote(scheduled)}]`);
   return L.join("\n") + "\n";
 }
 
@@ -523,12 +526,16 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   let schedulerId: string | undefined;
   let scheduledAt = Date.now();
   if (confirm !== undefined) {
+    // The rollback lives in /system/script (the scheduler's on-event names it, as the
+    // RouterOS manual documents on-event); it removes the scheduler entry first and itself last.
     const script = rollbackScript(site, diff.ops, diff.firewallBefore, schedName);
-    opts.log(`scheduling the rollback: /system/scheduler ${schedName} runs in ${confirm} s unless relay6 cancels it`);
+    for (const old of (await rest.get("/system/script")).filter((x) => x.name === schedName)) await rest.remove("/system/script", old[".id"]!);
+    opts.log(`scheduling the rollback: /system/scheduler ${schedName} runs /system/script ${schedName} in ${confirm} s unless relay6 cancels it`);
+    await rest.add("/system/script", { name: schedName, source: script, comment: `relay6: undoes apply router of site ${site}` });
     const entry = await rest.add("/system/scheduler", {
       name: schedName,
       interval: `${confirm}s`,
-      "on-event": script,
+      "on-event": schedName,
       comment: `relay6: restores the router as it was before apply router of site ${site}, unless confirmed`,
     });
     schedulerId = entry[".id"];
@@ -615,7 +622,8 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
       error: fired ? "the rollback fired before relay6 could cancel it: the router is back to the state before this run" : `could not cancel the rollback: ${e instanceof Error ? e.message : String(e)}`,
     };
   }
-  opts.log(`confirmed: removed /system/scheduler ${schedName}`);
+  for (const x of (await rest.get("/system/script")).filter((y) => y.name === schedName)) await rest.remove("/system/script", x[".id"]!);
+  opts.log(`confirmed: removed /system/scheduler ${schedName} and its script`);
   const key = await publicKey();
   return { ...base, outcome: "confirmed", rollback: { ...rollback!, cancelled: true }, ...(key ? { routerPublicKey: key } : {}) };
 }

@@ -47,17 +47,17 @@ describe("--confirm", () => {
     expect(result.outcome).toBe("confirmed");
     expect(result.rollback).toEqual({ scheduler: rollbackName("home"), seconds: 60, cancelled: true });
     // Scheduled before the first change, removed after the last.
-    const writes = m.requests.filter((r) => r.method !== "GET");
-    expect(writes[0]).toMatchObject({ method: "PUT", path: "/rest/system/scheduler" });
-    expect(writes[writes.length - 1]).toMatchObject({ method: "DELETE" });
-    expect(writes[writes.length - 1]!.path).toMatch(/^\/rest\/system\/scheduler\/\*/);
+    const writes = m.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path.replace(/\*[0-9A-F]+$/, "ID")}`);
+    expect(writes.slice(0, 2)).toEqual(["PUT /rest/system/script", "PUT /rest/system/scheduler"]);
+    expect(writes.slice(-2)).toEqual(["DELETE /rest/system/scheduler/ID", "DELETE /rest/system/script/ID"]);
     expect(m.state.list("system/scheduler")).toEqual([]);
+    expect(m.state.list("system/script")).toEqual([]);
     await sleep(700); // 7 model seconds: nothing runs
     expect(rollbackRuns(m)).toEqual([]);
     expect(m.state.list("interface/wireguard").some((w) => w.comment?.startsWith("relay6:home:wg;"))).toBe(true);
     // The rollback script held the private key (it restores an earlier one); no log shows it.
     expect(log.join("\n")).not.toContain(TEST_ROUTER_PRIVATE_KEY);
-    expect(log.join("\n")).toMatch(/"on-event":"\(script, \d+ lines\)"/);
+    expect(log.join("\n")).toMatch(/"source":"\(script, \d+ lines\)"/);
   });
 
   it("without the handshake the rollback is left to fire (the VPS is not up)", async () => {
@@ -77,7 +77,7 @@ describe("--confirm", () => {
       const before = snapshot(m, version);
       const plan = planOf(version);
       const n = (await apply(m, plan, ctx, { dryRun: true })).result.changes.length;
-      m.unreachableAfterChanges(1 + n); // the scheduler entry and every change get through, then silence
+      m.unreachableAfterChanges(2 + n); // the rollback script, its scheduler entry and every change get through, then silence
       const { result } = await applyFast(m, plan);
       expect(result.outcome).toBe("rollback-pending");
       expect(result.error).toMatch(/did not answer/);
@@ -86,6 +86,7 @@ describe("--confirm", () => {
       expect(rollbackRuns(m)[0]).toMatchObject({ ok: true });
       expect(snapshot(m, version)).toEqual(before);
       expect(m.state.list("system/scheduler")).toEqual([]);
+      expect(m.state.list("system/script")).toEqual([]); // the rollback removed itself
     });
 
     it(`${version}: a change (static, a segment gone, one added) not confirmed: back to the state before, order included`, async () => {
@@ -95,7 +96,7 @@ describe("--confirm", () => {
       const plan = planOf(version, (s) => (toStatic(s), dropIot(s), addCams(s)));
       const dry = (await apply(m, plan, ctx, { dryRun: true })).result.changes;
       expect(new Set(dry.map((c) => c.action))).toEqual(new Set(["create", "remove"]));
-      m.unreachableAfterChanges(1 + dry.length, { answerLast: false });
+      m.unreachableAfterChanges(2 + dry.length, { answerLast: false });
       const { result } = await applyFast(m, plan);
       expect(result.outcome).toBe("rollback-pending");
       await waitFor(() => rollbackRuns(m!).length > 0, 4000);
@@ -115,7 +116,7 @@ describe("--confirm", () => {
     const plan = planOf(version);
     const dry = (await apply(m, plan, ctx, { dryRun: true })).result.changes;
     expect(dry.some((c) => c.action === "update" && c.menu === "/interface/wireguard" && c.set?.["private-key"] === "(secret)")).toBe(true);
-    m.unreachableAfterChanges(1 + dry.length);
+    m.unreachableAfterChanges(2 + dry.length);
     const { result, log } = await applyFast(m, plan);
     expect(result.outcome).toBe("rollback-pending");
     for (const k of [TEST_ROUTER_PRIVATE_KEY, other.secrets.routerPrivateKey]) expect(JSON.stringify(result) + log.join("\n")).not.toContain(k);
@@ -155,6 +156,7 @@ describe("--confirm", () => {
       expect(result.error).toMatch(/refused by test/);
       expect(snapshot(m, "7.22.3")).toEqual(before);
       expect(m.state.list("system/scheduler")).toEqual([]);
+      expect(m.state.list("system/script")).toEqual([]);
       await m.stop();
       m = undefined;
     }
