@@ -12,8 +12,7 @@ export function renderNetScript(plan: Plan, firewall: string[]): string {
   }
   return `#!/bin/bash
 ${header(plan, "#", "Segment addresses and the IPv6 firewall of the router.").join("\n")}
-# Idempotent: the
-# chains relay6 owns are flushed and refilled; other rules are left alone.
+# Idempotent: the chains relay6 owns are flushed and refilled; other rules stay as they are.
 set -euo pipefail
 
 # The router's address in each segment's /64 (radvd advertises the prefixes).
@@ -54,10 +53,9 @@ export function renderSetup(plan: Plan): string {
   const bgp = plan.failover.mode === "bgp-bfd";
   const pkgs = ["wireguard-tools", "radvd", "iptables", "iputils-ping", ...(bgp ? ["frr"] : [])];
   return `#!/bin/bash
-${header(plan, "#", "Router setup for the relay (Debian/Ubuntu).").join("\n")}
-# Installs the router (Debian/Ubuntu): ${pkgs.join(", ")}, then the
-# rendered files, then reloads what changed. Idempotent. Run as root from this directory:
-#   sudo ./setup.sh
+${header(plan, "#", "Router setup for the relay (Debian/Ubuntu). Run as root from this folder: sudo bash setup.sh").join("\n")}
+# Installs ${pkgs.join(", ")}, then the rendered files, then restarts what changed.
+# Idempotent: a second run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
