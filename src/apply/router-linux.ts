@@ -1,16 +1,44 @@
-// relay6 apply router for platform: linux — the router end over SSH with the linux target.
-// Placeholder until that part lands: it says so instead of doing half a job.
+// relay6 apply router for platform: linux — the router end over SSH with the linux target:
+// the same steps as apply vps (state, diff, upload, the rendered router/setup.sh).
 import type { Plan } from "../plan/plan.js";
-import { UserError } from "../errors.js";
+import type { Artifact } from "../render/types.js";
+import type { SshSession } from "../remote/ssh.js";
+import { diffFiles, parseState, stateCommand, uploadAndRun, type FileChange, type ManagedFile } from "./vps.js";
 
-export async function applyLinuxRouter(plan: Plan): Promise<never> {
-  throw new UserError(`apply router for platform linux is not available yet (site ${plan.site})`, [
-    {
-      code: "apply-linux-router-not-yet",
-      severity: "error",
-      path: "router.platform",
-      message: "a linux router is applied over SSH with the linux target; that command is not written yet",
-      fix: "render with `relay6 render` and run the router/ setup script on the router yourself",
-    },
-  ]);
+/** The files router/setup.sh installs: router/files/X → /X with its rendered mode, the
+ *  key under router/secrets/ → /etc/wireguard/. */
+export function linuxRouterFiles(plan: Plan, artifacts: readonly Artifact[]): ManagedFile[] {
+  const out: ManagedFile[] = [];
+  for (const a of artifacts) {
+    if (a.path.startsWith("router/files/"))
+      out.push({ dst: a.path.slice("router/files".length), content: a.content, mode: a.mode.toString(8), secret: false });
+    else if (a.path === `router/secrets/${plan.router.wgInterface}.key`)
+      out.push({ dst: `/etc/wireguard/${plan.router.wgInterface}.key`, content: a.content, mode: "600", secret: true });
+  }
+  return out;
+}
+
+export interface ApplyLinuxRouterResult {
+  host: string;
+  hostKey: string;
+  changes: FileChange[];
+  outcome: "dry-run" | "no-changes" | "changed";
+  routerPublicKey?: string;
+}
+
+export async function applyLinuxRouter(
+  session: SshSession,
+  plan: Plan,
+  artifacts: readonly Artifact[],
+  opts: { dryRun: boolean; log: (line: string) => void },
+): Promise<ApplyLinuxRouterResult> {
+  const files = linuxRouterFiles(plan, artifacts);
+  opts.log(`reading the state of ${files.length} managed files`);
+  const state = parseState(await session.run(stateCommand(files), { show: `stat + read ${files.map((f) => f.dst).join(" ")}` }));
+  const changes = diffFiles(files, state);
+  const base = { host: session.target.host, hostKey: session.hostKeyFingerprint, changes };
+  if (opts.dryRun) return { ...base, outcome: "dry-run" };
+  const output = await uploadAndRun(session, artifacts, "router/", opts.log);
+  const key = /router public key: (\S+)/.exec(output)?.[1];
+  return { ...base, outcome: changes.every((c) => c.action === "unchanged") ? "no-changes" : "changed", ...(key ? { routerPublicKey: key } : {}) };
 }

@@ -11,7 +11,18 @@ import type { Plan } from "../plan/plan.js";
 import { shQuote } from "../render/quote.js";
 import type { Artifact, RenderContext } from "../render/types.js";
 import type { SshSession } from "../remote/ssh.js";
-import { vpsFiles, type VpsFile } from "../targets/vps/index.js";
+import { vpsFiles } from "../targets/vps/index.js";
+
+/** A file relay6 installs on a host over SSH: where, how, and whether it is a secret. */
+export interface ManagedFile {
+  dst: string;
+  content: string;
+  /** Octal mode as installed, e.g. "600". */
+  mode: string;
+  /** user:group as installed; undefined when the host's setup script decides. */
+  owner?: string;
+  secret: boolean;
+}
 import { UserError } from "../errors.js";
 
 export type FileAction = "create" | "update" | "mode" | "unchanged";
@@ -36,7 +47,7 @@ interface RemoteFile {
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** One command that reports every managed file: content in base64, secrets as sha256. */
-export function stateCommand(files: readonly VpsFile[]): string {
+export function stateCommand(files: readonly ManagedFile[]): string {
   const lines = files.map((f) => {
     const p = shQuote(f.dst);
     const body = f.secret ? `sha256sum < ${p} | cut -d ' ' -f 1` : `base64 -w 0 < ${p}; echo`;
@@ -55,16 +66,17 @@ export function parseState(output: string): Map<string, RemoteFile> {
   return out;
 }
 
-export function diffFiles(files: readonly VpsFile[], remote: Map<string, RemoteFile>): FileChange[] {
+export function diffFiles(files: readonly ManagedFile[], remote: Map<string, RemoteFile>): FileChange[] {
   return files.map((f) => {
     const r = remote.get(f.dst) ?? { exists: false };
-    const to = `${f.mode} ${f.owner}`;
+    const to = f.owner ? `${f.mode} ${f.owner}` : f.mode;
+    const had = f.owner ? r.modeOwner : r.modeOwner?.split(" ")[0];
     if (!r.exists) return { path: f.dst, action: "create", secret: f.secret, to, ...(f.secret ? {} : { diff: createTwoFilesPatch("/dev/null", f.dst, "", f.content) }) };
     const old = f.secret ? r.body : Buffer.from(r.body ?? "", "base64").toString("utf8");
     const same = f.secret ? old === sha256(f.content) : old === f.content;
     if (!same)
-      return { path: f.dst, action: "update", secret: f.secret, from: r.modeOwner, to, ...(f.secret ? {} : { diff: createTwoFilesPatch(f.dst, f.dst, old ?? "", f.content) }) };
-    if (r.modeOwner !== to) return { path: f.dst, action: "mode", secret: f.secret, from: r.modeOwner, to };
+      return { path: f.dst, action: "update", secret: f.secret, ...(had !== undefined ? { from: had } : {}), to, ...(f.secret ? {} : { diff: createTwoFilesPatch(f.dst, f.dst, old ?? "", f.content) }) };
+    if (had !== to) return { path: f.dst, action: "mode", secret: f.secret, ...(had !== undefined ? { from: had } : {}), to };
     return { path: f.dst, action: "unchanged", secret: f.secret, to };
   });
 }
@@ -93,14 +105,27 @@ export async function applyVps(
   const base = { host: session.target.host, hostKey: session.hostKeyFingerprint, changes };
   if (opts.dryRun) return { ...base, applied: false, outcome: "dry-run" };
 
+  const output = await uploadAndRun(session, artifacts, "vps/", opts.log);
+  const key = /VPS WireGuard public key: (\S+)/.exec(output)?.[1];
+  return {
+    ...base,
+    applied: true,
+    outcome: output.includes("no changes: the VPS already matches the plan") ? "no-changes" : "changed",
+    ...(key ? { vpsPublicKey: key } : {}),
+  };
+}
+
+/** Uploads one end's rendered folder (`vps/`, `router/`) to a private temp dir on the
+ *  host, runs its setup.sh there with the output streamed to `log`, and removes the dir.
+ *  Secrets go over stdin, never on a command line. Returns what setup.sh printed. */
+export async function uploadAndRun(session: SshSession, artifacts: readonly Artifact[], prefix: string, log: (line: string) => void): Promise<string> {
   const dir = (await session.run("umask 077; mktemp -d /tmp/relay6-apply.XXXXXX")).trim();
   if (!/^\/tmp\/relay6-apply\.[A-Za-z0-9]+$/.test(dir)) throw new Error(`internal: unexpected temp dir ${JSON.stringify(dir)}`);
   try {
-    for (const a of artifacts.filter((x) => x.path.startsWith("vps/"))) {
-      const rel = a.path.slice("vps/".length);
+    for (const a of artifacts.filter((x) => x.path.startsWith(prefix))) {
+      const rel = a.path.slice(prefix.length);
       const secret = rel.startsWith("secrets/");
       const dst = `${dir}/${rel}`;
-      // The body goes on stdin: a private key never appears on a command line.
       await session.run(
         `mkdir -p ${shQuote(dst.slice(0, dst.lastIndexOf("/")))} && cat > ${shQuote(dst)} && chmod ${a.mode.toString(8)} ${shQuote(dst)}`,
         { stdin: a.content, show: `write ${dst} (${a.mode.toString(8)}${secret ? ", secret" : ""})` },
@@ -110,18 +135,11 @@ export async function applyVps(
     const r = await session.exec(`bash ${shQuote(`${dir}/setup.sh`)}`, {
       onOutput: (chunk) => {
         output += chunk;
-        for (const line of chunk.split("\n")) if (line.trim()) opts.log(`  ${line}`);
+        for (const line of chunk.split("\n")) if (line.trim()) log(`  ${line}`);
       },
     });
-    if (r.code !== 0)
-      throw new UserError(`setup.sh failed on ${session.target.host} (exit ${r.code}); it restored the previous state`, [], 1);
-    const key = /VPS WireGuard public key: (\S+)/.exec(output)?.[1];
-    return {
-      ...base,
-      applied: true,
-      outcome: output.includes("no changes: the VPS already matches the plan") ? "no-changes" : "changed",
-      ...(key ? { vpsPublicKey: key } : {}),
-    };
+    if (r.code !== 0) throw new UserError(`setup.sh failed on ${session.target.host} (exit ${r.code})`, [], 1);
+    return output;
   } finally {
     await session.exec(`rm -rf ${shQuote(dir)}`, { quiet: true });
   }
