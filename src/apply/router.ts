@@ -445,7 +445,7 @@ function describeOp(c: RouterChange): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
   if (c.action === "create") return `+ ${c.menu} ${c.key}: ${vals(c.set)}${c.placeBefore ? ` (before ${c.placeBefore})` : ""}`;
-  if (c.action === "remove") return `- ${c.menu} ${c.key} (${c.id})`;
+  if (c.action === "remove") return `- ${c.menu} ${c.key} (${c.id}): ${vals(c.from)}`;
   if (c.action === "move") return `> ${c.menu} ${c.key} (${c.id}) before ${c.placeBefore}`;
   const from = c.from ?? {};
   return `~ ${c.menu} ${c.key} (${c.id}): ${Object.entries(c.set ?? {})

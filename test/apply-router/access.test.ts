@@ -149,13 +149,4 @@ describe("relay6 apply router (CLI)", () => {
     expect((await runCli("apply", "router", site)).stderr).toContain("--router-url");
     expect((await runCli("apply", "router", site, "--router-url", m.url, "--confirm", "5")).stderr).toContain("10 to 3600");
   });
-
-  it("platform linux is routed to the linux apply (not written yet: says so)", async () => {
-    const site = siteVariant((s) => {
-      s.router = { platform: "linux", bridge: "br0", wan: "eth0" };
-      s.segments = [{ name: "lan", index: 1, interface: "br0" }];
-    });
-    const r = await runCli("apply", "router", site, "--router-url", "http://127.0.0.1:1");
-    expect(r.stderr).toMatch(/platform linux is not available yet|lint errors/);
-  });
 });
