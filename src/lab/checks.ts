@@ -7,7 +7,7 @@ import { loadSiteFile } from "../site/load.js";
 import { vpsTarget } from "../targets/vps/index.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
 import { ipIn, nsOf, nsRun } from "./nodes.js";
-import { daemon, handshakeAge, routerDefault, slaacAddress, wgDown, wgUp, INTERNET_HOST } from "./up.js";
+import { daemon, handshakeAge, routerDefault, slaacAddress, wgDown, wgUp } from "./up.js";
 import { requireReadyLab, saveState, type LabClient, type LabState } from "./state.js";
 
 export interface CheckResult {
@@ -55,6 +55,7 @@ export async function labTest(
 
 function checksFor(s: Ready): Check[] {
   const plan = s.plan;
+  const internetHost = s.addresses.internetHost;
   const wgR = plan.router.wgInterface;
   const clients = s.nodes.clients;
   const checks: Check[] = [
@@ -91,10 +92,10 @@ function checksFor(s: Ready): Check[] {
     ...clients.map((c) => ({
       name: `${c.role} (${c.segment}): ping and bulk TCP to the internet host and back`,
       run: async () => {
-        await ping(s, c.role, INTERNET_HOST);
+        await ping(s, c.role, internetHost);
         await iperfServer(s, "inet", IPERF_PORT);
-        const up = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, false);
-        const down = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, true);
+        const up = await iperf(s, c.role, internetHost, IPERF_PORT, false);
+        const down = await iperf(s, c.role, internetHost, IPERF_PORT, true);
         return `ping ok; ${mb(up.bytes)} up at ${mbit(up.bps)}, ${mb(down.bytes)} down at ${mbit(down.bps)}`;
       },
     })),
@@ -132,7 +133,7 @@ function checksFor(s: Ready): Check[] {
         const fromRouter = await iperfTry(s, "rtr", a, CLOSED_PORT, false, 3000);
         if (!fromRouter.ok) fail(`control failed: the router cannot reach ${a} port ${CLOSED_PORT} either (${fromRouter.error})`);
         await iperfServer(s, "inet", IPERF_PORT);
-        const out = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, false);
+        const out = await iperf(s, c.role, internetHost, IPERF_PORT, false);
         return `internet → [${a}]:${CLOSED_PORT}: ${fromInternet.error}; router → same port: connected; ${c.role} → internet: ${mb(out.bytes)}`;
       },
     },
@@ -160,12 +161,14 @@ function checksFor(s: Ready): Check[] {
           const parts: string[] = [];
           await iperfServer(s, "inet", IPERF_PORT);
           for (const reverse of [false, true]) {
-            const r = await iperf(s, c.role, INTERNET_HOST, IPERF_PORT, reverse);
+            await forgetPmtu(s, c.role);
+            const r = await iperf(s, c.role, internetHost, IPERF_PORT, reverse);
             parts.push(`${c.role}→internet ${reverse ? "download" : "upload"} ${mb(r.bytes)}`);
           }
           if (inboundPortOpen(plan, c, IPERF_PORT)) {
             await iperfServer(s, c.role, IPERF_PORT);
             for (const reverse of [false, true]) {
+              await forgetPmtu(s, c.role);
               const r = await iperf(s, "inet", a, IPERF_PORT, reverse);
               parts.push(`internet→${c.role} ${reverse ? "download" : "upload"} ${mb(r.bytes)}`);
             }
@@ -269,7 +272,7 @@ async function iperfTry(
   const bytes = BULK_BYTES;
   const args = ["iperf3", "-6", "-J", "-c", to, "-p", String(port), "-n", String(bytes), "--connect-timeout", String(connectTimeoutMs)];
   if (reverse) args.push("-R");
-  const r = await nsRun(s, role, args, { timeoutMs: 20_000 });
+  const r = await nsRun(s, role, args, { timeoutMs: 10_000 });
   let j: { error?: string; end?: { sum_sent?: { bytes: number }; sum_received?: { bytes: number; bits_per_second: number } } } = {};
   try {
     j = JSON.parse(r.stdout);
@@ -289,6 +292,13 @@ async function iperf(s: LabState, role: string, to: string, port: number, revers
   const r = await iperfTry(s, role, to, port, reverse);
   if (!r.ok) return fail(`[${nsOf(s, role)}] iperf3 -c ${to}${reverse ? " -R" : ""}: ${r.error}`);
   return r;
+}
+
+/** Each transfer starts without path MTUs learned by an earlier one: the client learns
+ *  1420 from the router's packet-too-big on the LAN (which nothing drops), and would then
+ *  announce a small MSS that hides a missing clamp on the other direction. */
+async function forgetPmtu(s: LabState, client: string): Promise<void> {
+  for (const role of [client, "inet"]) await ipIn(s, role, ["-6", "route", "flush", "cache"]);
 }
 
 /** A broken-PMTUD internet: inet drops every ICMPv6 packet-too-big it sees or sends. */
@@ -329,6 +339,7 @@ function readKey(s: LabState, rel: string): string {
 }
 
 async function trapCase(s: Ready): Promise<string> {
+  const internetHost = s.addresses.internetHost;
   const c = s.nodes.clients[0]!;
   const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
   const conf = `/etc/netns/${nsOf(s, "vps")}/wireguard/wg0.conf`;
@@ -344,7 +355,7 @@ async function trapCase(s: Ready): Promise<string> {
       (await nsRun(s, "vps", ["ping", "-6", "-n", "-c", "1", "-W", "1", s.plan.transit.router.address])).code === 0 ? true : undefined, 15_000, 100);
     const route = (await ipIn(s, "vps", ["-6", "route", "get", a])).stdout.trim();
     // ...but the client's return traffic does not come back.
-    const r = await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "5", "-i", "0.2", "-W", "1", INTERNET_HOST], { timeoutMs: 15_000 });
+    const r = await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "5", "-i", "0.2", "-W", "1", internetHost], { timeoutMs: 15_000 });
     const received = Number(/(\d+) received/.exec(r.stdout)?.[1] ?? "0");
     if (received > 0) fail(`with AllowedIPs = ${s.plan.prefix} the client still got ${received}/5 replies (route: ${route})`);
     if (!new RegExp(` dev ${s.plan.vps.nic} `).test(route + " ")) fail(`expected the VPS to route ${a} to ${s.plan.vps.nic}, got: ${route}`);
@@ -357,7 +368,7 @@ async function trapCase(s: Ready): Promise<string> {
   // The rendered AllowedIPs bring it back.
   await waitFor("::/0 back on the router", async () => ((await routerDefault(s)) ? true : undefined), 30_000, 50);
   await waitFor(`${c.role} to reach the internet host again`, async () =>
-    (await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", INTERNET_HOST])).code === 0 ? true : undefined, 30_000, 100);
+    (await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined, 30_000, 100);
   return `${detail}; with the rendered AllowedIPs replies are back`;
 }
 

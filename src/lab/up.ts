@@ -30,7 +30,15 @@ import { labDown } from "./down.js";
 import { inNs, ipIn, nsMust, nsOf, nsRun } from "./nodes.js";
 import { checkLabName, loadState, newState, saveState, type LabClient, type LabState } from "./state.js";
 
+/** The internet host: documentation space outside the site's prefix. */
 export const INTERNET_HOST = "2001:db8:ffff::100";
+const INTERNET_HOST_ALT = "3fff:ffff::100";
+
+function internetHostFor(plan: Plan): string {
+  const p = parsePrefix6(plan.prefix);
+  const a = parseAddress6(INTERNET_HOST)!;
+  return p.ok && containsAddress(p.prefix, a) ? INTERNET_HOST_ALT : INTERNET_HOST;
+}
 /** The router's IPv4 underlay (its "ISP"): shared address space, RFC 6598. */
 const ROUTER_UNDERLAY = { address: "100.64.0.2", gateway: "100.64.0.1", length: 24 };
 
@@ -87,13 +95,12 @@ export async function leftoverNamespaces(name: string): Promise<string[]> {
 }
 
 /** The site, checked and rendered exactly as `relay6 render` would, with fresh lab keys. */
-export function renderForLab(siteFile: string, override?: (plan: Plan) => Plan): { plan: Plan; artifacts: Artifact[]; keys: { vps: string; router: string } } {
+export function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifact[]; keys: { vps: string; router: string } } {
   const loaded = loadSiteFile(siteFile);
   const analysis = analyse(loaded);
   if (!analysis.plan || hasErrors(analysis.findings))
     throw new UserError(`${siteFile}: the site file has errors; \`relay6 lint ${siteFile}\` lists them`, analysis.findings.filter((d) => d.severity === "error"));
-  let plan = analysis.plan;
-  if (override) plan = override(plan);
+  const plan = analysis.plan;
   if (plan.router.platform !== "linux")
     throw new UserError(`the lab runs the router with the linux target: set router.platform: linux in ${siteFile} (a copy is fine)`);
   if (!isIPv4(plan.vps.endpoint))
@@ -150,8 +157,9 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   const vpsNic = vpsNicAddress(plan);
   const vpsNicAddr = vpsNic.split("/")[0]!;
   const gw6 = plan.vps.upstream?.gateway ?? "fe80::1";
+  const internetHost = internetHostFor(plan);
   state.addresses = {
-    internetHost: INTERNET_HOST,
+    internetHost,
     vpsNic: vpsNicAddr,
     vpsUnderlay: under.vps,
     routerUnderlay: ROUTER_UNDERLAY.address,
@@ -190,7 +198,7 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   };
   await sysctl("inet", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.rtr0.disable_ipv6=1");
   // The internet host is an address of inet itself (the kernel here has no dummy links).
-  await ip("inet", "addr", "add", `${INTERNET_HOST}/128`, "dev", "lo");
+  await ip("inet", "addr", "add", `${internetHost}/128`, "dev", "lo");
   await ip("inet", "addr", "add", `${under.gateway}/${under.length}`, "dev", "vps0");
   await ip("inet", "addr", "add", `${ROUTER_UNDERLAY.gateway}/${ROUTER_UNDERLAY.length}`, "dev", "rtr0");
   await ip("inet", "addr", "add", `${gw6}/${gw6.startsWith("fe80") ? 64 : 128}`, "dev", "vps0", "nodad");
@@ -234,7 +242,7 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   const first = clients[0]!;
   await waitFor(
     `${first.ns} to ping the internet host`,
-    async () => ((await nsRun(state, first.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", INTERNET_HOST])).code === 0 ? true : undefined),
+    async () => ((await nsRun(state, first.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined),
     15_000,
     100,
   );
