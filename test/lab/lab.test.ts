@@ -13,7 +13,7 @@ import { labFailover } from "../../src/lab/failover.js";
 import { nsRun } from "../../src/lab/nodes.js";
 import { labDir, loadState, type LabState } from "../../src/lab/state.js";
 import { bundledSite, INTERNET_HOST, labUp, routerDefault } from "../../src/lab/up.js";
-import { REPO } from "../helpers.js";
+import { REPO, runCli } from "../helpers.js";
 
 const root = process.getuid?.() === 0;
 const tag = (process.pid % 100000).toString(36);
@@ -150,6 +150,24 @@ describe.skipIf(!root)("namespace lab", () => {
     await waitFor("c1 to reach the internet host after failover", async () =>
       (await nsRun(s, "c1", ["ping", "-6", "-n", "-c", "1", "-W", "1", INTERNET_HOST])).code === 0 ? true : undefined, 20_000, 100);
   }, 120_000);
+
+  it("the CLI: `lab failover --runs 1 --json` prints the documented object; `lab test --json` too", async () => {
+    const f = await runCli("lab", "failover", "--name", BGP, "--runs", "1", "--json");
+    expect(f.code, f.stderr).toBe(0);
+    const j = JSON.parse(f.stdout) as Record<string, unknown>;
+    expect(Object.keys(j).sort()).toEqual(["detect_ms", "mode", "restore_ms", "runs", "vps_restart_ms"]);
+    expect(j.runs).toBe(1);
+    for (const k of ["detect_ms", "restore_ms", "vps_restart_ms"]) expect(Object.keys(j[k] as object).sort()).toEqual(["max", "median", "min"]);
+    const t = await runCli("lab", "test", "--name", BGP, "--json");
+    expect(t.code, t.stderr).toBe(0);
+    const tj = JSON.parse(t.stdout) as { ok: boolean; results: { ok: boolean }[] };
+    expect(tj.ok).toBe(true);
+    expect(tj.results.length).toBe(11);
+    // An unknown lab is a user error, not a crash.
+    const none = await runCli("lab", "test", "--name", "nosuchlab");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no lab "nosuchlab" is up/);
+  }, 180_000);
 
   it("a crashed `lab up` is cleaned up, and `lab up` over leftovers of the same name starts afresh", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/lab/fixtures/up-child.mts"), STATIC, STATIC_SITE], {

@@ -206,6 +206,29 @@ describe("linux target: static failover, IPv6 endpoint, named WAN, RDNSS list", 
   });
 });
 
+describe("linux target: keys made on the devices", () => {
+  it("without the VPS's public key: step 1 only, a setup.sh that makes and prints the router's key", () => {
+    const { plan } = renderFile(join(SITES, "recipe-linux.yaml"));
+    const device = { ...plan, wireguard: { ...plan.wireguard, keys: "device" as const } };
+    const files = linuxTarget.render(device, { secrets: {}, version: "test" });
+    expect(files.map((f) => f.path)).toEqual(["router/setup.sh"]);
+    expect(files[0]!.content).toContain("wg genkey >/etc/wireguard/wg0.key");
+    expect(files[0]!.content).toContain("step 1 done");
+    expect(linuxTarget.check(device).map((d) => d.code)).toContain("linux-keys-step1");
+    expect(() => execFileSync("bash", ["-n"], { input: files[0]!.content })).not.toThrow();
+  });
+
+  it("with both public keys: the full set, no private key file, the VPS's key as peer", () => {
+    const { plan } = renderFile(join(SITES, "recipe-linux.yaml"));
+    const vpsKey = publicKeyOf(TEST_SECRETS.vpsPrivateKey);
+    const device = { ...plan, wireguard: { ...plan.wireguard, keys: "device" as const }, vps: { ...plan.vps, publicKey: vpsKey } };
+    const files = linuxTarget.render(device, { secrets: {}, version: "test" });
+    expect(files.some((f) => f.path.includes("secrets"))).toBe(false);
+    expect(file(files, "router/files/etc/wireguard/wg0.conf")).toContain(`PublicKey = ${vpsKey}`);
+    expect(file(files, "router/setup.sh")).toContain("making this router's WireGuard key");
+  });
+});
+
 describe("linux target: the real tools accept the files", () => {
   const dir = mkdtempSync(join(tmpdir(), "relay6-linux-"));
   const all = [...render("recipe-linux.yaml").files, ...render("static-linux.yaml").files.map((f) => ({ ...f, path: `static/${f.path}` }))];

@@ -44,6 +44,14 @@ function check(plan: Plan): Diagnostic[] {
       message: `the linux target renders routers with platform linux, not ${plan.router.platform}`,
       fix: "set router.platform: linux",
     });
+  if (plan.wireguard.keys === "device" && !plan.vps.publicKey)
+    ds.push({
+      code: "linux-keys-step1",
+      severity: "info",
+      path: "vps.publicKey",
+      message: "no VPS public key yet: the router's setup.sh is step 1 (it makes the router's key and prints the public half)",
+      fix: "run router/setup.sh, put the key it prints into router.publicKey and the VPS's into vps.publicKey, then render again",
+    });
   if (plan.router.version !== undefined)
     ds.push({
       code: "linux-version",
@@ -58,10 +66,11 @@ function check(plan: Plan): Diagnostic[] {
 function render(plan: Plan, ctx: RenderContext): Artifact[] {
   const wg = plan.router.wgInterface;
   const vpsKey = vpsPublicKey(plan, ctx);
-  if (vpsKey === undefined)
-    throw new Error("internal: linux target rendered without the VPS public key (neither vps.publicKey nor a VPS private key)");
+  // keys: device without the VPS's public key yet: step 1 of the key exchange, a setup.sh
+  // that only installs the packages, makes this router's key and prints its public half.
+  if (vpsKey === undefined) return [{ path: LINUX_PATHS.setup, content: renderSetup(plan, true), mode: 0o755 }];
   const out: Artifact[] = [
-    { path: LINUX_PATHS.setup, content: renderSetup(plan), mode: 0o755 },
+    { path: LINUX_PATHS.setup, content: renderSetup(plan, false), mode: 0o755 },
     { path: LINUX_PATHS.wgConf(wg), content: renderWgConf(plan, vpsKey), mode: 0o600 },
     { path: LINUX_PATHS.radvd, content: renderRadvd(plan), mode: 0o644 },
     { path: LINUX_PATHS.sysctl, content: renderSysctl(plan), mode: 0o644 },

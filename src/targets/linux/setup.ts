@@ -48,7 +48,7 @@ WantedBy=multi-user.target
 `;
 }
 
-export function renderSetup(plan: Plan): string {
+export function renderSetup(plan: Plan, step1: boolean): string {
   const wg = plan.router.wgInterface;
   const bgp = plan.failover.mode === "bgp-bfd";
   const pkgs = ["wireguard-tools", "radvd", "iptables", "iputils-ping", ...(bgp ? ["frr"] : [])];
@@ -68,7 +68,17 @@ if [ "\${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "\${missing[@]}"
 fi
 
-# put SRC DEST: install one file with the mode it was rendered with; note what changed.
+${
+  step1
+    ? `umask 077
+mkdir -p /etc/wireguard
+[ -s /etc/wireguard/${wg}.key ] || wg genkey >/etc/wireguard/${wg}.key
+echo "router public key: $(wg pubkey </etc/wireguard/${wg}.key)"
+echo "[#] step 1 done: put this key into router.publicKey (and the VPS's into vps.publicKey) in the site file, render again, run the new setup.sh"
+exit 0
+`
+    : ""
+}# put SRC DEST: install one file with the mode it was rendered with; note what changed.
 changed=" "
 put() {
   if ! cmp -s "$1" "$2"; then
