@@ -289,8 +289,13 @@ function writeArtifacts(root: string, artifacts: Artifact[]): void {
   }
 }
 
-/** Copies a rendered etc/ tree into /etc/netns/<ns>/. Only top-level entries that exist
- *  in the host's /etc: `ip netns exec` can only bind-mount over something that is there. */
+/** The daemons' own /etc directories, which their packages normally make. */
+const DAEMON_ETC_DIRS = new Set(["wireguard", "bird", "frr"]);
+
+/** Copies a rendered etc/ tree into /etc/netns/<ns>/. `ip netns exec` can only bind-mount
+ *  over what exists in the host's /etc: a daemon's missing directory is created empty;
+ *  anything else missing is left out (the lab passes such files by their path in the
+ *  render output). */
 function installEtc(state: LabState, role: string, src: string): void {
   if (!existsSync(src)) return;
   const dst = `/etc/netns/${nsOf(state, role)}`;
@@ -299,9 +304,12 @@ function installEtc(state: LabState, role: string, src: string): void {
     saveState(state);
   }
   mkdirSync(dst, { recursive: true });
-  for (const top of readdirSync(src)) {
-    if (!existsSync(join("/etc", top))) continue;
-    cpSync(join(src, top), join(dst, top), { recursive: true });
+  for (const top of readdirSync(src, { withFileTypes: true })) {
+    if (!existsSync(join("/etc", top.name))) {
+      if (!top.isDirectory() || !DAEMON_ETC_DIRS.has(top.name)) continue;
+      mkdirSync(join("/etc", top.name), { mode: 0o755 });
+    }
+    cpSync(join(src, top.name), join(dst, top.name), { recursive: true });
   }
 }
 
