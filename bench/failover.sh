@@ -21,9 +21,9 @@ relay6() { node bin/relay6.js "$@"; }
 name="bench$$"
 trap 'relay6 lab down --name "$name" >/dev/null 2>&1 || true' EXIT
 
-# record SITE RUNS OUTFILE
+# record SITE MODE RUNS OUTFILE
 record() {
-  local site="$1" n="$2" outfile="$3" t0 t1 figures
+  local site="$1" mode="$2" n="$3" outfile="$4" t0 t1 figures
   relay6 lab down --name "$name" >/dev/null
   t0=$(date +%s%3N)
   relay6 lab up --name "$name" "$site" >&2
@@ -31,11 +31,12 @@ record() {
   echo "[bench] relay6 lab failover --runs $n --json ($site)" >&2
   figures=$(relay6 lab failover --name "$name" --runs "$n" --json)
   relay6 lab down --name "$name" >/dev/null
-  FIGURES="$figures" SITE="$site" UP_MS=$((t1 - t0)) node -e '
+  FIGURES="$figures" SITE="$site" MODE="$mode" UP_MS=$((t1 - t0)) node -e '
     const f = JSON.parse(process.env.FIGURES);
     const os = require("node:os");
     const out = {
       command: `relay6 lab failover --runs ${f.runs} --json`,
+      mode: process.env.MODE,
       site: process.env.SITE,
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, kernel: os.release(), wireguard: "wireguard-go (userspace)" },
@@ -48,7 +49,7 @@ record() {
   cat "$outfile"
 }
 
-record lab/sites/lab.yaml "$runs" bench/results/failover.json
+record lab/sites/lab.yaml bgp-bfd "$runs" bench/results/failover.json
 if [ "$static" = 1 ]; then
-  record test/lab/sites/static.yaml "$static_runs" bench/results/failover-static.json
+  record test/lab/sites/static.yaml static "$static_runs" bench/results/failover-static.json
 fi

@@ -155,7 +155,7 @@ describe.skipIf(!root)("namespace lab", () => {
     const f = await runCli("lab", "failover", "--name", BGP, "--runs", "1", "--json");
     expect(f.code, f.stderr).toBe(0);
     const j = JSON.parse(f.stdout) as Record<string, unknown>;
-    expect(Object.keys(j).sort()).toEqual(["detect_ms", "mode", "restore_ms", "runs", "vps_restart_ms"]);
+    expect(Object.keys(j).sort()).toEqual(["detect_ms", "restore_ms", "runs", "vps_restart_ms"]);
     expect(j.runs).toBe(1);
     for (const k of ["detect_ms", "restore_ms", "vps_restart_ms"]) expect(Object.keys(j[k] as object).sort()).toEqual(["max", "median", "min"]);
     const t = await runCli("lab", "test", "--name", BGP, "--json");

@@ -68,7 +68,7 @@ export function registerLab(program: Command): void {
     requireRoot();
     const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${x.vpsRestart} ms`));
     if (o.json) {
-      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs, mode: r.mode }));
+      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs }));
       return;
     }
     const f = (k: "detect_ms" | "restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
