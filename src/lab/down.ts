@@ -2,7 +2,7 @@
 // gone or incomplete (a crashed `lab up`), from the namespaces' names.
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { run, isRunning, sleep } from "./exec.js";
-import { checkLabName, labDir, loadState, nsPrefix } from "./state.js";
+import { checkLabName, isLabNamespace, labDir, loadState } from "./state.js";
 
 export interface DownResult {
   namespaces: string[];
@@ -12,11 +12,10 @@ export interface DownResult {
 export async function labDown(nameIn: string): Promise<DownResult> {
   const name = checkLabName(nameIn);
   const state = loadState(name);
-  const prefix = nsPrefix(name);
   const listed = (await run(["ip", "netns", "list"])).stdout
     .split("\n")
     .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith(prefix));
+    .filter((n) => isLabNamespace(name, n));
   const namespaces = [...new Set([...(state?.namespaces ?? []), ...listed])];
 
   // Every process in the lab's namespaces: the recorded daemons, wireguard-go (which
@@ -26,7 +25,7 @@ export async function labDown(nameIn: string): Promise<DownResult> {
     const r = await run(["ip", "netns", "pids", ns]);
     for (const p of r.stdout.split(/\s+/)) if (/^\d+$/.test(p)) pids.add(Number(p));
   }
-  for (const p of processesMentioning(labDir(name))) pids.add(p);
+  for (const p of processesMentioning(`${labDir(name)}/`)) pids.add(p);
   for (const pid of pids) {
     try {
       process.kill(-pid, "SIGKILL");
@@ -44,7 +43,7 @@ export async function labDown(nameIn: string): Promise<DownResult> {
   for (const ns of namespaces) await run(["ip", "netns", "delete", ns]);
   const etc = new Set(state?.etcDirs ?? []);
   for (const ns of namespaces) etc.add(`/etc/netns/${ns}`);
-  for (const d of etc) if (d.startsWith("/etc/netns/r6-")) rmSync(d, { recursive: true, force: true });
+  for (const d of etc) if (d.startsWith("/etc/netns/r6-") && !d.includes("..")) rmSync(d, { recursive: true, force: true });
   rmSync(labDir(name), { recursive: true, force: true });
   return { namespaces, killed: [...pids].length };
 }

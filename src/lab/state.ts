@@ -64,6 +64,13 @@ export const labDir = (name: string) => join(LAB_ROOT, name);
 export const nsPrefix = (name: string) => `r6-${name}-`;
 export const nsName = (name: string, role: string) => `${nsPrefix(name)}${role}`;
 
+/** Whether a namespace is one of lab `name`'s. Exact roles: lab "a" must not claim the
+ *  namespaces of lab "a-b" (r6-a-b-inet also starts with r6-a-). */
+export function isLabNamespace(name: string, ns: string): boolean {
+  const rest = ns.startsWith(nsPrefix(name)) ? ns.slice(nsPrefix(name).length) : undefined;
+  return rest !== undefined && /^(inet|vps|rtr|c\d+)$/.test(rest);
+}
+
 export function newState(name: string, siteFile: string): LabState {
   return {
     name,

@@ -28,7 +28,7 @@ import { containsAddress, isIPv4, parseAddress6, parsePrefix6 } from "../net/ipv
 import { LabError, must, spawnDaemon, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
 import { inNs, ipIn, nsMust, nsOf, nsRun } from "./nodes.js";
-import { checkLabName, loadState, newState, saveState, type LabClient, type LabState } from "./state.js";
+import { checkLabName, isLabNamespace, loadState, newState, saveState, type LabClient, type LabState } from "./state.js";
 
 /** The internet host: documentation space outside the site's prefix. */
 export const INTERNET_HOST = "2001:db8:ffff::100";
@@ -87,11 +87,10 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
 
 export async function leftoverNamespaces(name: string): Promise<string[]> {
   const out = await must(["ip", "netns", "list"]);
-  const prefix = `r6-${name}-`;
   return out
     .split("\n")
     .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith(prefix));
+    .filter((n) => isLabNamespace(name, n));
 }
 
 /** The site, checked and rendered exactly as `relay6 render` would, with fresh lab keys. */

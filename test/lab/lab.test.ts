@@ -36,7 +36,7 @@ async function expectNothingLeft(name: string, pids: number[]): Promise<void> {
   expect(ns).not.toContain(`r6-${name}-`);
   expect(existsSync("/etc/netns") ? readdirSync("/etc/netns").filter((d) => d.startsWith(`r6-${name}-`)) : []).toEqual([]);
   expect(existsSync(labDir(name))).toBe(false);
-  expect(processesMentioning(labDir(name))).toEqual([]);
+  expect(processesMentioning(`${labDir(name)}/`)).toEqual([]);
   // Zombies may wait for PID 1 to reap them; none may still run.
   expect(pids.filter(isRunning)).toEqual([]);
 }
