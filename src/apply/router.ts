@@ -98,11 +98,14 @@ function durationMs(v: string): number | undefined {
   return total;
 }
 
-/** Normalises a RouterOS value for comparison: REST answers yes/no as true/false, and
- *  durations as RouterOS prints them (25s, 1m30s). */
+/** Normalises a RouterOS value for comparison: REST answers yes/no as true/false,
+ *  durations as RouterOS prints them (25s, 1m30s), and may add /128 to a single address. */
 export function normValue(v: string): string {
   if (v === "true" || v === "yes") return "yes";
   if (v === "false" || v === "no") return "no";
+  // A single address may come back with its host length (firewall dst-address).
+  if (/^[0-9a-fA-F:]*:[0-9a-fA-F:.]*\/128$/.test(v)) return v.slice(0, -4).toLowerCase();
+  if (/^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(v)) return v.toLowerCase();
   const ms = durationMs(v);
   return ms === undefined ? v : `${ms}ms`;
 }

@@ -149,4 +149,14 @@ describe("relay6 apply router (CLI)", () => {
     expect((await runCli("apply", "router", site)).stderr).toContain("--router-url");
     expect((await runCli("apply", "router", site, "--router-url", m.url, "--confirm", "5")).stderr).toContain("10 to 3600");
   });
+
+  it("platform linux goes to the linux apply over SSH (needs --router-ssh; no --confirm)", async () => {
+    const site = siteVariant((s) => {
+      s.router = { platform: "linux", bridge: "br0", wan: "eth0" };
+      s.segments = [{ name: "lan", index: 1, interface: "br0" }];
+    });
+    const r = await runCli("apply", "router", site);
+    expect(r.stderr).toContain("no SSH host for the linux router");
+    expect((await runCli("apply", "router", site, "--router-ssh", "127.0.0.1", "--confirm", "60")).stderr).toContain("--confirm is for RouterOS");
+  });
 });

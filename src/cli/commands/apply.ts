@@ -6,6 +6,7 @@ import { applyVps, formatChanges } from "../../apply/vps.js";
 import { applyRouter, formatRouterChanges, type ApplyRouterResult } from "../../apply/router.js";
 import { applyLinuxRouter } from "../../apply/router-linux.js";
 import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
+import type { Plan } from "../../plan/plan.js";
 import { SshSession } from "../../remote/ssh.js";
 import { renderPlan } from "../../render/render.js";
 import { VERSION } from "../../version.js";
@@ -82,6 +83,12 @@ export function registerApply(program: Command): void {
 }
 
 interface RouterFlags {
+  routerSsh?: string;
+  routerSshPort?: string;
+  routerUser?: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey?: boolean;
   dryRun?: boolean;
   confirm?: string;
   routerUrl?: string;
@@ -105,6 +112,12 @@ function registerApplyRouter(apply: Command): void {
     .option("--router-ca <file>", "PEM CA that signed the router's certificate")
     .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
     .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
+    .option("--router-ssh <host>", "a Linux router (router.platform: linux): its SSH host")
+    .option("--router-ssh-port <port>", "a Linux router's SSH port", "22")
+    .option("--router-user <user>", "a Linux router's SSH user", "root")
+    .option("-i, --identity <file>", "SSH private key for a Linux router (default: ssh-agent, ~/.ssh/id_*)")
+    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
+    .option("--accept-new-host-key", "trust and record a Linux router's host key on first contact (never a changed one)")
     .option("--skip-handshake", "with --confirm: do not wait for the WireGuard handshake (e.g. the VPS is not up yet)")
     .option("--timeout <ms>", "per-request timeout in milliseconds (default 10000)")
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
@@ -112,7 +125,7 @@ function registerApplyRouter(apply: Command): void {
     .action(async (site: string, opts: RouterFlags) => {
       const { loaded, plan, findings } = loadAndAnalyse(site);
       if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
-      if (plan.router.platform === "linux") return applyLinuxRouter(plan);
+      if (plan.router.platform === "linux") return linuxRouter(site, plan, opts);
       const confirm = opts.confirm === undefined ? undefined : Number(opts.confirm);
       if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 10 || confirm > 3600))
         throw new UserError(`--confirm ${opts.confirm}: give the rollback delay in whole seconds, 10 to 3600`);
@@ -180,4 +193,42 @@ function printRouterResult(r: ApplyRouterResult, askKeyFor: string | undefined, 
   }
   if (r.routerPublicKey && askKeyFor) out(`the router made its own key: put router.publicKey: ${r.routerPublicKey} in ${askKeyFor}, then apply the VPS again`);
   else if (r.routerPublicKey) out(`router WireGuard public key: ${r.routerPublicKey}`);
+}
+
+/** platform: linux — the router end over SSH with the linux target (src/apply/router-linux.ts). */
+async function linuxRouter(site: string, plan: Plan, opts: RouterFlags): Promise<void> {
+  if (opts.confirm !== undefined) throw new UserError("--confirm is for RouterOS; the linux router's setup.sh rolls back by itself when a step fails");
+  if (!opts.routerSsh)
+    throw new UserError("no SSH host for the linux router", [
+      { code: "router-ssh-host", severity: "error", path: "", message: "a linux router is applied over SSH", fix: "pass --router-ssh <the router's address> (and --router-user, -i as needed)" },
+    ]);
+  const port = Number(opts.routerSshPort ?? "22");
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`--router-ssh-port ${opts.routerSshPort}: not a port number`);
+  const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
+  const artifacts = renderPlan(plan, ctx);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const session = await SshSession.connect({
+    host: opts.routerSsh,
+    port,
+    user: opts.routerUser ?? "root",
+    ...(opts.identity ? { identityFile: opts.identity } : {}),
+    ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}),
+    acceptNewHostKey: !!opts.acceptNewHostKey,
+    log,
+  });
+  try {
+    log(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
+    const result = await applyLinuxRouter(session, plan, artifacts, { dryRun: !!opts.dryRun, log });
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      return;
+    }
+    process.stdout.write(formatChanges(result.changes) + "\n");
+    if (result.outcome === "dry-run") process.stdout.write("dry run: nothing changed\n");
+    else if (result.outcome === "no-changes") process.stdout.write("no changes: the router already matches the plan\n");
+    else process.stdout.write(`applied to ${result.host}\n`);
+    if (result.routerPublicKey) process.stdout.write(`router WireGuard public key: ${result.routerPublicKey}\n`);
+  } finally {
+    session.close();
+  }
 }
