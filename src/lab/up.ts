@@ -15,7 +15,7 @@
 //                        │ c1  │      │ c2  │  SLAAC hosts
 //                        └─────┘      └─────┘
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync, chownSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 import { hasErrors, UserError } from "../errors.js";
 import { generateKeyPair } from "../keys/wireguard.js";
@@ -69,7 +69,8 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     log(`a lab "${name}" exists: taking it down first`);
     await labDown(name);
   }
-  const state = newState(name, opts.siteFile);
+  // Absolute: `lab test` re-reads the site (the trap case) from wherever it is run.
+  const state = newState(name, resolve(opts.siteFile));
   state.plan = plan;
   state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.router };
   saveState(state);
