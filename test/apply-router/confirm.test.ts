@@ -60,6 +60,23 @@ describe("--confirm", () => {
     expect(log.join("\n")).toMatch(/"source":"\(script, \d+ lines\)"/);
   });
 
+  it("with a handshake (the VPS answers) the run is confirmed without --skip-handshake", async () => {
+    m = await startRouter("7.24", "defconf", { timeScale: 10 });
+    // The model has no tunnel: once relay6's peer exists, give it a recent handshake.
+    const peers = m.model.menu(["interface", "wireguard", "peers"]);
+    const tick = setInterval(() => {
+      for (const p of m!.state.list("interface/wireguard/peers"))
+        if (p.comment?.startsWith("relay6:home:peer;")) m!.model.findItem(peers, p[".id"]!)!["last-handshake"] = "4s";
+    }, 10);
+    try {
+      const { result } = await apply(m, planOf("7.24"), ctx, { confirmSeconds: 60, pollMs: 50 });
+      expect(result.outcome).toBe("confirmed");
+    } finally {
+      clearInterval(tick);
+    }
+    expect(m.state.list("system/scheduler")).toEqual([]);
+  });
+
   it("without the handshake the rollback is left to fire (the VPS is not up)", async () => {
     m = await startRouter("7.24", "defconf", { timeScale: FAST });
     const before = snapshot(m, "7.24");
