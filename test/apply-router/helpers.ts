@@ -65,25 +65,27 @@ export const changing = (m: RunningModel) => m.requests.filter((r) => r.method !
 
 // ---------------------------------------------------------------------------- site variants
 
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { repoRoot } from "../routeros/tree.js";
+import { writeSecrets } from "../../src/keys/wireguard.js";
+import { TEST_SECRETS } from "../helpers.js";
 import { planFor } from "../routeros/fixtures.js";
 
 export const RECIPE = path.join(repoRoot, "examples/recipe-home.yaml");
 
-/** The recipe's site file changed by `edit`, written to a temp dir (with the recipe's secrets
- *  file beside it, mode 0600); returns its path. */
+/** The recipe's site file changed by `edit`, written to a temp dir (with a secrets file of
+ *  fixed test keys beside it, mode 0600); returns its path. */
 export function siteVariant(edit: (site: any) => void = () => {}): string { // eslint-disable-line @typescript-eslint/no-explicit-any
   const dir = mkdtempSync(path.join(tmpdir(), "relay6-apply-router-"));
   const site = parse(readFileSync(RECIPE, "utf8"));
   edit(site);
   const file = path.join(dir, "home.yaml");
   writeFileSync(file, stringify(site));
-  copyFileSync(path.join(repoRoot, "examples/recipe-home.secrets.yaml"), path.join(dir, "home.secrets.yaml"));
-  chmodSync(path.join(dir, "home.secrets.yaml"), 0o600);
+  // Fixed test keys (a fresh clone has no examples/*.secrets.yaml: it is made on first render).
+  writeSecrets(path.join(dir, "home.secrets.yaml"), { vps: { privateKey: TEST_SECRETS.vpsPrivateKey }, router: { privateKey: TEST_SECRETS.routerPrivateKey } });
   return file;
 }
 
