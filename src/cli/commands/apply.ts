@@ -2,34 +2,13 @@
 // The implementations are imported when a command runs, so that other commands start fast.
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
-import { applyVps, formatChanges } from "../../apply/vps.js";
-import { applyRouter, formatRouterChanges, type ApplyRouterResult } from "../../apply/router.js";
-import { applyLinuxRouter } from "../../apply/router-linux.js";
-import { RouterOsRest, routerCredentials } from "../../remote/routeros-rest.js";
+import type { ApplyRouterResult } from "../../apply/router.js";
+import type { FileChange } from "../../apply/vps.js";
 import type { Plan } from "../../plan/plan.js";
-import { SshSession } from "../../remote/ssh.js";
 import { renderPlan } from "../../render/render.js";
 import { VERSION } from "../../version.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
-
-export interface SshFlags {
-  host?: string;
-  port?: string;
-  user?: string;
-  identity?: string;
-  knownHosts?: string;
-  acceptNewHostKey?: boolean;
-}
-
-export function addSshOptions(cmd: Command): Command {
-  return cmd
-    .option("--host <host>", "SSH host (default: vps.ssh.host, else vps.endpoint)")
-    .option("--port <port>", "SSH port (default: vps.ssh.port)")
-    .option("--user <user>", "SSH user (default: vps.ssh.user)")
-    .option("-i, --identity <file>", "SSH private key (default: ssh-agent, ~/.ssh/id_*)")
-    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
-    .option("--accept-new-host-key", "trust and record the host key on first contact (never a changed one)");
-}
+import { addSshOptions, connectSsh, sshTarget, type SshFlags } from "./ssh-options.js";
 
 export function registerApply(program: Command): void {
   const apply = program.command("apply").description("Apply the plan to the live VPS or router");
@@ -44,35 +23,15 @@ export function registerApply(program: Command): void {
   ).action(async (site: string, opts: SshFlags & { dryRun?: boolean; secrets?: string; json?: boolean }) => {
     const { plan, findings } = loadAndAnalyse(site);
     if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
-    // Loaded here, not at start-up: plan and render do not pay for ssh2.
-    const { applyVps, formatChanges } = await import("../../apply/vps.js");
-    const { SshSession } = await import("../../remote/ssh.js");
+    const { applyVps } = await import("../../apply/vps.js");
     const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
     const artifacts = renderPlan(plan, ctx);
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const port = opts.port !== undefined ? Number(opts.port) : plan.vps.ssh.port;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`--port ${opts.port}: not a port number`);
-    const session = await SshSession.connect({
-      host: opts.host ?? plan.vps.ssh.host,
-      port,
-      user: opts.user ?? plan.vps.ssh.user,
-      ...(opts.identity ? { identityFile: opts.identity } : {}),
-      ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}),
-      acceptNewHostKey: !!opts.acceptNewHostKey,
-      log,
-    });
+    const session = await connectSsh(sshTarget(opts, plan.vps.ssh, log));
     try {
-      log(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
       const result = await applyVps(session, plan, ctx, artifacts, { dryRun: !!opts.dryRun, log });
-      if (opts.json) {
-        process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-        return;
-      }
-      process.stdout.write(formatChanges(result.changes) + "\n");
-      if (result.outcome === "dry-run") process.stdout.write("dry run: nothing changed. setup.sh would also check packages, sysctl and the firewall rules.\n");
-      else if (result.outcome === "no-changes") process.stdout.write("no changes: the VPS already matches the plan\n");
-      else process.stdout.write(`applied to ${result.host}\n`);
-      if (result.vpsPublicKey && plan.wireguard.keys === "device" && !plan.vps.publicKey)
+      await printSshResult(result, "VPS", !!opts.json);
+      if (!opts.json && result.vpsPublicKey && plan.wireguard.keys === "device" && !plan.vps.publicKey)
         process.stdout.write(`the VPS made its own key: put vps.publicKey: ${result.vpsPublicKey} in ${site}\n`);
     } finally {
       session.close();
@@ -136,10 +95,9 @@ function registerApplyRouter(apply: Command): void {
         throw new UserError("no router URL", [
           { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address>, set RELAY6_ROUTER_URL, or put router.api.url in the site file" },
         ]);
-      // Loaded here, not at start-up: plan and render do not pay for ssh2.
-    const { applyVps, formatChanges } = await import("../../apply/vps.js");
-    const { SshSession } = await import("../../remote/ssh.js");
-    const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
+      const { applyRouter, formatRouterChanges } = await import("../../apply/router.js");
+      const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
+      const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const creds = routerCredentials(opts.routerCredentials);
       const rest = new RouterOsRest({
@@ -152,7 +110,7 @@ function registerApplyRouter(apply: Command): void {
       });
       try {
         const result = await applyRouter(rest, plan, ctx, { dryRun: !!opts.dryRun, ...(confirm !== undefined ? { confirmSeconds: confirm } : {}), skipHandshake: !!opts.skipHandshake, log });
-        printRouterResult(result, plan.wireguard.keys === "device" && !plan.router.publicKey ? site : undefined, !!opts.json);
+        printRouterResult(result, formatRouterChanges, plan.wireguard.keys === "device" && !plan.router.publicKey ? site : undefined, !!opts.json);
         if (!["dry-run", "no-changes", "applied", "confirmed"].includes(result.outcome)) process.exitCode = EXIT.findings;
       } finally {
         rest.close();
@@ -160,7 +118,7 @@ function registerApplyRouter(apply: Command): void {
     });
 }
 
-function printRouterResult(r: ApplyRouterResult, askKeyFor: string | undefined, json: boolean): void {
+function printRouterResult(r: ApplyRouterResult, formatRouterChanges: (c: ApplyRouterResult["changes"]) => string, askKeyFor: string | undefined, json: boolean): void {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   if (json) {
     out(JSON.stringify(r, null, 2));
@@ -202,33 +160,30 @@ async function linuxRouter(site: string, plan: Plan, opts: RouterFlags): Promise
     throw new UserError("no SSH host for the linux router", [
       { code: "router-ssh-host", severity: "error", path: "", message: "a linux router is applied over SSH", fix: "pass --router-ssh <the router's address> (and --router-user, -i as needed)" },
     ]);
-  const port = Number(opts.routerSshPort ?? "22");
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`--router-ssh-port ${opts.routerSshPort}: not a port number`);
+  const { applyLinuxRouter } = await import("../../apply/router-linux.js");
   const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
   const artifacts = renderPlan(plan, ctx);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const session = await SshSession.connect({
-    host: opts.routerSsh,
-    port,
-    user: opts.routerUser ?? "root",
-    ...(opts.identity ? { identityFile: opts.identity } : {}),
-    ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}),
-    acceptNewHostKey: !!opts.acceptNewHostKey,
-    log,
-  });
+  const target = sshTarget({ ...opts, host: opts.routerSsh, port: opts.routerSshPort, user: opts.routerUser }, { host: opts.routerSsh, port: 22, user: "root" }, log);
+  const session = await connectSsh(target);
   try {
-    log(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
     const result = await applyLinuxRouter(session, plan, artifacts, { dryRun: !!opts.dryRun, log });
-    if (opts.json) {
-      process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-      return;
-    }
-    process.stdout.write(formatChanges(result.changes) + "\n");
-    if (result.outcome === "dry-run") process.stdout.write("dry run: nothing changed\n");
-    else if (result.outcome === "no-changes") process.stdout.write("no changes: the router already matches the plan\n");
-    else process.stdout.write(`applied to ${result.host}\n`);
-    if (result.routerPublicKey) process.stdout.write(`router WireGuard public key: ${result.routerPublicKey}\n`);
+    await printSshResult(result, "router", !!opts.json);
+    if (!opts.json && result.routerPublicKey) process.stdout.write(`router WireGuard public key: ${result.routerPublicKey}\n`);
   } finally {
     session.close();
   }
+}
+
+/** What apply over SSH (the VPS, a Linux router) prints: JSON, or the diff and the outcome. */
+async function printSshResult(result: { changes: FileChange[]; outcome: string; host: string }, what: string, json: boolean): Promise<void> {
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    return;
+  }
+  const { formatChanges } = await import("../../apply/vps.js");
+  process.stdout.write(formatChanges(result.changes) + "\n");
+  if (result.outcome === "dry-run") process.stdout.write(`dry run: nothing changed. setup.sh would also check packages, sysctl and the firewall rules.\n`);
+  else if (result.outcome === "no-changes") process.stdout.write(`no changes: the ${what} already matches the plan\n`);
+  else process.stdout.write(`applied to ${result.host}\n`);
 }

@@ -3,10 +3,9 @@ import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan } from "../../plan/plan.js";
-import type { SshTarget } from "../../remote/ssh.js";
 import type { Secrets } from "../../render/types.js";
 import type { Finding } from "../../verify/findings.js";
-import { addSshOptions, type SshFlags } from "./apply.js";
+import { addSshOptions, connectSsh, sshTarget, type SshFlags } from "./ssh-options.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
 
 interface VerifyFlags extends SshFlags {
@@ -34,20 +33,6 @@ export function expectedKeys(plan: Plan, secrets: Secrets): { router?: string; v
   return { ...(plan.router.publicKey ? { router: plan.router.publicKey } : {}), ...(plan.vps.publicKey ? { vps: plan.vps.publicKey } : {}) };
 }
 
-export function sshTargetOf(plan: Plan, o: SshFlags, log: (l: string) => void): SshTarget {
-  const port = o.port !== undefined ? Number(o.port) : plan.vps.ssh.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`--port ${o.port}: not a port number`);
-  return {
-    host: o.host ?? plan.vps.ssh.host,
-    port,
-    user: o.user ?? plan.vps.ssh.user,
-    ...(o.identity ? { identityFile: o.identity } : {}),
-    ...(o.knownHosts ? { knownHostsFile: o.knownHosts } : {}),
-    acceptNewHostKey: !!o.acceptNewHostKey,
-    log,
-  };
-}
-
 export function registerVerify(program: Command): void {
   addSshOptions(
     program
@@ -71,7 +56,6 @@ export function registerVerify(program: Command): void {
     if (!plan || hasErrors(lint)) throw new UserError("the site file has lint errors: `relay6 lint` lists them", [], EXIT.findings);
     const keys = expectedKeys(plan, secretsFor(plan, site, o.secrets));
     // Loaded when verify runs, not at start-up (ssh2 and the checks).
-    const { SshSession } = await import("../../remote/ssh.js");
     const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
     const { formatFindings, summarise } = await import("../../verify/findings.js");
     const { verifyLinuxRouter, verifyRouterOs } = await import("../../verify/router.js");
@@ -81,7 +65,7 @@ export function registerVerify(program: Command): void {
     };
     const findings: Finding[] = [];
     if (o.vps !== false) {
-      const s = await SshSession.connect(sshTargetOf(plan, o, log));
+      const s = await connectSsh(sshTarget(o, plan.vps.ssh, log));
       try {
         log(`checking the VPS ${s.target.host}`);
         findings.push(...(await verifyVps((script) => s.exec(script, { quiet: true }).then((r) => r.stdout + r.stderr), plan, keys.router)));
@@ -103,9 +87,7 @@ export function registerVerify(program: Command): void {
         }
       } else if (!o.routerSsh) findings.push({ check: "router", status: "skip", detail: "no --router-ssh: Linux router checks skipped" });
       else {
-        const s = await SshSession.connect({
-          ...sshTargetOf(plan, { ...o, host: o.routerSsh, port: o.routerSshPort, user: o.routerUser }, log),
-        });
+        const s = await connectSsh(sshTarget({ ...o, host: o.routerSsh, port: o.routerSshPort, user: o.routerUser }, { host: o.routerSsh, port: 22, user: "root" }, log));
         try {
           log(`checking the router ${o.routerSsh}`);
           findings.push(...(await verifyLinuxRouter((script) => s.exec(script, { quiet: true }).then((r) => r.stdout + r.stderr), plan, keys.vps, o.vtyshArgs)));
