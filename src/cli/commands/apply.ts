@@ -8,7 +8,19 @@ import type { Plan } from "../../plan/plan.js";
 import { renderPlan } from "../../render/render.js";
 import { VERSION } from "../../version.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
-import { addSshOptions, connectSsh, sshTarget, type SshFlags } from "./ssh-options.js";
+import {
+  addRouterRestOptions,
+  addRouterSshOptions,
+  addSshKeyOptions,
+  addSshOptions,
+  connectSsh,
+  routerRest,
+  routerSshTarget,
+  sshTarget,
+  type RouterRestFlags,
+  type RouterSshFlags,
+  type SshFlags,
+} from "./remote-options.js";
 
 export function registerApply(program: Command): void {
   const apply = program.command("apply").description("Apply the plan to the live VPS or router");
@@ -41,19 +53,9 @@ export function registerApply(program: Command): void {
   registerApplyRouter(apply);
 }
 
-interface RouterFlags {
-  routerSsh?: string;
-  routerSshPort?: string;
-  routerUser?: string;
-  identity?: string;
-  knownHosts?: string;
-  acceptNewHostKey?: boolean;
+interface RouterFlags extends RouterRestFlags, RouterSshFlags, SshFlags {
   dryRun?: boolean;
   confirm?: string;
-  routerUrl?: string;
-  routerCa?: string;
-  routerFingerprint?: string;
-  routerCredentials?: string;
   skipHandshake?: boolean;
   timeout?: string;
   secrets?: string;
@@ -61,22 +63,15 @@ interface RouterFlags {
 }
 
 function registerApplyRouter(apply: Command): void {
-  apply
+  const cmd = apply
     .command("router")
-    .description("Configure the router: RouterOS over its REST API (diff, then only relay6's tagged objects change)")
-    .argument("<site>", "site file (YAML)")
+    .description("Configure the router: RouterOS over its REST API (diff, then only relay6's tagged objects change); a Linux router over SSH")
+    .argument("<site>", "site file (YAML)");
+  addRouterRestOptions(cmd, "the router's REST base URL, e.g. https://192.168.88.1 (default: $RELAY6_ROUTER_URL, else router.api.url)");
+  addSshKeyOptions(addRouterSshOptions(cmd, "root"));
+  cmd
     .option("--dry-run", "show what would change, change nothing")
     .option("--confirm <seconds>", "schedule a rollback on the router first; cancel it only once the router answers again (and the tunnel has a handshake)")
-    .option("--router-url <url>", "the router's REST base URL, e.g. https://192.168.88.1 (default: $RELAY6_ROUTER_URL, else router.api.url)")
-    .option("--router-ca <file>", "PEM CA that signed the router's certificate")
-    .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
-    .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
-    .option("--router-ssh <host>", "a Linux router (router.platform: linux): its SSH host")
-    .option("--router-ssh-port <port>", "a Linux router's SSH port", "22")
-    .option("--router-user <user>", "a Linux router's SSH user", "root")
-    .option("-i, --identity <file>", "SSH private key for a Linux router (default: ssh-agent, ~/.ssh/id_*)")
-    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
-    .option("--accept-new-host-key", "trust and record a Linux router's host key on first contact (never a changed one)")
     .option("--skip-handshake", "with --confirm: do not wait for the WireGuard handshake (e.g. the VPS is not up yet)")
     .option("--timeout <ms>", "per-request timeout in milliseconds (default 10000)")
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
@@ -96,18 +91,9 @@ function registerApplyRouter(apply: Command): void {
           { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address>, set RELAY6_ROUTER_URL, or put router.api.url in the site file" },
         ]);
       const { applyRouter, formatRouterChanges } = await import("../../apply/router.js");
-      const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
       const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const creds = routerCredentials(opts.routerCredentials);
-      const rest = new RouterOsRest({
-        url,
-        ...creds,
-        ...(opts.routerCa ? { caFile: opts.routerCa } : {}),
-        ...(opts.routerFingerprint ? { fingerprint: opts.routerFingerprint } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
-        log,
-      });
+      const rest = await routerRest(opts, url, log, timeoutMs);
       try {
         const result = await applyRouter(rest, plan, ctx, { dryRun: !!opts.dryRun, ...(confirm !== undefined ? { confirmSeconds: confirm } : {}), skipHandshake: !!opts.skipHandshake, log });
         printRouterResult(result, formatRouterChanges, plan.wireguard.keys === "device" && !plan.router.publicKey ? site : undefined, !!opts.json);
@@ -164,8 +150,7 @@ async function linuxRouter(site: string, plan: Plan, opts: RouterFlags): Promise
   const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
   const artifacts = renderPlan(plan, ctx);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const target = sshTarget({ ...opts, host: opts.routerSsh, port: opts.routerSshPort, user: opts.routerUser }, { host: opts.routerSsh, port: 22, user: "root" }, log);
-  const session = await connectSsh(target);
+  const session = await connectSsh(routerSshTarget(opts, log));
   try {
     const result = await applyLinuxRouter(session, plan, artifacts, { dryRun: !!opts.dryRun, log });
     await printSshResult(result, "router", !!opts.json);

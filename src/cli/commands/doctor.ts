@@ -5,11 +5,24 @@ import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
 import type { DoctorSource, InputKey } from "../../doctor/index.js";
+import type { SshTarget } from "../../remote/ssh.js";
+import {
+  addRouterRestOptions,
+  addRouterSshOptions,
+  addSshKeyOptions,
+  connectSsh,
+  routerRest,
+  routerSshTarget,
+  sshTarget,
+  type RouterRestFlags,
+  type RouterSshFlags,
+  type SshFlags,
+} from "./remote-options.js";
 import { checkSite } from "../../lint/lint.js";
 import { parseSite } from "../../site/load.js";
 
 
-interface DoctorFlags {
+interface DoctorFlags extends RouterRestFlags, RouterSshFlags, SshFlags {
   wgConf?: string;
   birdConf?: string;
   ipRoute?: string;
@@ -24,22 +37,12 @@ interface DoctorFlags {
   vpsSsh?: string;
   vpsSshPort?: string;
   vpsSshUser?: string;
-  routerSsh?: string;
-  routerSshPort?: string;
-  routerSshUser?: string;
-  routerUrl?: string;
-  routerCa?: string;
-  routerFingerprint?: string;
-  routerCredentials?: string;
-  identity?: string;
-  knownHosts?: string;
-  acceptNewHostKey?: boolean;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 
 export function registerDoctor(program: Command): void {
-  program
+  const cmd = program
     .command("doctor")
     .description("Check a relay set up by hand from the recipe for its known traps; offer a site file that describes it")
     .option("--wg-conf <file>", "the VPS's /etc/wireguard/wg0.conf")
@@ -55,18 +58,11 @@ export function registerDoctor(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("--vps-ssh <host>", "read the VPS's files and state live over SSH")
     .option("--vps-ssh-port <port>", "the VPS's SSH port", "22")
-    .option("--vps-ssh-user <user>", "the VPS's SSH user", "root")
-    .option("--router-ssh <host>", "read the router's /export live over SSH (RouterOS)")
-    .option("--router-ssh-port <port>", "the router's SSH port", "22")
-    .option("--router-ssh-user <user>", "the router's SSH user", "admin")
-    .option("--router-url <url>", "read the router live over its REST API (RouterOS), e.g. https://192.168.88.1")
-    .option("--router-ca <file>", "CA bundle for the router's certificate")
-    .option("--router-fingerprint <sha256>", "pinned SHA-256 fingerprint of the router's certificate")
-    .option("--router-credentials <file>", "0600 YAML file with user: and password: (default: RELAY6_ROUTER_USER/PASSWORD)")
-    .option("-i, --identity <file>", "SSH private key (default: ssh-agent, ~/.ssh/id_*)")
-    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
-    .option("--accept-new-host-key", "trust and record a host key on first contact (never a changed one)")
-    .action(async (opts: DoctorFlags) => {
+    .option("--vps-ssh-user <user>", "the VPS's SSH user", "root");
+  // Live sources for the router: REST (or its /export over SSH), with the same options as
+  // apply and verify.
+  addSshKeyOptions(addRouterSshOptions(addRouterRestOptions(cmd, "read the router live over its REST API (RouterOS), e.g. https://192.168.88.1"), "admin"));
+  cmd.action(async (opts: DoctorFlags) => {
       const paths: Partial<Record<InputKey, string>> = {};
       for (const k of ["wgConf", "birdConf", "ipRoute", "ipAddr", "routerosExport", "ufwStatus"] as const) if (opts[k] !== undefined) paths[k] = opts[k];
       const live = opts.vpsSsh !== undefined || opts.routerSsh !== undefined || opts.routerUrl !== undefined;
@@ -75,25 +71,22 @@ export function registerDoctor(program: Command): void {
       // Loaded when doctor runs, not at start-up.
       const { fileSource } = await import("../../doctor/index.js");
       const { combinedSource, restRouterOsSource, sshRouterOsSource, sshVpsSource } = await import("../../doctor/live.js");
-      const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
-      const { SshSession } = await import("../../remote/ssh.js");
       const closers: (() => void)[] = [];
       try {
         const sources: DoctorSource[] = Object.keys(paths).length > 0 ? [fileSource(paths)] : [];
         const log = (l: string) => {
           if (!opts.json) process.stderr.write(`${l}\n`);
         };
-        const ssh = async (host: string, port: string | undefined, user: string) => {
-          const p = Number(port ?? 22);
-          if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(`SSH port ${port}: not a port number`);
-          const session = await SshSession.connect({ host, port: p, user, ...(opts.identity ? { identityFile: opts.identity } : {}), ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}), acceptNewHostKey: !!opts.acceptNewHostKey, log });
+        const open = async (target: SshTarget) => {
+          const session = await connectSsh(target);
           closers.push(() => session.close());
           return session;
         };
-        if (opts.vpsSsh !== undefined) sources.push(sshVpsSource(await ssh(opts.vpsSsh, opts.vpsSshPort, opts.vpsSshUser ?? "root")));
-        if (opts.routerSsh !== undefined) sources.push(sshRouterOsSource(await ssh(opts.routerSsh, opts.routerSshPort, opts.routerSshUser ?? "admin")));
+        if (opts.vpsSsh !== undefined)
+          sources.push(sshVpsSource(await open(sshTarget({ ...opts, host: opts.vpsSsh, port: opts.vpsSshPort, user: opts.vpsSshUser }, { host: opts.vpsSsh, port: 22, user: "root" }, log))));
+        if (opts.routerSsh !== undefined) sources.push(sshRouterOsSource(await open(routerSshTarget(opts, log))));
         if (opts.routerUrl !== undefined) {
-          const rest = new RouterOsRest({ url: opts.routerUrl, ...routerCredentials(opts.routerCredentials), ...(opts.routerCa ? { caFile: opts.routerCa } : {}), ...(opts.routerFingerprint ? { fingerprint: opts.routerFingerprint } : {}) });
+          const rest = await routerRest(opts, opts.routerUrl);
           closers.push(() => rest.close());
           sources.push(restRouterOsSource(rest));
         }

@@ -5,21 +5,14 @@ import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan } from "../../plan/plan.js";
 import type { Secrets } from "../../render/types.js";
 import type { Finding } from "../../verify/findings.js";
-import { addSshOptions, connectSsh, sshTarget, type SshFlags } from "./ssh-options.js";
+import { addRouterRestOptions, addRouterSshOptions, addSshOptions, connectSsh, routerRest, routerSshTarget, sshTarget, type RouterRestFlags, type RouterSshFlags, type SshFlags } from "./remote-options.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
 
-interface VerifyFlags extends SshFlags {
+interface VerifyFlags extends SshFlags, RouterRestFlags, RouterSshFlags {
   json?: boolean;
   secrets?: string;
   router?: boolean;
   vps?: boolean;
-  routerUrl?: string;
-  routerCa?: string;
-  routerFingerprint?: string;
-  routerCredentials?: string;
-  routerSsh?: string;
-  routerSshPort?: string;
-  routerUser?: string;
   vtyshArgs?: string;
 }
 
@@ -34,29 +27,26 @@ export function expectedKeys(plan: Plan, secrets: Secrets): { router?: string; v
 }
 
 export function registerVerify(program: Command): void {
-  addSshOptions(
-    program
-      .command("verify")
+  addRouterSshOptions(
+    addRouterRestOptions(
+      addSshOptions(
+        program
+          .command("verify")
       .description("Check the live relay: tunnel, routes, BGP/BFD, default route, firewall; exit 1 on any failure")
       .argument("<site>", "site file (YAML)")
       .option("--json", "print findings as JSON")
       .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
       .option("--no-vps", "skip the VPS checks")
       .option("--no-router", "skip the router checks")
-      .option("--router-url <url>", "RouterOS REST base URL, e.g. https://192.168.88.1")
-      .option("--router-ca <file>", "CA bundle for the router's certificate")
-      .option("--router-fingerprint <sha256>", "pinned SHA-256 fingerprint of the router's certificate")
-      .option("--router-credentials <file>", "0600 YAML file with user: and password: (default: RELAY6_ROUTER_USER/PASSWORD)")
-      .option("--router-ssh <host>", "a Linux router's SSH host")
-      .option("--router-ssh-port <port>", "a Linux router's SSH port", "22")
-      .option("--router-user <user>", "a Linux router's SSH user", "root")
-      .option("--vtysh-args <args>", "extra vtysh arguments on a Linux router (e.g. --vty_socket DIR)", ""),
+          .option("--vtysh-args <args>", "extra vtysh arguments on a Linux router (e.g. --vty_socket DIR)", ""),
+      ),
+    ),
+    "root",
   ).action(async (site: string, o: VerifyFlags) => {
     const { plan, findings: lint } = loadAndAnalyse(site);
     if (!plan || hasErrors(lint)) throw new UserError("the site file has lint errors: `relay6 lint` lists them", [], EXIT.findings);
     const keys = expectedKeys(plan, secretsFor(plan, site, o.secrets));
     // Loaded when verify runs, not at start-up (ssh2 and the checks).
-    const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
     const { formatFindings, summarise } = await import("../../verify/findings.js");
     const { verifyLinuxRouter, verifyRouterOs } = await import("../../verify/router.js");
     const { verifyVps } = await import("../../verify/vps.js");
@@ -77,7 +67,7 @@ export function registerVerify(program: Command): void {
       if (plan.router.platform === "routeros") {
         if (!o.routerUrl) findings.push({ check: "router", status: "skip", detail: "no --router-url: RouterOS checks skipped" });
         else {
-          const rest = new RouterOsRest({ url: o.routerUrl, ...routerCredentials(o.routerCredentials), ...(o.routerCa ? { caFile: o.routerCa } : {}), ...(o.routerFingerprint ? { fingerprint: o.routerFingerprint } : {}) });
+          const rest = await routerRest(o, o.routerUrl);
           try {
             log(`checking the router ${o.routerUrl}`);
             findings.push(...(await verifyRouterOs(rest, plan, keys.vps)));
@@ -87,7 +77,7 @@ export function registerVerify(program: Command): void {
         }
       } else if (!o.routerSsh) findings.push({ check: "router", status: "skip", detail: "no --router-ssh: Linux router checks skipped" });
       else {
-        const s = await connectSsh(sshTarget({ ...o, host: o.routerSsh, port: o.routerSshPort, user: o.routerUser }, { host: o.routerSsh, port: 22, user: "root" }, log));
+        const s = await connectSsh(routerSshTarget(o, log));
         try {
           log(`checking the router ${o.routerSsh}`);
           findings.push(...(await verifyLinuxRouter((script) => s.exec(script, { quiet: true }).then((r) => r.stdout + r.stderr), plan, keys.vps, o.vtyshArgs)));
