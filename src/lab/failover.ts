@@ -48,6 +48,16 @@ export async function labFailover(
   const budget = mode === "static" ? 60_000 : 15_000;
   const samples = { detect_ms: [] as number[], restore_ms: [] as number[], vps_restart_ms: [] as number[] };
   await waitFor("::/0 on the router before the first run", () => present(s), budget, POLL_MS);
+  // Interrupted (Ctrl-C): take the block away before going, so the lab is left working.
+  const onSignal = (sig: NodeJS.Signals) => {
+    void block(s, false).finally(() => {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+      process.kill(process.pid, sig);
+    });
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     for (let i = 0; i < runs; i++) {
       // Each run starts from a watched route: BFD up (a route whose BFD session never came
@@ -80,6 +90,8 @@ export async function labFailover(
       onRun?.(i + 1, { detect, restore, vpsRestart });
     }
   } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     await block(s, false);
   }
   return {
