@@ -1,6 +1,6 @@
 // `relay6 lab test`: each claim about the relay, checked against the running lab.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildPlan, type Plan } from "../plan/plan.js";
 import { loadSiteFile } from "../site/load.js";
@@ -82,7 +82,7 @@ function checksFor(s: Ready): Check[] {
       run: async () => {
         const a = (await slaacAddress(s, c)) ?? fail(`no address of ${c.prefix} on eth0`);
         const want = expectedRdnss(plan, c);
-        const got = rdnssSeen(s, c);
+        const got = await rdnssSeen(s, c);
         if (want.length === 0) return `${a}; RDNSS not advertised (dns.advertise: none)`;
         if (got.length === 0) fail(`${a}, but the router advertisement held no RDNSS option`);
         for (const w of want) if (!got.includes(w)) fail(`RDNSS ${got.join(" ")} does not hold ${w}`);
@@ -214,8 +214,19 @@ function expectedRdnss(plan: Plan, c: LabClient): string[] {
 }
 
 /** RDNSS addresses in the first router advertisement the client captured at bring-up. */
-function rdnssSeen(s: LabState, c: LabClient): string[] {
+async function rdnssSeen(s: LabState, c: LabClient): Promise<string[]> {
   const pcap = join(s.dir, `ra-${c.role}.pcap`);
+  // 24 bytes is the pcap header alone: tcpdump may not have written the packet yet.
+  const size = () => {
+    try {
+      return statSync(pcap).size;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor(`the router advertisement captured on ${c.role}`, () => (size() > 24 ? true : undefined), 5000, 50).catch(() => {
+    fail(`${c.role} captured no router advertisement (${pcap})`);
+  });
   const out = runSyncText(["tcpdump", "-r", pcap, "-n", "-vv"]);
   const found: string[] = [];
   for (const m of out.matchAll(/rdnss option[^\n]*?addr: ([0-9a-f:]+(?:\s+addr: [0-9a-f:]+)*)/g))

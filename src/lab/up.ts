@@ -273,7 +273,7 @@ async function startRouter(state: LabState, plan: Plan, artDir: string, clients:
   // Each client captures its first router advertisement: `lab test` reads RDNSS from it.
   for (const c of clients) await ip(c.role, "link", "set", "eth0", "up");
   for (const c of clients)
-    daemon(state, c.role, "ra-capture", ["tcpdump", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
+    daemon(state, c.role, "ra-capture", ["tcpdump", "-Z", "root", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
   for (const c of clients) await waitFor(`tcpdump in ${c.ns}`, () => (existsSync(join(dir, `ra-${c.role}.pcap`)) ? true : undefined), 5000);
   daemon(state, "rtr", "radvd", ["radvd", "-n", "-C", join(artDir, "router/files/etc/radvd.conf"), "-p", join(dir, "radvd.pid"), "-m", "stderr"]);
   if (plan.failover.mode === "bgp-bfd") await startFrr(state);
