@@ -60,9 +60,10 @@ export async function labFailover(
   process.once("SIGTERM", onSignal);
   try {
     for (let i = 0; i < runs; i++) {
-      // Each run starts from a watched route: BFD up (a route whose BFD session never came
-      // up is withdrawn only by the BGP hold timer).
-      if (mode === "bgp-bfd") await waitFor("BFD up before the block", () => bfdUp(s), budget, 50);
+      // Each run starts from a settled relay: ::/0 present and, in bgp-bfd mode, BFD up on
+      // both ends (a route whose BFD session never came up is withdrawn only by the BGP
+      // hold timer), both holding for a second.
+      await settled(s, mode, budget);
       await block(s, true);
       const t0 = Date.now();
       await waitFor("::/0 to be withdrawn after the block", () => absent(s), budget, POLL_MS);
@@ -75,7 +76,7 @@ export async function labFailover(
 
       let vpsRestart = NaN;
       if (withRestart) {
-        if (mode === "bgp-bfd") await waitFor("BFD up before the VPS restart", () => bfdUp(s), budget, 50);
+        await settled(s, mode, budget);
         await stopVps(s);
         await waitFor("::/0 to be withdrawn while the VPS is down", () => absent(s), budget, POLL_MS);
         await wgUp(s, "vps", "wg0");
@@ -105,6 +106,24 @@ export async function labFailover(
 }
 
 const present = async (s: LabState) => ((await routerDefault(s)) ? true : undefined);
+
+const SETTLE_MS = 1000;
+
+/** Waits until ::/0 is there (and BFD up, in bgp-bfd mode) and stays so for SETTLE_MS. */
+async function settled(s: LabState, mode: "static" | "bgp-bfd", budget: number): Promise<void> {
+  const ok = async () => (await present(s)) && (mode === "static" || (await bfdUp(s)));
+  let since: number | undefined;
+  await waitFor(
+    "::/0 and BFD to hold steady",
+    async () => {
+      if (!(await ok())) since = undefined;
+      else if (since === undefined) since = Date.now();
+      return since !== undefined && Date.now() - since >= SETTLE_MS ? true : undefined;
+    },
+    budget + SETTLE_MS,
+    50,
+  );
+}
 const absent = async (s: LabState) => ((await routerDefault(s)) ? undefined : true);
 
 /** The recipe's null-route stand-in: drop the tunnel's UDP on the VPS, both ways. */

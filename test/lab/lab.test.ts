@@ -144,6 +144,9 @@ describe.skipIf(!root)("namespace lab", () => {
       expect(st.min).toBeLessThanOrEqual(st.median);
       expect(st.median).toBeLessThanOrEqual(st.max);
     }
+    // A sanity bound, not a target: BFD cannot declare the path dead in less than
+    // (multiplier - 1) intervals; a smaller figure would mean the route was already going.
+    expect(r.detect_ms.min).toBeGreaterThan(300);
     // And the relay works afterwards.
     const s = loadState(BGP)!;
     expect(await routerDefault(s)).toMatch(/proto bgp/);
