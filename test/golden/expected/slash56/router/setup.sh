@@ -1,9 +1,8 @@
 #!/bin/bash
 # managed by relay6 for site flat56. Re-render instead of editing.
-# Router setup for the relay (Debian/Ubuntu).
-# Installs the router (Debian/Ubuntu): wireguard-tools, radvd, iptables, iputils-ping, frr, then the
-# rendered files, then reloads what changed. Idempotent. Run as root from this directory:
-#   sudo ./setup.sh
+# Router setup for the relay (Debian/Ubuntu). Run as root from this folder: sudo bash setup.sh
+# Installs wireguard-tools, radvd, iptables, iputils-ping, frr, then the rendered files, then restarts what changed.
+# Idempotent: a second run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
