@@ -23,6 +23,12 @@ export function wgSocketDir(state: LabState, role: string): string {
   return join(state.dir, `wg-${role}`);
 }
 
+/** The VPS's own /run/bird: bird's default control socket, as setup.sh (run over SSH by
+ *  `relay6 apply vps`) and birdc expect it, without touching the host's. */
+export function birdRunDir(state: LabState): string {
+  return join(state.dir, "bird-run");
+}
+
 /** argv that runs `cmd` in the namespace of node `role`. */
 export function inNs(state: LabState, role: string, cmd: readonly string[]): string[] {
   const ns = nsOf(state, role);
@@ -30,7 +36,11 @@ export function inNs(state: LabState, role: string, cmd: readonly string[]): str
   const dir = wgSocketDir(state, role);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   mkdirSync("/run/wireguard", { recursive: true, mode: 0o755 });
-  return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && exec "$@"', dir, ...cmd];
+  if (role !== "vps") return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && exec "$@"', dir, ...cmd];
+  const bird = birdRunDir(state);
+  mkdirSync(bird, { recursive: true, mode: 0o755 });
+  mkdirSync("/run/bird", { recursive: true, mode: 0o755 });
+  return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && mount --bind "$1" /run/bird && shift && exec "$@"', dir, bird, ...cmd];
 }
 
 export function nsOf(state: LabState, role: string): string {

@@ -18,7 +18,8 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, wr
 import { dirname, join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 import { hasErrors, UserError } from "../errors.js";
-import { generateKeyPair } from "../keys/wireguard.js";
+import { generateKeyPair, writeSecrets } from "../keys/wireguard.js";
+import { startSshd } from "./sshd.js";
 import type { Plan } from "../plan/plan.js";
 import { analyse, renderPlan } from "../render/render.js";
 import type { Artifact } from "../render/types.js";
@@ -27,7 +28,7 @@ import { VERSION } from "../version.js";
 import { containsAddress, isIPv4, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
 import { LabError, must, spawnDaemon, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
-import { inNs, ipIn, nsMust, nsOf, nsRun } from "./nodes.js";
+import { birdRunDir, inNs, ipIn, nsMust, nsOf, nsRun } from "./nodes.js";
 import { checkLabName, isLabNamespace, loadState, newState, saveState, type LabClient, type LabState } from "./state.js";
 
 /** The internet host: documentation space outside the site's prefix. */
@@ -45,6 +46,11 @@ const ROUTER_UNDERLAY = { address: "100.64.0.2", gateway: "100.64.0.1", length: 
 export interface UpOptions {
   name: string;
   siteFile: string;
+  /** Run sshd on the VPS and the router (for `relay6 apply` / `relay6 verify`). */
+  ssh?: boolean;
+  /** Leave the VPS bare (no relay6 files, nothing running but sshd): `relay6 apply vps`
+   *  configures it. Implies ssh. */
+  bareVps?: boolean;
   log?: (line: string) => void;
 }
 
@@ -63,7 +69,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const log = opts.log ?? (() => {});
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: run it as root");
-  const { plan, artifacts, keys } = renderForLab(opts.siteFile);
+  const { plan, artifacts, keys, secrets } = renderForLab(opts.siteFile);
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);
@@ -74,8 +80,10 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   state.plan = plan;
   state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.router };
   saveState(state);
+  // The lab's keys as a relay6 secrets file: `relay6 apply|verify SITE --secrets` use them.
+  writeSecrets(labSecretsFile(state), { vps: { privateKey: secrets.vps }, router: { privateKey: secrets.router } });
   try {
-    await build(state, plan, artifacts, log);
+    await build(state, plan, artifacts, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps });
   } catch (e) {
     log(`lab up failed: ${(e as Error).message}`);
     log(`logs are in ${state.dir}/logs; \`relay6 lab down${name === "lab" ? "" : ` --name ${name}`}\` removes what was made`);
@@ -95,7 +103,7 @@ export async function leftoverNamespaces(name: string): Promise<string[]> {
 }
 
 /** The site, checked and rendered exactly as `relay6 render` would, with fresh lab keys. */
-export function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifact[]; keys: { vps: string; router: string } } {
+export function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifact[]; keys: { vps: string; router: string }; secrets: { vps: string; router: string } } {
   const loaded = loadSiteFile(siteFile);
   const analysis = analyse(loaded);
   if (!analysis.plan || hasErrors(analysis.findings))
@@ -113,7 +121,12 @@ export function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifac
     secrets: { vpsPrivateKey: vps.privateKey, routerPrivateKey: router.privateKey },
     version: VERSION,
   });
-  return { plan, artifacts, keys: { vps: vps.publicKey, router: router.publicKey } };
+  return { plan, artifacts, keys: { vps: vps.publicKey, router: router.publicKey }, secrets: { vps: vps.privateKey, router: router.privateKey } };
+}
+
+/** Where a lab keeps its keys, as a relay6 secrets file (mode 0600). */
+export function labSecretsFile(state: LabState): string {
+  return join(state.dir, "secrets.yaml");
 }
 
 function underlayOf(plan: Plan): { vps: string; gateway: string; length: number } {
@@ -131,7 +144,7 @@ function vpsNicAddress(plan: Plan): string {
   return `${plan.prefix.split("/")[0]!.replace(/::$/, "")}::a/${plan.prefixLength}`;
 }
 
-async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void): Promise<void> {
+async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
   const dir = state.dir;
   mkdirSync(join(dir, "logs"), { recursive: true });
   const artDir = join(dir, "artifacts");
@@ -221,14 +234,26 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   for (const c of clients) await ip("rtr", "link", "set", c.routerIf, "up");
 
   // --- the rendered files, where `ip netns exec` shows them as /etc/... -----------------
-  installEtc(state, "vps", join(artDir, "vps/files/etc"));
   installEtc(state, "rtr", join(artDir, "router/files/etc"));
   const wgRtr = plan.router.wgInterface;
-  copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
   copySecret(join(artDir, `router/secrets/${wgRtr}.key`), `/etc/netns/${nsOf(state, "rtr")}/wireguard/${wgRtr}.key`);
+  if (mode.bareVps) bareVpsEtc(state);
+  else {
+    installEtc(state, "vps", join(artDir, "vps/files/etc"));
+    copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
+  }
+  if (mode.ssh) {
+    await startSshd(state, "vps", under.vps);
+    await startSshd(state, "rtr", ROUTER_UNDERLAY.address);
+  }
 
   // The two ends come up side by side: nothing in one waits for the other.
-  await Promise.all([startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
+  await Promise.all([mode.bareVps ? Promise.resolve() : startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
+  if (mode.bareVps) {
+    // Nothing to dial yet: `relay6 apply vps` brings the VPS up, the router follows.
+    await wgUp(state, "rtr", plan.router.wgInterface);
+    return;
+  }
   // The router dials only now: a first handshake sent before the VPS listens would be
   // retried 5 s later.
   await wgUp(state, "rtr", plan.router.wgInterface);
@@ -313,6 +338,22 @@ function installEtc(state: LabState, role: string, src: string): void {
   }
 }
 
+/** A bare VPS: the directories its packages would have made, nothing of relay6's in them;
+ *  ufw's own files (default policies, rules) as the package ships them. */
+function bareVpsEtc(state: LabState): void {
+  const dst = `/etc/netns/${nsOf(state, "vps")}`;
+  for (const d of ["wireguard", "bird", "sysctl.d", "systemd"]) {
+    if (!existsSync(join("/etc", d))) mkdirSync(join("/etc", d), { mode: 0o755 });
+    mkdirSync(join(dst, d), { recursive: true, mode: d === "wireguard" ? 0o700 : 0o755 });
+  }
+  if (!state.etcDirs.includes(dst)) {
+    state.etcDirs.push(dst);
+    saveState(state);
+  }
+  copyEtcDir(state, "vps", "ufw");
+  copyEtcDir(state, "vps", "default");
+}
+
 function copyEtcDir(state: LabState, role: string, name: string): void {
   const dst = `/etc/netns/${nsOf(state, role)}`;
   mkdirSync(dst, { recursive: true });
@@ -344,7 +385,8 @@ export async function wgDown(state: LabState, role: string, wg: string): Promise
   await nsMust(state, role, ["wg-quick", "down", wg], { timeoutMs: 20_000 });
 }
 
-export const birdSocket = (state: LabState) => join(state.dir, "bird.ctl");
+/** bird's control socket: the VPS's default /run/bird/bird.ctl, seen from the host. */
+export const birdSocket = (state: LabState) => join(birdRunDir(state), "bird.ctl");
 
 export function startBird(state: LabState): number {
   return daemon(state, "vps", "bird", ["bird", "-f", "-c", "/etc/bird/bird.conf", "-s", birdSocket(state), "-P", join(state.dir, "bird.pid")]);

@@ -30,6 +30,7 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
     if (!peer)
       out.push({ check: "router.peer-key", status: "fail", detail: `no peer with the VPS's public key ${expectedVpsKey}`, hint: "the router's config names another key than the VPS holds: re-render and apply the router", fault: "wrong-public-key" });
     else {
+      if (expectedVpsKey) out.push({ check: "router.peer-key", status: "pass", detail: "the VPS's public key is the peer" });
       const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
       out.push(
         age <= HANDSHAKE_MAX_AGE_S

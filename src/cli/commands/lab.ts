@@ -1,12 +1,15 @@
 // relay6 lab up | test | failover | down: the relay in network namespaces, real daemons.
 import { Command, InvalidArgumentError } from "commander";
 import { EXIT, UserError } from "../../errors.js";
-import { labTest } from "../../lab/checks.js";
-import { labDown } from "../../lab/down.js";
-import { setVerbose } from "../../lab/exec.js";
-import { labFailover } from "../../lab/failover.js";
 import { DEFAULT_LAB_NAME, checkLabName } from "../../lab/state.js";
-import { bundledSite, labUp } from "../../lab/up.js";
+// The lab's implementation is imported when a lab command runs, not at start-up.
+const lab = {
+  up: () => import("../../lab/up.js"),
+  checks: () => import("../../lab/checks.js"),
+  down: () => import("../../lab/down.js"),
+  exec: () => import("../../lab/exec.js"),
+  failover: () => import("../../lab/failover.js"),
+};
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n");
@@ -25,32 +28,40 @@ const nameOption = (c: Command) =>
   c.option("--name <name>", "lab name: namespaces are r6-<name>-*; two labs with different names do not collide", DEFAULT_LAB_NAME);
 
 export function registerLab(program: Command): void {
-  const lab = program
+  const cmd = program
     .command("lab")
     .description("The relay in network namespaces with the real daemons: up, test, failover, down (root)");
 
   nameOption(
-    lab
+    cmd
       .command("up [site]")
       .description("Build the lab from a site file (default: the bundled lab site) and wait until the relay carries traffic")
-      .option("-v, --verbose", "print every command"),
-  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean }) => {
+      .option("-v, --verbose", "print every command")
+      .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
+      .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)"),
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean }) => {
     requireRoot();
-    setVerbose(!!o.verbose);
-    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), log: (l) => err(`lab: ${l}`) });
+    const { labUp, bundledSite, labSecretsFile } = await lab.up();
+    (await lab.exec()).setVerbose(!!o.verbose);
+    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, log: (l) => err(`lab: ${l}`) });
     const s = r.state;
     out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
     for (const n of [s.nodes!.inet, s.nodes!.vps, s.nodes!.rtr, ...s.nodes!.clients]) out(`  ${n.role.padEnd(5)} ip netns exec ${n.ns} ...`);
     out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
+    if (o.ssh || o.bareVps) {
+      out(`  ssh: VPS ${s.addresses?.vpsUnderlay}, router ${s.addresses?.routerUnderlay}; key ${s.dir}/ssh/id_ed25519; secrets ${labSecretsFile(s)}`);
+      out(`  e.g. ip netns exec ${s.nodes!.inet.ns} relay6 apply vps ${s.siteFile} --host ${s.addresses?.vpsUnderlay} -i ${s.dir}/ssh/id_ed25519 --secrets ${labSecretsFile(s)} --accept-new-host-key`);
+    }
   });
 
   nameOption(
-    lab
+    cmd
       .command("test")
       .description("Check every claim about the relay against the running lab; exit 1 if one fails")
       .option("--json", "print one JSON object"),
   ).action(async (o: { name: string; json?: boolean }) => {
     requireRoot();
+    const { labTest } = await lab.checks();
     const results = await labTest(checkLabName(o.name), o.json ? undefined : (r) => out(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)\n     ${r.detail}`));
     const failed = results.filter((r) => !r.ok).length;
     if (o.json) out(JSON.stringify({ ok: failed === 0, results }, null, 2));
@@ -59,13 +70,14 @@ export function registerLab(program: Command): void {
   });
 
   nameOption(
-    lab
+    cmd
       .command("failover")
       .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back")
       .option("--runs <n>", "how many runs", positiveInt, 5)
       .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N}'),
   ).action(async (o: { name: string; runs: number; json?: boolean }) => {
     requireRoot();
+    const { labFailover } = await lab.failover();
     const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${x.vpsRestart} ms`));
     if (o.json) {
       out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs }));
@@ -75,8 +87,9 @@ export function registerLab(program: Command): void {
     out(`${r.mode}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
   });
 
-  nameOption(lab.command("down").description("Remove everything the lab made (also after a crashed run)")).action(async (o: { name: string }) => {
+  nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)")).action(async (o: { name: string }) => {
     requireRoot();
+    const { labDown } = await lab.down();
     const r = await labDown(checkLabName(o.name));
     out(r.namespaces.length > 0 ? `lab "${o.name}" removed: ${r.namespaces.join(" ")}` : `no lab "${o.name}" was there; nothing left behind`);
   });
