@@ -122,15 +122,21 @@ export async function uploadAndRun(session: SshSession, artifacts: readonly Arti
   const dir = (await session.run("umask 077; mktemp -d /tmp/relay6-apply.XXXXXX")).trim();
   if (!/^\/tmp\/relay6-apply\.[A-Za-z0-9]+$/.test(dir)) throw new Error(`internal: unexpected temp dir ${JSON.stringify(dir)}`);
   try {
-    for (const a of artifacts.filter((x) => x.path.startsWith(prefix))) {
+    const files = artifacts.filter((x) => x.path.startsWith(prefix));
+    // One round trip for the whole folder: a script on stdin that writes each file from
+    // base64 (contents, secrets included, never reach a command line).
+    const script = files
+      .map((a) => {
+        const dst = `${dir}/${a.path.slice(prefix.length)}`;
+        const b64 = Buffer.from(a.content).toString("base64").replace(/(.{76})/g, "$1\n");
+        return `mkdir -p ${shQuote(dst.slice(0, dst.lastIndexOf("/")))}\nbase64 -d > ${shQuote(dst)} <<'RELAY6_EOF'\n${b64}\nRELAY6_EOF\nchmod ${a.mode.toString(8)} ${shQuote(dst)}`;
+      })
+      .join("\n");
+    for (const a of files) {
       const rel = a.path.slice(prefix.length);
-      const secret = rel.startsWith("secrets/");
-      const dst = `${dir}/${rel}`;
-      await session.run(
-        `mkdir -p ${shQuote(dst.slice(0, dst.lastIndexOf("/")))} && cat > ${shQuote(dst)} && chmod ${a.mode.toString(8)} ${shQuote(dst)}`,
-        { stdin: a.content, show: `write ${dst} (${a.mode.toString(8)}${secret ? ", secret" : ""})` },
-      );
+      log(`[${session.target.host}]# write ${dir}/${rel} (${a.mode.toString(8)}${rel.startsWith("secrets/") ? ", secret" : ""})`);
     }
+    await session.run("set -e; umask 077; bash -s", { stdin: `set -e\n${script}\n`, quiet: true });
     let output = "";
     const r = await session.exec(`bash ${shQuote(`${dir}/setup.sh`)}`, {
       onOutput: (chunk) => {
