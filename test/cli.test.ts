@@ -129,6 +129,9 @@ describe("relay6 init", () => {
     expect(statSync(join(dir, "site.secrets.yaml")).mode & 0o777).toBe(0o600);
     const again = await runCli("init", "-o", site, "--site", "x", "--prefix", "2001:db8::/48", "--endpoint", "1.2.3.4", "--nic", "e", "--platform", "linux", "--bridge", "b", "--failover", "static");
     expect(again.code).toBe(2); // refuses to overwrite
+    const viaJson = await runCli("init", "-o", join(dir, "c.yaml"), "--site", "c", "--prefix", "2001:db8:78::/48", "--endpoint", "203.0.113.6", "--nic", "ens3", "--platform", "linux", "--bridge", "br0", "--failover", "static", "--json");
+    expect(JSON.parse(viaJson.stdout)).toMatchObject({ site: join(dir, "c.yaml"), secrets: join(dir, "c.secrets.yaml"), createdKeys: ["vps", "router"] });
+    expect(viaJson.stdout).not.toMatch(/privateKey/);
     const other = await runCli("init", "-o", join(dir, "b.yaml"), "--site", "cabin", "--prefix", "2001:db8:77::/48", "--endpoint", "203.0.113.5", "--nic", "ens3", "--platform", "linux", "--bridge", "br0", "--failover", "static");
     expect(other.code).toBe(0);
     expect(parseSite(readFileSync(join(dir, "b.yaml"), "utf8"), "b").site.ula).not.toBe(loaded.ula);

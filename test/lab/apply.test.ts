@@ -87,6 +87,19 @@ describe.skipIf(!root)("apply vps and verify, in the lab over SSH", () => {
     for (const c of ["vps.handshake", "vps.bgp", "vps.bfd", "vps.firewall", "router.peer-key", "router.default-route", "router.bgp", "router.bfd"]) expect(v.by.get(c)?.status, c).toBe("pass");
   }, 60_000);
 
+  it("the rendered smoke tests pass on the VPS, the router and a client (exit 0)", async () => {
+    const art = join(state.dir, "artifacts");
+    const v = await nsRun(state, "vps", ["bash", join(art, "vps/smoke-test.sh")], { env: { BIRD_SOCKET: birdSocket(state) } });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toContain("PASS  BGP session router_lab Established");
+    const r = await nsRun(state, "rtr", ["bash", join(art, "router/smoke-test.sh")], { env: { VTYSH_ARGS: `--vty_socket ${frrDir(state)}` } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("PASS  ::/0 from BGP via wg0");
+    const c = await nsRun(state, "c1", ["bash", join(art, "client/smoke-test.sh"), INTERNET_HOST]);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/PASS  SLAAC address \S+ in segment lan 2001:db8:4600:1::\/64/);
+  }, 60_000);
+
   it("a segment added later: applied live, the tunnel never drops (pings uninterrupted, BGP session kept)", async () => {
     const site = parse(readFileSync(bundledSite(), "utf8"));
     site.segments.push({ name: "lab", index: 0x20, interface: "lab0" });

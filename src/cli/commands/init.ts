@@ -31,6 +31,7 @@ interface InitOptions {
   segment: string[];
   failover?: string;
   force?: boolean;
+  json?: boolean;
 }
 
 const QUESTIONS: { key: keyof InitOptions; ask: string; fallback?: string }[] = [
@@ -59,6 +60,7 @@ export function registerInit(program: Command): void {
     .option("--segment <name:index:interface>", "a LAN segment (repeat for more); default lan:1:<bridge>", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--failover <mode>", "static or bgp-bfd")
     .option("--force", "overwrite an existing site file")
+    .option("--json", "print what was written as JSON (public keys only)")
     .action(async (opts: InitOptions) => {
       if (existsSync(opts.out) && !opts.force)
         throw new UserError(`${opts.out} exists`, [
@@ -112,6 +114,10 @@ export function registerInit(program: Command): void {
       writeFileSync(opts.out, text, { mode: 0o644 });
       const secrets = defaultSecretsPath(opts.out);
       const { created } = ensureKeys(secrets);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ site: opts.out, ula: doc.ula, secrets, createdKeys: created }) + "\n");
+        return;
+      }
       process.stdout.write(
         `wrote ${opts.out} (ULA ${doc.ula})\n` +
           (created.length ? `made WireGuard keys for ${created.join(" and ")} in ${secrets} (mode 0600)\n` : `kept the keys in ${secrets}\n`) +

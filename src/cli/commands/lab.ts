@@ -38,13 +38,18 @@ export function registerLab(program: Command): void {
       .description("Build the lab from a site file (default: the bundled lab site) and wait until the relay carries traffic")
       .option("-v, --verbose", "print every command")
       .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
-      .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)"),
-  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean }) => {
+      .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)")
+      .option("--json", "print the lab's nodes, addresses and files as JSON"),
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; json?: boolean }) => {
     requireRoot();
     const { labUp, bundledSite, labSecretsFile } = await lab.up();
     (await lab.exec()).setVerbose(!!o.verbose);
     const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, log: (l) => err(`lab: ${l}`) });
     const s = r.state;
+    if (o.json) {
+      out(JSON.stringify({ name: s.name, ms: r.ms, site: s.siteFile, dir: s.dir, nodes: s.nodes, addresses: s.addresses, secrets: o.ssh || o.bareVps ? labSecretsFile(s) : undefined }, null, 2));
+      return;
+    }
     out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
     for (const n of [s.nodes!.inet, s.nodes!.vps, s.nodes!.rtr, ...s.nodes!.clients]) out(`  ${n.role.padEnd(5)} ip netns exec ${n.ns} ...`);
     out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
@@ -87,10 +92,14 @@ export function registerLab(program: Command): void {
     out(`${r.mode}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
   });
 
-  nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)")).action(async (o: { name: string }) => {
+  nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)").option("--json", "print what was removed as JSON")).action(async (o: { name: string; json?: boolean }) => {
     requireRoot();
     const { labDown } = await lab.down();
     const r = await labDown(checkLabName(o.name));
+    if (o.json) {
+      out(JSON.stringify({ name: o.name, namespaces: r.namespaces, killed: r.killed }));
+      return;
+    }
     out(r.namespaces.length > 0 ? `lab "${o.name}" removed: ${r.namespaces.join(" ")}` : `no lab "${o.name}" was there; nothing left behind`);
   });
 }

@@ -13,9 +13,11 @@ import { renderRadvd } from "./radvd.js";
 import { renderNetScript, renderNetUnit, renderSetup } from "./setup.js";
 import { renderSysctl } from "./sysctl.js";
 import { renderWgConf } from "./wireguard.js";
+import { renderLinuxRouterSmoke } from "../../render/checks.js";
 
 export const LINUX_PATHS = {
   setup: "router/setup.sh",
+  smoke: "router/smoke-test.sh",
   wgConf: (wg: string) => `router/files/etc/wireguard/${wg}.conf`,
   wgKey: (wg: string) => `router/secrets/${wg}.key`,
   radvd: "router/files/etc/radvd.conf",
@@ -71,6 +73,7 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
   if (vpsKey === undefined) return [{ path: LINUX_PATHS.setup, content: renderSetup(plan, true), mode: 0o755 }];
   const out: Artifact[] = [
     { path: LINUX_PATHS.setup, content: renderSetup(plan, false), mode: 0o755 },
+    { path: LINUX_PATHS.smoke, content: renderLinuxRouterSmoke(plan), mode: 0o755 },
     { path: LINUX_PATHS.wgConf(wg), content: renderWgConf(plan, vpsKey), mode: 0o600 },
     { path: LINUX_PATHS.radvd, content: renderRadvd(plan), mode: 0o644 },
     { path: LINUX_PATHS.sysctl, content: renderSysctl(plan), mode: 0o644 },
