@@ -100,6 +100,22 @@ describe.skipIf(!root)("apply vps and verify, in the lab over SSH", () => {
     expect(c.stdout).toMatch(/PASS  SLAAC address \S+ in segment lan 2001:db8:4600:1::\/64/);
   }, 60_000);
 
+  it("apply router (linux target) over SSH, dry run: the router's files as the lab installed them are unchanged", () => {
+    const r = relay6("apply", "router", bundledSite(), "--router-ssh", state.addresses!.routerUnderlay, "-i", key(), "--known-hosts", knownHosts(), "--accept-new-host-key", "--secrets", labSecretsFile(state), "--dry-run", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { outcome: string; changes: { path: string; action: string; secret: boolean }[] };
+    expect(result.outcome).toBe("dry-run");
+    const byPath = new Map(result.changes.map((c) => [c.path, c]));
+    // The lab put the rendered /etc files and the key in place, with the same keys.
+    for (const p of ["/etc/wireguard/wg0.conf", "/etc/frr/frr.conf", "/etc/sysctl.d/99-relay6.conf"]) expect(byPath.get(p)?.action, p).toBe("unchanged");
+    expect(byPath.get("/etc/wireguard/wg0.key")).toMatchObject({ action: "unchanged", secret: true });
+    // Files the lab runs from the render output instead of installing them: still to create.
+    expect(byPath.get("/usr/local/sbin/relay6-router-net")?.action).toBe("create");
+    expect(byPath.get("/etc/radvd.conf")?.action).toBe("create");
+    expect(result.changes.filter((c) => c.action === "update" || c.action === "mode")).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(parse(readFileSync(labSecretsFile(state), "utf8")).router.privateKey);
+  });
+
   it("a segment added later: applied live, the tunnel never drops (pings uninterrupted, BGP session kept)", async () => {
     const site = parse(readFileSync(bundledSite(), "utf8"));
     site.segments.push({ name: "lab", index: 0x20, interface: "lab0" });
