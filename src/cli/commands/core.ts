@@ -117,7 +117,11 @@ export function registerCore(program: Command): void {
       }
       out(`rendered ${artifacts.length} files into ${opts.out}:`);
       for (const a of artifacts) out(`  ${a.mode.toString(8).padStart(4, "0")}  ${a.path}`);
-      out(`next: copy ${opts.out}/vps to the VPS and run \`sudo bash setup.sh\` there; load ${opts.out}/router on the router.`);
+      const router =
+        plan.router.platform === "routeros"
+          ? `upload ${opts.out}/router/relay6-${plan.site}.rsc to the router and \`/import\` it (or: relay6 apply router ${site})`
+          : `copy ${opts.out}/router to the router and run \`sudo bash setup.sh\` there (or: relay6 apply router ${site} --router-ssh HOST)`;
+      out(`next: copy ${opts.out}/vps to the VPS and run \`sudo bash setup.sh\` there (or: relay6 apply vps ${site}); ${router}.`);
     });
 
   program
