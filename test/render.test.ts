@@ -99,7 +99,7 @@ describe("scripts", () => {
     expect(setup).toMatch(/run ip -6 route replace "\$net" dev wg0/);
     // wg-quick down exists only to undo a failed first `up`; the wg0 step never stops wg0.
     const wgStep = setup.slice(setup.indexOf("step 'wg0'"), setup.indexOf("step 'bird'"));
-    expect(wgStep).toMatch(/if \[ "\$wg_changed" = 1 \]; then wg_live_sync; fi/);
+    expect(wgStep).toMatch(/if \[ "\$wg_changed" = 1 \]; then wg_live_sync\n\s+elif wg_drifted; then/);
     expect(wgStep).not.toMatch(/wg-quick down|wg_stop/);
     expect(setup).toMatch(/if \[ "\$wg_was_up" = 0 \] && ip link show wg0 >\/dev\/null 2>&1; then wg_stop/);
   });

@@ -50,7 +50,7 @@ export function renderVps(plan: Plan, ctx: RenderContext): Artifact[] {
   const all = vpsFiles(plan, ctx);
   const files = all.filter((f) => !f.secret);
   for (const f of files) out.push({ path: `vps/${f.src}`, content: f.content, mode: f.artifactMode });
-  out.push({ path: "vps/setup.sh", content: renderSetup(plan, files, !peerKey), mode: 0o755 });
+  out.push({ path: "vps/setup.sh", content: renderSetup(plan, files, peerKey), mode: 0o755 });
   if (plan.vps.firewall === "ufw" && peerKey) out.push({ path: "vps/firewall.sh", content: renderFirewallScript(plan), mode: 0o755 });
   for (const f of all.filter((x) => x.secret)) out.push({ path: `vps/${f.src}`, content: f.content, mode: f.artifactMode });
   if (peerKey) {

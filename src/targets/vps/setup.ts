@@ -80,7 +80,8 @@ const FUNCTIONS = [
   "trap 'exit 1' ERR",
 ].join("\n");
 
-export function renderSetup(plan: Plan, files: InstalledFile[], step1: boolean): string {
+export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string | undefined): string {
+  const step1 = peerKey === undefined;
   const bgp = plan.failover.mode === "bgp-bfd";
   const packages = ["wireguard-tools", "iptables", ...(plan.vps.firewall === "ufw" ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
   const allowed = plan.vps.allowedIps.map(shQuote).join(" ");
@@ -166,14 +167,23 @@ export function renderSetup(plan: Plan, files: InstalledFile[], step1: boolean):
       : ["echo 'firewall.vps is none: leaving the firewall alone' >&2"]),
     "",
     "step 'wg0'",
+    "# The live peer, AllowedIPs and their routes, as the plan has them: a hand edit since the",
+    "# last run (wg set, ip route del) is put back too, not only a changed file.",
+    "wg_drifted() {",
+    `  [ "$(wg show wg0 allowed-ips | while read -r k ips; do for i in $ips; do echo "$k $i"; done; done | sort)" != "$(for i in ${allowed}; do echo "${peerKey} $i"; done | sort)" ] && return 0`,
+    "  # Each AllowedIP must route into wg0 (wg-quick adds no /128 the transit /64 covers).",
+    `  for i in ${allowed}; do ip -6 route get "\${i%/*}" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done`,
+    "  return 1",
+    "}",
     "if ip link show wg0 >/dev/null 2>&1; then",
-    '  if [ "$wg_changed" = 1 ]; then wg_live_sync; fi',
+    '  if [ "$wg_changed" = 1 ]; then wg_live_sync',
+    "  elif wg_drifted; then step 'wg0 drifted from the plan: syncing it'; wg_changed=1; wg_live_sync; changed=1",
+    "  fi",
     "else",
     "  wg_start",
     "  changed=1",
     "fi",
     "if has_systemd && ! systemctl is-enabled --quiet wg-quick@wg0; then run systemctl enable wg-quick@wg0; changed=1; fi",
-    `# Every route the plan gives wg0: ${allowed}`,
   );
   if (bgp) {
     L.push(

@@ -95,14 +95,23 @@ step 'firewall'
 run bash "$here/firewall.sh"
 
 step 'wg0'
+# The live peer, AllowedIPs and their routes, as the plan has them: a hand edit since the
+# last run (wg set, ip route del) is put back too, not only a changed file.
+wg_drifted() {
+  [ "$(wg show wg0 allowed-ips | while read -r k ips; do for i in $ips; do echo "$k $i"; done; done | sort)" != "$(for i in 2001:db8:42::2/128 2001:db8:42:1::/64; do echo "IQZjl43mcgn25ITcpMZKCpnr8Uv+EKRDVjYuRGhBHBM= $i"; done | sort)" ] && return 0
+  # Each AllowedIP must route into wg0 (wg-quick adds no /128 the transit /64 covers).
+  for i in 2001:db8:42::2/128 2001:db8:42:1::/64; do ip -6 route get "${i%/*}" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done
+  return 1
+}
 if ip link show wg0 >/dev/null 2>&1; then
-  if [ "$wg_changed" = 1 ]; then wg_live_sync; fi
+  if [ "$wg_changed" = 1 ]; then wg_live_sync
+  elif wg_drifted; then step 'wg0 drifted from the plan: syncing it'; wg_changed=1; wg_live_sync; changed=1
+  fi
 else
   wg_start
   changed=1
 fi
 if has_systemd && ! systemctl is-enabled --quiet wg-quick@wg0; then run systemctl enable wg-quick@wg0; changed=1; fi
-# Every route the plan gives wg0: 2001:db8:42::2/128 2001:db8:42:1::/64
 
 if [ "$changed" = 0 ]; then step "no changes: the VPS already matches the plan"; else step "done"; fi
 echo "VPS WireGuard public key: $(wg pubkey < /etc/wireguard/wg0.key)"
