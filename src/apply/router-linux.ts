@@ -3,7 +3,7 @@
 import type { Plan } from "../plan/plan.js";
 import type { Artifact } from "../render/types.js";
 import type { SshSession } from "../remote/ssh.js";
-import { diffFiles, parseState, stateCommand, uploadAndRun, type FileChange, type ManagedFile } from "./vps.js";
+import { readAndDiff, uploadAndRun, type FileChange, type ManagedFile } from "./vps.js";
 
 /** The files router/setup.sh installs: router/files/X → /X with its rendered mode, the
  *  key under router/secrets/ → /etc/wireguard/. */
@@ -32,13 +32,9 @@ export async function applyLinuxRouter(
   artifacts: readonly Artifact[],
   opts: { dryRun: boolean; log: (line: string) => void },
 ): Promise<ApplyLinuxRouterResult> {
-  const files = linuxRouterFiles(plan, artifacts);
-  opts.log(`reading the state of ${files.length} managed files`);
-  const state = parseState(await session.run(stateCommand(files), { show: `stat + read ${files.map((f) => f.dst).join(" ")}` }));
-  const changes = diffFiles(files, state);
-  const base = { host: session.target.host, hostKey: session.hostKeyFingerprint, changes };
+  const base = await readAndDiff(session, linuxRouterFiles(plan, artifacts), opts.log);
   if (opts.dryRun) return { ...base, outcome: "dry-run" };
   const output = await uploadAndRun(session, artifacts, "router/", opts.log);
   const key = /router public key: (\S+)/.exec(output)?.[1];
-  return { ...base, outcome: changes.every((c) => c.action === "unchanged") ? "no-changes" : "changed", ...(key ? { routerPublicKey: key } : {}) };
+  return { ...base, outcome: base.changes.every((c) => c.action === "unchanged") ? "no-changes" : "changed", ...(key ? { routerPublicKey: key } : {}) };
 }

@@ -98,11 +98,7 @@ export async function applyVps(
   artifacts: readonly Artifact[],
   opts: { dryRun: boolean; log: (line: string) => void },
 ): Promise<ApplyVpsResult> {
-  const files = vpsFiles(plan, ctx);
-  opts.log(`reading the state of ${files.length} managed files`);
-  const state = parseState(await session.run(stateCommand(files), { show: `stat + read ${files.map((f) => f.dst).join(" ")}` }));
-  const changes = diffFiles(files, state);
-  const base = { host: session.target.host, hostKey: session.hostKeyFingerprint, changes };
+  const base = await readAndDiff(session, vpsFiles(plan, ctx), opts.log);
   if (opts.dryRun) return { ...base, applied: false, outcome: "dry-run" };
 
   const output = await uploadAndRun(session, artifacts, "vps/", opts.log);
@@ -113,6 +109,14 @@ export async function applyVps(
     outcome: output.includes("no changes: the VPS already matches the plan") ? "no-changes" : "changed",
     ...(key ? { vpsPublicKey: key } : {}),
   };
+}
+
+/** Reads the state of the files relay6 manages on a host and diffs it with what it would
+ *  install: the first step of every apply over SSH. */
+export async function readAndDiff(session: SshSession, files: readonly ManagedFile[], log: (line: string) => void): Promise<{ host: string; hostKey: string; changes: FileChange[] }> {
+  log(`reading the state of ${files.length} managed files`);
+  const state = parseState(await session.run(stateCommand(files), { show: `stat + read ${files.map((f) => f.dst).join(" ")}` }));
+  return { host: session.target.host, hostKey: session.hostKeyFingerprint, changes: diffFiles(files, state) };
 }
 
 /** Uploads one end's rendered folder (`vps/`, `router/`) to a private temp dir on the

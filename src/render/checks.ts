@@ -40,6 +40,16 @@ function expandGroups(a: string): string[] {
   return [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
 }
 
+/** The handshake check both ends' smoke tests run: the newest handshake within 180 s. */
+function handshakeCheck(wg: string, hint: string): string[] {
+  return [
+    "now=$(date +%s)",
+    `hs=$(wg show ${wg} latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)`,
+    'if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"',
+    `else fail "WireGuard handshake within 180 s" "${hint}"; fi`,
+  ];
+}
+
 export function renderVpsSmoke(plan: Plan, birdProtocol?: string): string {
   const t = plan.transit;
   const L = [
@@ -48,10 +58,7 @@ export function renderVpsSmoke(plan: Plan, birdProtocol?: string): string {
     ...PRELUDE,
     'BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"',
     "",
-    "now=$(date +%s)",
-    "hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)",
-    'if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"',
-    `else fail "WireGuard handshake within 180 s" "is the router's peer up, with this VPS's public key and endpoint ${commentText(plan.vps.endpoint)}:${plan.wireguard.port}? is UDP ${plan.wireguard.port} open?"; fi`,
+    ...handshakeCheck("wg0", `is the router's peer up, with this VPS's public key and endpoint ${commentText(plan.vps.endpoint)}:${plan.wireguard.port}? is UDP ${plan.wireguard.port} open?`),
     "",
     `if ping -6 -c 2 -W 2 ${t.router.address} >/dev/null 2>&1; then pass "ping router transit ${t.router.address}"`,
     `else fail "ping router transit ${t.router.address}" "no answer over the tunnel: check the handshake, and that ${t.router.address}/128 is in AllowedIPs"; fi`,
@@ -148,10 +155,7 @@ export function renderLinuxRouterSmoke(plan: Plan): string {
     ...PRELUDE,
     'VTYSH_ARGS="${VTYSH_ARGS:-}"',
     "",
-    "now=$(date +%s)",
-    `hs=$(wg show ${wg} latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)`,
-    'if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"',
-    `else fail "WireGuard handshake within 180 s" "can the router reach ${commentText(plan.vps.endpoint)}:${plan.wireguard.port} over UDP? does the VPS hold this router's public key?"; fi`,
+    ...handshakeCheck(wg, `can the router reach ${commentText(plan.vps.endpoint)}:${plan.wireguard.port} over UDP? does the VPS hold this router's public key?`),
     `if ping -6 -c 2 -W 2 ${t.vps.address} >/dev/null 2>&1; then pass "ping VPS transit ${t.vps.address}"`,
     `else fail "ping VPS transit ${t.vps.address}" "no answer over the tunnel: check the handshake"; fi`,
   ];

@@ -2,7 +2,7 @@
 import type { Plan } from "../plan/plan.js";
 import type { RosObject, RouterOsRest } from "../remote/routeros-rest.js";
 import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "./findings.js";
-import { HANDSHAKE_MAX_AGE_S, parseWgDump } from "./vps.js";
+import { HANDSHAKE_MAX_AGE_S, handshakeFinding, parseWgDump } from "./vps.js";
 
 export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
   const wg = plan.router.wgInterface;
@@ -31,12 +31,7 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
       out.push({ check: "router.peer-key", status: "fail", detail: `no peer with the VPS's public key ${expectedVpsKey}`, hint: "the router's config names another key than the VPS holds: re-render and apply the router", fault: "wrong-public-key" });
     else {
       if (expectedVpsKey) out.push({ check: "router.peer-key", status: "pass", detail: "the VPS's public key is the peer" });
-      const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
-      out.push(
-        age <= HANDSHAKE_MAX_AGE_S
-          ? { check: "router.handshake", status: "pass", detail: `latest handshake ${age} s ago with ${peer.endpoint}` }
-          : { check: "router.handshake", status: "fail", detail: peer.latestHandshake > 0 ? `latest handshake ${age} s ago` : "no handshake yet", hint: `can the router reach ${plan.vps.endpoint}:${plan.wireguard.port} over UDP?`, fault: "tunnel-down" },
-      );
+      out.push(handshakeFinding("router.handshake", peer, now, `can the router reach ${plan.vps.endpoint}:${plan.wireguard.port} over UDP?`));
     }
   }
   out.push(

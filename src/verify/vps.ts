@@ -21,7 +21,7 @@ export function vpsScript(plan: Plan): string {
   return sectionScript(cmds);
 }
 
-interface WgPeer {
+export interface WgPeer {
   publicKey: string;
   endpoint: string;
   allowedIps: string[];
@@ -40,6 +40,19 @@ export function parseWgDump(text: string): { listenPort?: number; peers: WgPeer[
       const p = l.split("\t");
       return { publicKey: p[0]!, endpoint: p[2]!, allowedIps: (p[3] ?? "").split(",").filter((x) => x && x !== "(none)"), latestHandshake: Number(p[4] ?? 0) };
     }),
+  };
+}
+
+/** The handshake check of either end: pass within HANDSHAKE_MAX_AGE_S, else tunnel-down. */
+export function handshakeFinding(check: string, peer: WgPeer, now: number, hint: string): Finding {
+  const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
+  if (age <= HANDSHAKE_MAX_AGE_S) return { check, status: "pass", detail: `latest handshake ${age} s ago with ${peer.endpoint}` };
+  return {
+    check,
+    status: "fail",
+    detail: peer.latestHandshake > 0 ? `latest handshake ${age} s ago (more than ${HANDSHAKE_MAX_AGE_S} s)` : "no handshake yet",
+    hint,
+    fault: "tunnel-down",
   };
 }
 
@@ -62,17 +75,8 @@ export function checkVps(plan: Plan, sec: Sections, expectedRouterKey: string | 
       });
     else if (peer) {
       if (expectedRouterKey) out.push({ check: "vps.peer-key", status: "pass", detail: "the router's public key is the peer" });
-      const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
       out.push(
-        age <= HANDSHAKE_MAX_AGE_S
-          ? { check: "vps.handshake", status: "pass", detail: `latest handshake ${age} s ago from ${peer.endpoint}` }
-          : {
-              check: "vps.handshake",
-              status: "fail",
-              detail: peer.latestHandshake > 0 ? `latest handshake ${age} s ago (more than ${HANDSHAKE_MAX_AGE_S} s)` : "no handshake yet",
-              hint: `is UDP ${plan.wireguard.port} reaching the VPS (provider firewall, ufw)? does the router's peer hold this VPS's public key and endpoint ${plan.vps.endpoint}:${plan.wireguard.port}?`,
-              fault: "tunnel-down",
-            },
+        handshakeFinding("vps.handshake", peer, now, `is UDP ${plan.wireguard.port} reaching the VPS (provider firewall, ufw)? does the router's peer hold this VPS's public key and endpoint ${plan.vps.endpoint}:${plan.wireguard.port}?`),
       );
       const missing = plan.vps.allowedIps.filter((a) => !peer.allowedIps.includes(a));
       out.push(
