@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO, runCli, tmp } from "./helpers.js";
-import { parseSite } from "../src/site/load.js";
+import { parseSite } from "../src/pipeline.js";
 import { publicKeyOf } from "../src/keys/wireguard.js";
 
 const RECIPE = join(REPO, "examples/recipe-home.yaml");

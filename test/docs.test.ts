@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LINT_CODES } from "../src/lint/lint.js";
-import { siteJsonSchema } from "../src/site/json-schema.js";
+import { siteJsonSchema } from "../src/pipeline.js";
 import { REPO } from "./helpers.js";
 
 const readme = readFileSync(join(REPO, "README.md"), "utf8");

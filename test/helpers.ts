@@ -5,8 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { vi } from "vitest";
 import { main } from "../src/cli/main.js";
-import { analyse, renderPlan } from "../src/render/render.js";
-import { loadSiteFile } from "../src/site/load.js";
+import { analyse, loadSite, renderPlan } from "../src/pipeline.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const SHARED = resolve(REPO, "../shared");
@@ -18,7 +17,7 @@ export const TEST_SECRETS = {
 };
 
 export function renderFile(site: string) {
-  const loaded = loadSiteFile(site);
+  const loaded = loadSite(site);
   const { plan, findings } = analyse(loaded);
   if (!plan) throw new Error(`lint errors in ${site}: ${JSON.stringify(findings)}`);
   return { plan, findings, artifacts: renderPlan(plan, { secrets: TEST_SECRETS, version: "test" }) };

@@ -6,8 +6,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeArtifacts } from "../src/io/write.js";
-import { analyse, renderPlan } from "../src/render/render.js";
-import { loadSiteFile } from "../src/site/load.js";
+import { analyse, loadSite, renderPlan } from "../src/pipeline.js";
 import { REPO, tmp } from "./helpers.js";
 import { NetnsHost } from "./netns-host.js";
 
@@ -19,7 +18,7 @@ const base = readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8").repla
 function render(text: string, out: string) {
   const file = join(work, "site.yaml");
   writeFileSync(file, text);
-  const loaded = loadSiteFile(file);
+  const loaded = loadSite(file);
   const a = analyse(loaded);
   // keys: device renders with no secrets at all.
   const artifacts = renderPlan(a.plan!, { secrets: {}, version: "test" });

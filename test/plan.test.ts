@@ -2,9 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { contains, formatPrefix6, overlaps, parsePrefix6 } from "../src/net/ipv6.js";
-import { buildPlan } from "../src/plan/plan.js";
-import { checkSite } from "../src/lint/lint.js";
-import { parseSite } from "../src/site/load.js";
+import { buildPlan, checkSite, parseSite } from "../src/pipeline.js";
 import { stringify } from "yaml";
 
 function site(prefix: string, segments: { name: string; index: number | string; interface: string }[], extra: object = {}) {

@@ -1,6 +1,8 @@
 // Doctor's finding codes. Where a trap means the same as a lint finding on a site file,
 // doctor reuses the lint code (and its severity) from LINT_CODES; the codes below exist
-// only for setups made by hand. Codes are stable: docs/doctor.md lists them.
+// only for setups made by hand. A router platform's doctor adds its own (RouterDoctor.codes).
+// Codes are stable: docs/doctor.md lists them.
+import type { Diagnostic } from "../errors.js";
 import { LINT_CODES, type LintCode } from "../lint/lint.js";
 
 export const DOCTOR_CODES: readonly LintCode[] = [
@@ -10,10 +12,6 @@ export const DOCTOR_CODES: readonly LintCode[] = [
   { code: "ufw-blocks-bgp-bfd", severity: "error", summary: "ufw is active with default deny incoming and does not allow both BGP (TCP 179) and BFD (UDP 3784) in on the tunnel: the router loses its default route within seconds." },
   { code: "ufw-route-allows-inbound", severity: "error", summary: "`ufw route allow out on wg0`: any internet host can open connections to every LAN host." },
   { code: "wg-link-local-missing", severity: "error", summary: "wg0 has no link-local Address, and bird sends `next hop self` over BGP: bird needs one (wg-quick adds none)." },
-  { code: "routeros-command-unsupported", severity: "error", summary: "The router's configuration uses a menu or argument its RouterOS version does not have." },
-  { code: "routeros-version-untested", severity: "warning", summary: "The RouterOS version is outside the releases relay6 knows (7.15 to 7.24): commands were checked against the nearest known one." },
-  { code: "routeros-input-drops-bfd", severity: "error", summary: "The router's input chain drops BFD (UDP 3784) from the tunnel: no accept comes before defconf's drop." },
-  { code: "routeros-input-drops-bgp", severity: "warning", summary: "The router's input chain drops BGP (TCP 179) from the tunnel: the session only comes up when the router dials." },
   { code: "input-unreadable", severity: "error", summary: "An input does not parse (e.g. bird.conf with an unclosed brace): checks that need it were skipped." },
   { code: "input-not-recognised", severity: "warning", summary: "An input does not look like what its flag says (no [Interface] in wg0.conf, no protocol in bird.conf, ...)." },
 ];
@@ -21,17 +19,24 @@ export const DOCTOR_CODES: readonly LintCode[] = [
 /** The lint codes doctor emits, with the same meaning as for a site file. */
 export const REUSED_LINT_CODES = ["allowed-ips-covers-prefix", "allowed-ips-missing-segment", "allowed-ips-missing-transit", "static-failover-slow"] as const;
 
-const ALL = new Map<string, LintCode>([
-  ...LINT_CODES.filter((c) => (REUSED_LINT_CODES as readonly string[]).includes(c.code)).map((c) => [c.code, c] as const),
-  ...DOCTOR_CODES.map((c) => [c.code, c] as const),
-]);
+/** Doctor's own codes and the lint codes it reuses. */
+export const CORE_CODES: readonly LintCode[] = [...LINT_CODES.filter((c) => (REUSED_LINT_CODES as readonly string[]).includes(c.code)), ...DOCTOR_CODES];
 
-export function doctorCode(code: string): LintCode {
-  const c = ALL.get(code);
-  if (!c) throw new Error(`internal: doctor code ${code} is in neither DOCTOR_CODES nor the reused lint codes`);
-  return c;
+/** Every code doctor can emit with these router doctors. */
+export function allDoctorCodes(routers: readonly { codes: readonly LintCode[] }[]): LintCode[] {
+  return [...CORE_CODES, ...routers.flatMap((r) => r.codes)];
 }
 
-export function allDoctorCodes(): LintCode[] {
-  return [...ALL.values()];
+type Diag = (code: string, message: string, fix: string, file?: string, line?: number) => Diagnostic;
+
+/** A finding maker for these codes: the severity comes from the table, an unknown code is a bug. */
+export function diagnostics(codes: readonly LintCode[]): Diag {
+  const table = new Map(codes.map((c) => [c.code, c]));
+  return (code, message, fix, file, line) => {
+    const c = table.get(code);
+    if (!c) throw new Error(`internal: doctor code ${code} is not in its code table`);
+    return { code, severity: c.severity, message, fix, path: "", ...(file ? { file, ...(line ? { line } : {}) } : {}) };
+  };
 }
+
+export const diag = diagnostics(CORE_CODES);

@@ -1,6 +1,6 @@
 // relay6 doctor: the recipe's traps, found in a setup made by hand (no site file).
 // Public API of src/doctor; everything else in the folder is internal.
-export { DOCTOR_CODES, REUSED_LINT_CODES, allDoctorCodes } from "./codes.js";
-export { fileSource, INPUT_KEYS, INPUT_KINDS, type DoctorInputs, type DoctorSource, type InputKey, type InputText } from "./inputs.js";
-export { formatReport, redact, runDoctor, secretsIn, type DoctorOptions, type DoctorReport, type SkippedCheck } from "./report.js";
-export type { SiteProposal } from "./site.js";
+export { allDoctorCodes, DOCTOR_CODES, REUSED_LINT_CODES } from "./codes.js";
+export { fileSource, inputOrder, type DoctorInputs, type DoctorSource, type InputKey } from "./inputs.js";
+export { CHECKS, formatReport, redact, runDoctor, secretsIn, type DoctorReport } from "./report.js";
+export type { DoctorSupport, LoadedRouterDoctor } from "./router.js";

@@ -1,14 +1,14 @@
 // The parsed inputs, and the facts about the setup that checks and the site-file writer
-// share: the tunnel interface, the connected prefixes on the VPS, the router's addresses.
+// share: the tunnel interface, the connected prefixes on the VPS, the router's addresses
+// (from its platform's RouterFacts).
 import { basename } from "node:path";
 import type { Diagnostic } from "../errors.js";
 import { contains, containsAddress, LINK_LOCAL, parseAddress6, parsePrefix6, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
 import { BirdParseError, parseBirdConf, readBirdConf, type BirdConf } from "./bird.js";
-import { doctorCode } from "./codes.js";
-import type { DoctorInputs, InputKey } from "./inputs.js";
-import { INPUT_KINDS } from "./inputs.js";
+import { diag } from "./codes.js";
+import { VPS_INPUTS, type DoctorInputs, type InputKind } from "./inputs.js";
 import { parseIpAddr, parseIpRoute, toPrefix, type Addr6, type Route6 } from "./iproute.js";
-import { adds, parseRouterOS, rosBool, type RosCommand, type RosScript } from "./routeros.js";
+import type { LoadedRouterDoctor, RouterAddress, RouterDoctor, RouterFacts } from "./router.js";
 import { parseUfwStatus, type UfwStatus } from "./ufw.js";
 import { parseWgConf, type WgConf } from "./wgconf.js";
 
@@ -17,29 +17,25 @@ export interface Parsed {
   bird?: { origin: string; conf: BirdConf };
   routes?: { origin: string; list: Route6[] };
   addrs?: { origin: string; list: Addr6[] };
-  ros?: { origin: string; script: RosScript };
+  /** The router's input, read by its platform's doctor. */
+  router?: { platform: string; doctor: RouterDoctor; parsed: unknown; facts: RouterFacts };
   ufw?: { origin: string; status: UfwStatus };
-}
-
-export function diag(code: string, message: string, fix: string, file?: string, line?: number): Diagnostic {
-  const c = doctorCode(code);
-  return { code, severity: c.severity, message, fix, path: "", ...(file ? { file, ...(line ? { line } : {}) } : {}) };
 }
 
 /** Parses every input given. A text that does not parse is a finding, and its key is left
  *  out of `parsed` so that checks needing it are reported as skipped. */
-export function parseInputs(inputs: DoctorInputs): { parsed: Parsed; findings: Diagnostic[] } {
+export function parseInputs(inputs: DoctorInputs, routers: readonly LoadedRouterDoctor[]): { parsed: Parsed; findings: Diagnostic[] } {
   const parsed: Parsed = {};
   const findings: Diagnostic[] = [];
-  const notRecognised = (key: InputKey, origin: string, why: string) =>
-    findings.push(diag("input-not-recognised", `this does not look like ${INPUT_KINDS[key].what}: ${why}`, `check that ${origin} was given to ${INPUT_KINDS[key].flag}`, origin));
+  const notRecognised = (kind: InputKind, origin: string, why: string) =>
+    findings.push(diag("input-not-recognised", `this does not look like ${kind.what}: ${why}`, `check that ${origin} was given to ${kind.flag}`, origin));
 
   if (inputs.wgConf) {
     const { origin, text } = inputs.wgConf;
     const conf = parseWgConf(text);
     const base = basename(origin).replace(/\.conf$/, "");
     const iface = /^[A-Za-z0-9_.-]{1,15}$/.test(base) && base !== basename(origin) ? base : "wg0";
-    if (!conf.sections.some((s) => s.name.toLowerCase() === "interface")) notRecognised("wgConf", origin, "it has no [Interface] section");
+    if (!conf.sections.some((s) => s.name.toLowerCase() === "interface")) notRecognised(VPS_INPUTS.wgConf, origin, "it has no [Interface] section");
     else parsed.wg = { origin, conf, iface };
     if (conf.unparsed.length > 0)
       findings.push(diag("input-not-recognised", `line${conf.unparsed.length > 1 ? "s" : ""} ${conf.unparsed.join(", ")} ${conf.unparsed.length > 1 ? "are" : "is"} neither a [Section] nor Key = value; wg-quick would refuse ${conf.unparsed.length > 1 ? "them" : "it"}`, "fix or remove the line", origin, conf.unparsed[0]));
@@ -48,7 +44,7 @@ export function parseInputs(inputs: DoctorInputs): { parsed: Parsed; findings: D
     const { origin, text } = inputs.birdConf;
     try {
       const conf = readBirdConf(parseBirdConf(text));
-      if (conf.protocols.length === 0) notRecognised("birdConf", origin, "it has no protocol blocks");
+      if (conf.protocols.length === 0) notRecognised(VPS_INPUTS.birdConf, origin, "it has no protocol blocks");
       else parsed.bird = { origin, conf };
     } catch (e) {
       if (!(e instanceof BirdParseError)) throw e;
@@ -58,25 +54,26 @@ export function parseInputs(inputs: DoctorInputs): { parsed: Parsed; findings: D
   if (inputs.ipRoute) {
     const { origin, text } = inputs.ipRoute;
     const list = parseIpRoute(text);
-    if (list.length === 0) notRecognised("ipRoute", origin, "no route lines");
+    if (list.length === 0) notRecognised(VPS_INPUTS.ipRoute, origin, "no route lines");
     else parsed.routes = { origin, list };
   }
   if (inputs.ipAddr) {
     const { origin, text } = inputs.ipAddr;
     const list = parseIpAddr(text);
-    if (list.length === 0) notRecognised("ipAddr", origin, "no inet6 lines");
+    if (list.length === 0) notRecognised(VPS_INPUTS.ipAddr, origin, "no inet6 lines");
     else parsed.addrs = { origin, list };
   }
-  if (inputs.routerosExport) {
-    const { origin, text } = inputs.routerosExport;
-    const script = parseRouterOS(text);
-    if (script.commands.length === 0) notRecognised("routerosExport", origin, "no RouterOS commands");
-    else parsed.ros = { origin, script };
+  for (const r of routers) {
+    const input = inputs[r.support.input.key];
+    if (!input || parsed.router) continue;
+    const read = r.doctor.read(input);
+    if ("notRecognised" in read) notRecognised(r.support.input, input.origin, read.notRecognised);
+    else parsed.router = { platform: r.platform, doctor: r.doctor, parsed: read.parsed, facts: read.facts };
   }
   if (inputs.ufwStatus) {
     const { origin, text } = inputs.ufwStatus;
     const status = parseUfwStatus(text);
-    if (status.statusLine === undefined) notRecognised("ufwStatus", origin, "no `Status:` line");
+    if (status.statusLine === undefined) notRecognised(VPS_INPUTS.ufwStatus, origin, "no `Status:` line");
     else parsed.ufw = { origin, status };
   }
   if (parsed.wg) parsed.wg.iface = tunnelDevice(parsed) ?? parsed.wg.iface;
@@ -129,40 +126,12 @@ export function connectedPrefixes(p: Parsed): Connected[] {
   return out;
 }
 
-export interface RouterAddress {
-  address: bigint;
-  text: string;
-  prefix: Prefix6;
-  iface: string;
-  advertise: boolean;
-  line: number;
-}
-
 export function routerWgInterfaces(p: Parsed): string[] {
-  return adds(p.ros?.script ?? { isExport: false, commands: [] }, "/interface/wireguard")
-    .map((c) => c.args.get("name")?.value)
-    .filter((x): x is string => x !== undefined);
+  return p.router?.facts.wgInterfaces ?? [];
 }
 
 export function routerAddresses(p: Parsed): RouterAddress[] {
-  if (!p.ros) return [];
-  const out: RouterAddress[] = [];
-  for (const c of adds(p.ros.script, "/ipv6/address")) {
-    if (rosBool(c.args.get("disabled")?.value) === true) continue;
-    const text = c.args.get("address")?.value;
-    const iface = c.args.get("interface")?.value;
-    // from-pool addresses come from a delegated prefix (the ISP's), not from the relay.
-    if (!text || !iface || c.args.has("from-pool")) continue;
-    const withLen = text.includes("/") ? text : `${text}/64`; // RouterOS's default length
-    const parsed = parsePrefix6(withLen);
-    const address = parseAddress6(withLen.split("/")[0]!);
-    if (!parsed.ok || address === undefined) continue;
-    // RouterOS advertises every /64 address unless told advertise=no; an export leaves
-    // the default out.
-    const advertise = rosBool(c.args.get("advertise")?.value) ?? parsed.prefix.length === 64;
-    out.push({ address, text: withLen, prefix: parsed.prefix, iface, advertise, line: c.args.get("address")!.line });
-  }
-  return out;
+  return p.router?.facts.addresses ?? [];
 }
 
 /** The /64s the router hands to LAN hosts by SLAAC: advertised, global (not the ULA,
@@ -178,7 +147,7 @@ export function routerSegments(p: Parsed): RouterAddress[] {
 export function routerTransit(p: Parsed): { address: bigint; origin: string; line: number } | undefined {
   const wgs = routerWgInterfaces(p);
   const a = routerAddresses(p).find((x) => wgs.includes(x.iface) && !containsAddress(LINK_LOCAL, x.address));
-  if (a) return { address: a.address, origin: p.ros!.origin, line: a.line };
+  if (a) return { address: a.address, origin: p.router!.facts.origin, line: a.line };
   const n = p.bird?.conf.bgp.find((b) => b.neighbor && parseAddress6(b.neighbor) !== undefined && !containsAddress(LINK_LOCAL, parseAddress6(b.neighbor)!));
   if (n) return { address: parseAddress6(n.neighbor!)!, origin: p.bird!.origin, line: n.line };
   return undefined;
@@ -211,10 +180,6 @@ export function allowedIpEntries(p: Parsed): { text: string; prefix?: Prefix6; l
   );
 }
 
-export function rosAddsIn(p: Parsed, menu: string): RosCommand[] {
-  return p.ros ? adds(p.ros.script, menu) : [];
-}
-
 export function hasBgp(p: Parsed): boolean {
-  return (p.bird?.conf.bgp.length ?? 0) > 0 || rosAddsIn(p, "/routing/bgp/connection").length > 0;
+  return (p.bird?.conf.bgp.length ?? 0) > 0 || p.router?.facts.bgp !== undefined;
 }

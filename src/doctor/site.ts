@@ -1,14 +1,12 @@
 // "Offers to write a site file": the relay6 site file that describes a setup made by hand,
-// read off the same parsed inputs. Every value comes from an input (or is a schema
-// default); segment indexes are computed from the prefix, never pasted. No private key is
-// ever read, so none can be written.
+// read off the same parsed inputs (the router's through its platform's RouterFacts). Every
+// value comes from an input (or is a schema default); segment indexes are computed from the
+// prefix, never pasted. No private key is ever read, so none can be written.
 import { stringify } from "yaml";
 import { contains, formatPrefix6, mask, parseAddress6, parsePrefix6, subnet, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
 import { IFNAME_RE, NAME_RE, type SiteInput } from "../site/schema.js";
 import { isWireGuardKey } from "../keys/wireguard.js";
-import { parseRelease } from "../targets/routeros/capabilities.js";
-import { rosBool } from "./routeros.js";
-import { allowedIpEntries, connectedPrefixes, routedConnected, routerAddresses, routerSegments, routerWgInterfaces, rosAddsIn, vpsTunnelAddresses, type Parsed } from "./setup.js";
+import { allowedIpEntries, connectedPrefixes, routedConnected, routerAddresses, routerSegments, routerWgInterfaces, vpsTunnelAddresses, type Parsed } from "./setup.js";
 
 export interface SiteProposal {
   /** The site file, or undefined when a required fact is missing (see `missing`). */
@@ -20,20 +18,6 @@ export interface SiteProposal {
   notes: string[];
 }
 
-const seconds = (v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const m = /^(\d+)(ms|s|m)?$/.exec(v);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === "ms" ? Math.round(n / 1000) : m[2] === "m" ? n * 60 : n;
-};
-const millis = (v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const m = /^(\d+)(ms|s)?$/.exec(v);
-  if (!m) return undefined;
-  return m[2] === "s" ? Number(m[1]) * 1000 : Number(m[1]); // RouterOS BFD times: bare = ms
-};
-
 function safeName(text: string, used: Set<string>): string {
   let base = text.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 28) || "segment";
   if (!NAME_RE.test(base)) base = "segment";
@@ -43,7 +27,8 @@ function safeName(text: string, used: Set<string>): string {
   return name;
 }
 
-export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
+/** `routerFlags`: the flags that give the router's input, for what is missing. */
+export function proposeSite(p: Parsed, routerFlags: readonly string[], siteName = "home"): SiteProposal {
   const missing: string[] = [];
   const notes: string[] = [];
 
@@ -60,23 +45,24 @@ export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
   const nic = routed?.dev ?? connectedPrefixes(p)[0]?.dev;
   if (!nic) missing.push("vps.nic (from --ip-route or --ip-addr)");
 
-  const peers = rosAddsIn(p, "/interface/wireguard/peers");
-  const peer = peers.find((c) => c.args.has("endpoint-address"));
-  const endpoint = peer?.args.get("endpoint-address")?.value;
-  if (!endpoint) missing.push("vps.endpoint (from the router's WireGuard peer in --routeros-export)");
-  if (!p.ros) missing.push("segments and the router (from --routeros-export)");
+  const router = p.router?.facts;
+  const routerFlag = routerFlags.join(" or ");
+  const peer = router?.peer;
+  const endpoint = peer?.endpoint;
+  if (!endpoint) missing.push(`vps.endpoint (from the router's WireGuard peer in ${routerFlag})`);
+  if (!router) missing.push(`segments and the router (from ${routerFlag})`);
 
   const wgs = routerWgInterfaces(p);
   const segs = routerSegments(p).filter((s) => prefix && contains(prefix, s.prefix));
   for (const s of routerSegments(p))
     if (prefix && !contains(prefix, s.prefix)) notes.push(`${formatPrefix6(s.prefix)} on ${s.iface} is outside ${formatPrefix6(prefix)}: left out`);
-  if (prefix && p.ros)
+  if (prefix && router)
     for (const e of allowedIpEntries(p))
       if (e.prefix && e.prefix.length === 64 && contains(prefix, e.prefix) && e.prefix.network !== prefix.network && !segs.some((s) => s.prefix.network === e.prefix!.network))
         notes.push(`AllowedIPs has ${formatPrefix6(e.prefix)}, which no router address serves: left out`);
-  if (p.ros && segs.length === 0) missing.push("segments (no advertised /64 of the prefix on the router)");
+  if (router && segs.length === 0) missing.push("segments (no advertised /64 of the prefix on the router)");
 
-  const bridges = rosAddsIn(p, "/interface/bridge").map((c) => c.args.get("name")?.value).filter((x): x is string => !!x);
+  const bridges = router?.bridges ?? [];
   const bridge = segs.find((s) => bridges.includes(s.iface))?.iface ?? bridges[0] ?? segs[0]?.iface;
 
   // The ULA: the /48 around the router's fd00::/8 addresses; a segment keeps `ula: true`
@@ -96,40 +82,34 @@ export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
       })
     : [];
 
-  const bgpConn = rosAddsIn(p, "/routing/bgp/connection")[0];
-  const instance = rosAddsIn(p, "/routing/bgp/instance")[0];
   const bgp = p.bird?.conf.bgp[0];
   const bfdIf = p.bird?.conf.bfd[0]?.interfaces[0];
-  const rosBfd = rosAddsIn(p, "/routing/bfd/configuration")[0];
-  const mode = bgp || bgpConn ? "bgp-bfd" : "static";
+  const mode = bgp || router?.bgp ? "bgp-bfd" : "static";
   const failover: SiteInput["failover"] = { mode };
   if (mode === "bgp-bfd") {
-    const vpsAs = bgp?.localAs ?? Number(bgpConn?.args.get("remote.as")?.value ?? NaN);
-    const routerAs = bgp?.neighborAs ?? Number(instance?.args.get("as")?.value ?? bgpConn?.args.get("as")?.value ?? NaN);
-    if (Number.isInteger(vpsAs)) failover.vpsAs = vpsAs;
-    if (Number.isInteger(routerAs)) failover.routerAs = routerAs;
+    const vpsAs = bgp?.localAs ?? router?.bgp?.vpsAs;
+    const routerAs = bgp?.neighborAs ?? router?.bgp?.routerAs;
+    if (vpsAs !== undefined && Number.isInteger(vpsAs)) failover.vpsAs = vpsAs;
+    if (routerAs !== undefined && Number.isInteger(routerAs)) failover.routerAs = routerAs;
     if (p.bird?.conf.routerId) failover.vpsRouterId = p.bird.conf.routerId;
-    const rid = instance?.args.get("router-id")?.value ?? bgpConn?.args.get("router-id")?.value;
-    if (rid && /^\d+\.\d+\.\d+\.\d+$/.test(rid)) failover.routerRouterId = rid;
+    if (router?.bgp?.routerId) failover.routerRouterId = router.bgp.routerId;
     const bfd: NonNullable<SiteInput["failover"]["bfd"]> = {};
-    const interval = bfdIf?.minRxMs ?? millis(rosBfd?.args.get("min-rx")?.value);
-    const multiplier = bfdIf?.multiplier ?? Number(rosBfd?.args.get("multiplier")?.value ?? NaN);
+    const interval = bfdIf?.minRxMs ?? router?.bfd?.intervalMs;
+    const multiplier = bfdIf?.multiplier ?? router?.bfd?.multiplier;
     if (interval !== undefined && interval >= 10) bfd.intervalMs = Math.round(interval);
-    if (Number.isInteger(multiplier)) bfd.multiplier = multiplier;
+    if (multiplier !== undefined && Number.isInteger(multiplier)) bfd.multiplier = multiplier;
     if (bfdIf?.idleTxMs !== undefined && bfdIf.idleTxMs >= 10) bfd.idleTxMs = Math.round(bfdIf.idleTxMs);
     if (Object.keys(bfd).length > 0) failover.bfd = bfd;
   }
 
-  const version = p.ros?.script.version;
+  const version = router?.version;
   const upstream = routed?.cidr;
-  const vpsKey = peer?.args.get("public-key")?.value;
+  const vpsKey = peer?.publicKey;
   const routerKey = p.wg?.conf.peers[0]?.publicKey;
-  const keepalive = seconds(peer?.args.get("persistent-keepalive")?.value);
-  const acceptAll = rosAddsIn(p, "/ipv6/firewall/filter").some(
-    (c) => c.args.get("chain")?.value === "input" && c.args.get("action")?.value === "accept" && wgs.includes(c.args.get("in-interface")?.value ?? "") && !c.args.has("protocol") && !c.args.has("dst-port"),
-  );
+  const keepalive = peer?.keepaliveS;
+  const acceptAll = router?.acceptAllFromTunnel ?? false;
 
-  if (missing.length > 0 || !prefix || !nic || !endpoint || !bridge) return { missing, notes };
+  if (missing.length > 0 || !prefix || !nic || !endpoint || !bridge || !p.router) return { missing, notes };
 
   const site: SiteInput = {
     site: siteName,
@@ -142,8 +122,8 @@ export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
       ...(vpsKey && isWireGuardKey(vpsKey) ? { publicKey: vpsKey } : {}),
     },
     router: {
-      platform: "routeros",
-      ...(version && parseRelease(version) ? { version } : {}),
+      platform: p.router.platform,
+      ...(version ? { version } : {}),
       bridge,
       ...(routerKey && isWireGuardKey(routerKey) ? { publicKey: routerKey } : {}),
       ...(wgs[0] && IFNAME_RE.test(wgs[0]) ? { tunnelInterface: wgs[0] } : {}),
@@ -163,7 +143,7 @@ export function proposeSite(p: Parsed, siteName = "home"): SiteProposal {
   };
   if (!p.ufw) notes.push("firewall.vps: no `ufw status` given; left at relay6's default (ufw, which relay6 manages)");
   if (!version) notes.push("router.version: the export has no `by RouterOS` header; add it by hand");
-  if (rosBool(peer?.args.get("disabled")?.value)) notes.push("the router's WireGuard peer is disabled");
+  if (peer?.disabled) notes.push("the router's WireGuard peer is disabled");
 
   const header = [
     "# Written by `relay6 doctor --write-site` from a setup made by hand.",

@@ -2,12 +2,12 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildPlan, type Plan } from "../plan/plan.js";
-import { loadSiteFile } from "../site/load.js";
-import { vpsTarget } from "../targets/vps/index.js";
+import { buildPlan, loadSite, targetsFor } from "../pipeline.js";
+import type { Plan } from "../plan/plan.js";
+import { daemon, wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
 import { ipIn, nsOf, nsRun } from "./nodes.js";
-import { daemon, handshakeAge, routerDefault, slaacAddress, wgDown, wgUp } from "./up.js";
+import { handshakeAge, routerDefault, slaacAddress } from "./probes.js";
 import { requireReadyLab, saveState, type LabClient, type LabState } from "./state.js";
 
 export interface CheckResult {
@@ -333,10 +333,10 @@ async function ptbDrops(s: LabState): Promise<number> {
 /** The VPS's wg0.conf rendered by the real VPS target from the same site, with AllowedIPs
  *  replaced by the routed prefix itself (what the recipe warns against). */
 export function trapWgConf(s: Ready): string {
-  const loaded = loadSiteFile(s.siteFile);
+  const loaded = loadSite(s.siteFile);
   const site = { ...loaded.site, vps: { ...loaded.site.vps, allowedIps: [s.plan.prefix] } };
   const plan = buildPlan(site);
-  const arts = vpsTarget.render(plan, {
+  const arts = targetsFor(plan).vps.render(plan, {
     secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.wgInterface}.key`) },
     version: "lab",
   });

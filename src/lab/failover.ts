@@ -7,7 +7,8 @@
 // In static mode the same steps time the health-checked default route (relay6-gw-check).
 import { LabError, isRunning, sleep, waitFor } from "./exec.js";
 import { nsRun } from "./nodes.js";
-import { bfdUp, routerDefault, startBird, wgDown, wgUp } from "./up.js";
+import { startBird, wgDown, wgUp } from "./daemons.js";
+import { bfdUp, routerDefault } from "./probes.js";
 import { requireReadyLab, saveState, type LabState } from "./state.js";
 
 export interface Stats {

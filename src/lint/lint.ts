@@ -17,6 +17,7 @@ import {
 import { formatBytes } from "../plan/bfd.js";
 import { segmentIndex, segmentPrefix, underlayFamily, type Plan } from "../plan/plan.js";
 import { isWireGuardKey } from "../keys/wireguard.js";
+import type { RouterPlatform } from "../site/platform.js";
 import type { SiteFile } from "../site/schema.js";
 import type { YamlPath } from "../site/load.js";
 
@@ -73,8 +74,9 @@ function located(raw: Raw[], file: string | undefined, locate: Locate | undefine
   return raw.map(({ at, ...d }) => ({ ...d, ...(file ? { file, ...(locate ? locate(at) : {}) } : {}) }));
 }
 
-/** Checks that need only a schema-valid site; errors here mean no plan can be built. */
-export function checkSite(site: SiteFile, file?: string, locate?: Locate): Diagnostic[] {
+/** Checks that need only a schema-valid site; errors here mean no plan can be built.
+ *  `platform`: what the registry says about the site's router platform. */
+export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "version">, file?: string, locate?: Locate): Diagnostic[] {
   const out: Raw[] = [];
   const parsed = parsePrefix6(site.prefix);
   if (!parsed.ok) return located(out, file, locate); // the schema already refused it
@@ -160,8 +162,8 @@ export function checkSite(site: SiteFile, file?: string, locate?: Locate): Diagn
       out.push(finding("keys-pending", ["wireguard", "keys"], `no public key yet for ${missing.join(" and ")}: rendering step 1 (each device makes its key and prints the public half)`, `run the step-1 scripts, then put the printed keys in ${missing.map((e) => `${e}.publicKey`).join(" and ")} and render again`));
   }
 
-  // A RouterOS router without router.version: the routeros target says so (routeros-version-missing).
-  if (site.router.platform !== "routeros" && site.router.version)
+  // A router that needs router.version and has none: its target says so (routeros-version-missing).
+  if (!platform.version && site.router.version)
     out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
   if (site.firewall.vps === "none")
     out.push(finding("vps-firewall-off", ["firewall", "vps"], "relay6 will not touch the VPS firewall; unsolicited inbound to the LAN is only dropped if your own rules do it", "use firewall.vps: ufw, or make sure your rules forward only related/established traffic into wg0"));

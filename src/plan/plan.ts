@@ -1,5 +1,6 @@
 // SiteFile → Plan: every address, route, key reference and timer both ends use. Pure and
-// synchronous. Call it only on a site that `checkSite` found free of errors.
+// synchronous. Call it only on a site that `checkSite` found free of errors. What depends
+// on the router's platform (its tunnel's default name) comes in as an argument.
 import {
   formatAddress6,
   formatPrefix6,
@@ -10,6 +11,7 @@ import {
   isIPv6,
   type Prefix6,
 } from "../net/ipv6.js";
+import type { RouterPlatform } from "../site/platform.js";
 import type { SiteFile } from "../site/schema.js";
 import { bfdFigures, type BfdFigures } from "./bfd.js";
 
@@ -83,7 +85,8 @@ export interface Plan {
     ssh: { host: string; port: number; user: string };
   };
   router: {
-    platform: "routeros" | "linux";
+    /** router.platform: the target that renders the router's end. */
+    platform: string;
     version?: string;
     bridge: string;
     wan?: string;
@@ -139,7 +142,8 @@ export function allowedIpsFor(routerTransit: string, segmentPrefixes: string[]):
   return [`${routerTransit}/128`, ...segmentPrefixes];
 }
 
-export function buildPlan(site: SiteFile): Plan {
+/** `platform`: the site's router platform (its defaults). */
+export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnelInterface">): Plan {
   const prefix = routedPrefix(site);
   const transit = segmentPrefix(prefix, 0n)!;
   const ula = site.ula ? parsePrefix6(site.ula) : undefined;
@@ -198,7 +202,7 @@ export function buildPlan(site: SiteFile): Plan {
   // Most specific first: the order in which the kernel prefers them.
   routes.sort((a, b) => Number(b.dst.split("/")[1]) - Number(a.dst.split("/")[1]));
   const wgMtu = site.wireguard.mtu;
-  const routerWg = site.router.tunnelInterface ?? (site.router.platform === "routeros" ? "wg-host" : "wg0");
+  const routerWg = site.router.tunnelInterface ?? platform.tunnelInterface;
 
   return {
     site: site.site,

@@ -1,9 +1,10 @@
-// Site file → validated SiteFile, with every problem located at file:line:col.
+// Site file → validated SiteFile, with every problem located at file:line:col. The schema
+// is an argument (src/pipeline.ts makes it for the registry's router platforms).
 import { readFileSync } from "node:fs";
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { formatPath, UserError, type Diagnostic } from "../errors.js";
-import { Site, type SiteFile } from "./schema.js";
+import type { SiteFile, SiteSchema } from "./schema.js";
 
 export type YamlPath = readonly (string | number)[];
 
@@ -14,7 +15,7 @@ export interface LoadedSite {
   locate(path: YamlPath): { line: number; col: number };
 }
 
-export function loadSiteFile(file: string): LoadedSite {
+export function loadSiteFile(file: string, schema: SiteSchema): LoadedSite {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -22,10 +23,10 @@ export function loadSiteFile(file: string): LoadedSite {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`cannot read site file ${file}: ${code ?? String(e)}`, [], 2);
   }
-  return parseSite(text, file);
+  return parseSite(text, file, schema);
 }
 
-export function parseSite(text: string, file: string): LoadedSite {
+export function parseSite(text: string, file: string, schema: SiteSchema): LoadedSite {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `0x10` is an integer, `no` stays a string.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -50,7 +51,7 @@ export function parseSite(text: string, file: string): LoadedSite {
 
   const locate = (path: YamlPath) => locateIn(doc, path, pos);
   const raw: unknown = doc.toJS() ?? {};
-  const result = Site.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const ds = result.error.issues.flatMap((issue) => issueToDiagnostics(issue, file, locate, raw));
     throw siteError(file, ds);

@@ -2,8 +2,10 @@
 // types of a parsed site, and for schema/site.schema.json (npm run schema).
 // Semantic checks that need arithmetic (prefix fits, indexes fit, overlaps) live in
 // plan/ and lint/, not here: this file says what a well-formed site file looks like.
+// The router platforms are an argument: the registry knows them, this file does not.
 import { z } from "zod";
 import { isIPv4, isIPv6, parsePrefix6 } from "../net/ipv6.js";
+import type { RouterPlatform } from "./platform.js";
 
 /** Names that end up in shell, wg, bird and RouterOS files. Refused, not escaped, when
  *  they hold anything but these characters: an interface or object name with a quote or a
@@ -53,7 +55,7 @@ const segmentIndex = z.union([
     .regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, { message: 'must be a number or a hex string such as "0x10"' }),
 ]);
 
-export const InboundService = z
+const InboundService = z
   .object({
     name: name("a service name"),
     proto: z.enum(["tcp", "udp"]),
@@ -65,7 +67,7 @@ export const InboundService = z
   .strict()
   .describe("A service on the LAN that internet hosts may open connections to.");
 
-export const Segment = z
+const Segment = z
   .object({
     name: name("a segment name").describe("The segment's name, used in comments and object tags."),
     index: segmentIndex.describe(
@@ -84,130 +86,140 @@ export const Segment = z
   })
   .strict();
 
-export const Site = z
-  .object({
-    $schema: z.string().optional(),
-    site: name("the site name").describe("A short name for this relay; it tags every object relay6 owns."),
-    prefix: ipv6Prefix.describe("The prefix the provider routes to the VPS, /40 to /63 (/64 is on-link: not supported)."),
-    ula: ipv6Prefix
-      .optional()
-      .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
-    vps: z
-      .object({
-        endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or IPv6."),
-        nic: ifname.describe("The VPS's public interface."),
-        os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
-        upstream: z
-          .object({
-            address: ipv6Prefix
-              .optional()
-              .describe("The address the provider put on the NIC, with its mask (2001:db8::a/48)."),
-            gateway: ipv6Address.optional().describe("The provider's IPv6 gateway, when not learned by RA."),
-          })
-          .strict()
-          .optional(),
-        underlayMtu: z.number().int().min(1280).max(9000).default(1500).describe("MTU of the path between the router and the VPS."),
-        ssh: z
-          .object({
-            host: endpoint.optional().describe("Defaults to vps.endpoint."),
-            port: port.default(22),
-            user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
-          })
-          .strict()
-          .prefault({}),
-        publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
-        allowedIps: z
-          .array(z.string())
-          .min(1)
-          .optional()
-          .describe(
-            "Replaces the computed AllowedIPs of the router peer (the router's transit /128 plus each segment's /64). For setups migrated by hand; lint checks it.",
-          ),
-      })
-      .strict(),
-    router: z
-      .object({
-        platform: z.enum(["routeros", "linux"]),
-        version: z
-          .string()
-          .regex(/^7\.\d+(\.\d+)?$/, { message: 'must be a RouterOS v7 version such as "7.22" or "7.20.8"' })
-          .optional()
-          .describe("RouterOS version (routeros only), 7.15 to 7.24."),
-        bridge: ifname.describe("The LAN bridge."),
-        wan: ifname.optional().describe("The router's WAN interface (linux: for MSS clamping and the static route check)."),
-        endpoint: endpoint
-          .optional()
-          .describe("The router's own public address, when it has a stable one; lets the VPS dial it too."),
-        publicKey: z.string().optional().describe("The router's WireGuard public key, when it made its own key."),
-        tunnelInterface: ifname.optional().describe("Name of the router's WireGuard interface (routeros: wg-host, linux: wg0)."),
-        acceptAllFromTunnel: z
-          .boolean()
-          .default(false)
-          .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
-        api: z
-          .object({
-            url: z
-              .string()
-              .regex(/^https?:\/\/[^\s/]+\/?$/, { message: "must be the router's REST base URL, e.g. https://192.168.88.1" })
-              .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
-          })
-          .strict()
-          .optional()
-          .describe("How relay6 apply router reaches the router (routeros). Credentials never go here."),
-      })
-      .strict(),
-    segments: z.array(Segment).min(1, { message: "a site needs at least one segment" }),
-    wireguard: z
-      .object({
-        port: port.default(51820),
-        mtu: z.number().int().min(1280).max(9000).default(1420),
-        keepalive: z.number().int().min(0).max(65535).default(25).describe("Seconds; 0 turns it off."),
-        keys: z
-          .enum(["relay6", "device"])
-          .default("relay6")
-          .describe("relay6: keys made by relay6, kept in the 0600 secrets file. device: each end makes its own; public keys go into vps.publicKey and router.publicKey."),
-      })
-      .strict()
-      .prefault({}),
-    failover: z
-      .object({
-        mode: z.enum(["static", "bgp-bfd"]),
-        vpsAs: asn.default(65002),
-        routerAs: asn.default(65001),
-        vpsRouterId: ipv4Address.default("10.0.0.1"),
-        routerRouterId: ipv4Address.default("10.0.0.2"),
-        bfd: z
-          .object({
-            intervalMs: z.number().int().min(10).max(60000).default(200),
-            multiplier: z.number().int().min(1).max(255).default(3),
-            idleTxMs: z.number().int().min(10).max(60000).default(100).describe("BFD packet interval while the session is down: paces how fast it comes back."),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict(),
-    firewall: z
-      .object({
-        vps: z
-          .enum(["ufw", "none"])
-          .default("ufw")
-          .describe("ufw: rules for ufw, enabled with default deny incoming. none: relay6 leaves the VPS firewall alone."),
-        clampMss: z.boolean().default(true).describe("Clamp TCP MSS to the tunnel MTU in both directions."),
-      })
-      .strict()
-      .prefault({}),
-    dns: z
-      .object({
-        advertise: z
-          .union([z.literal("self"), z.literal("none"), z.array(ipv6Address).min(1)])
-          .default("self")
-          .describe("RDNSS in router advertisements: self (the router's own address), none, or a list."),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+/** The schema of a site file for these router platforms (src/pipeline.ts passes the
+ *  registry's). */
+export function siteSchema(platforms: readonly RouterPlatform[]) {
+  const ids = platforms.map((p) => p.id);
+  if (ids.length === 0) throw new Error("internal: a site schema needs at least one router platform");
+  const tunnelDefaults = platforms.map((p) => `${p.id}: ${p.tunnelInterface}`).join(", ");
+  const versioned = platforms.flatMap((p) => (p.version ? [{ id: p.id, ...p.version }] : []));
+  // One versioned platform (today): its pattern as it is; several: any of theirs.
+  const versionPattern = versioned.length === 1 ? versioned[0]!.pattern : new RegExp(versioned.map((v) => `(?:${v.pattern.source})`).join("|") || "^$");
+  return z
+    .object({
+      $schema: z.string().optional(),
+      site: name("the site name").describe("A short name for this relay; it tags every object relay6 owns."),
+      prefix: ipv6Prefix.describe("The prefix the provider routes to the VPS, /40 to /63 (/64 is on-link: not supported)."),
+      ula: ipv6Prefix
+        .optional()
+        .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
+      vps: z
+        .object({
+          endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or IPv6."),
+          nic: ifname.describe("The VPS's public interface."),
+          os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
+          upstream: z
+            .object({
+              address: ipv6Prefix
+                .optional()
+                .describe("The address the provider put on the NIC, with its mask (2001:db8::a/48)."),
+              gateway: ipv6Address.optional().describe("The provider's IPv6 gateway, when not learned by RA."),
+            })
+            .strict()
+            .optional(),
+          underlayMtu: z.number().int().min(1280).max(9000).default(1500).describe("MTU of the path between the router and the VPS."),
+          ssh: z
+            .object({
+              host: endpoint.optional().describe("Defaults to vps.endpoint."),
+              port: port.default(22),
+              user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
+            })
+            .strict()
+            .prefault({}),
+          publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+          allowedIps: z
+            .array(z.string())
+            .min(1)
+            .optional()
+            .describe(
+              "Replaces the computed AllowedIPs of the router peer (the router's transit /128 plus each segment's /64). For setups migrated by hand; lint checks it.",
+            ),
+        })
+        .strict(),
+      router: z
+        .object({
+          platform: z.enum(ids as [string, ...string[]]),
+          version: z
+            .string()
+            .regex(versionPattern, { message: `must be ${versioned.map((v) => v.what).join(", or ") || "absent"}` })
+            .optional()
+            .describe(versioned.map((v) => v.describe).join("; ") + "."),
+          bridge: ifname.describe("The LAN bridge."),
+          wan: ifname.optional().describe("The router's WAN interface (linux: for MSS clamping and the static route check)."),
+          endpoint: endpoint
+            .optional()
+            .describe("The router's own public address, when it has a stable one; lets the VPS dial it too."),
+          publicKey: z.string().optional().describe("The router's WireGuard public key, when it made its own key."),
+          tunnelInterface: ifname.optional().describe(`Name of the router's WireGuard interface (${tunnelDefaults}).`),
+          acceptAllFromTunnel: z
+            .boolean()
+            .default(false)
+            .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+          api: z
+            .object({
+              url: z
+                .string()
+                .regex(/^https?:\/\/[^\s/]+\/?$/, { message: "must be the router's REST base URL, e.g. https://192.168.88.1" })
+                .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
+            })
+            .strict()
+            .optional()
+            .describe("How relay6 apply router reaches the router (routeros). Credentials never go here."),
+        })
+        .strict(),
+      segments: z.array(Segment).min(1, { message: "a site needs at least one segment" }),
+      wireguard: z
+        .object({
+          port: port.default(51820),
+          mtu: z.number().int().min(1280).max(9000).default(1420),
+          keepalive: z.number().int().min(0).max(65535).default(25).describe("Seconds; 0 turns it off."),
+          keys: z
+            .enum(["relay6", "device"])
+            .default("relay6")
+            .describe("relay6: keys made by relay6, kept in the 0600 secrets file. device: each end makes its own; public keys go into vps.publicKey and router.publicKey."),
+        })
+        .strict()
+        .prefault({}),
+      failover: z
+        .object({
+          mode: z.enum(["static", "bgp-bfd"]),
+          vpsAs: asn.default(65002),
+          routerAs: asn.default(65001),
+          vpsRouterId: ipv4Address.default("10.0.0.1"),
+          routerRouterId: ipv4Address.default("10.0.0.2"),
+          bfd: z
+            .object({
+              intervalMs: z.number().int().min(10).max(60000).default(200),
+              multiplier: z.number().int().min(1).max(255).default(3),
+              idleTxMs: z.number().int().min(10).max(60000).default(100).describe("BFD packet interval while the session is down: paces how fast it comes back."),
+            })
+            .strict()
+            .prefault({}),
+        })
+        .strict(),
+      firewall: z
+        .object({
+          vps: z
+            .enum(["ufw", "none"])
+            .default("ufw")
+            .describe("ufw: rules for ufw, enabled with default deny incoming. none: relay6 leaves the VPS firewall alone."),
+          clampMss: z.boolean().default(true).describe("Clamp TCP MSS to the tunnel MTU in both directions."),
+        })
+        .strict()
+        .prefault({}),
+      dns: z
+        .object({
+          advertise: z
+            .union([z.literal("self"), z.literal("none"), z.array(ipv6Address).min(1)])
+            .default("self")
+            .describe("RDNSS in router advertisements: self (the router's own address), none, or a list."),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict();
+}
 
-export type SiteInput = z.input<typeof Site>;
-export type SiteFile = z.output<typeof Site>;
-export type SegmentFile = z.output<typeof Segment>;
+export type SiteSchema = ReturnType<typeof siteSchema>;
+export type SiteInput = z.input<SiteSchema>;
+export type SiteFile = z.output<SiteSchema>;

@@ -1,15 +1,49 @@
-// The target registry: the one place that lists the targets. Adding a target = one
-// folder under src/targets/ plus one line here.
-import type { Plan } from "../plan/plan.js";
-import type { Target } from "../render/types.js";
-import { vpsTarget } from "./vps/index.js";
+// The target registry: the one file that lists the targets. Adding a target = one folder
+// under src/targets/ plus one line in TARGETS. Only src/pipeline.ts reads this file; it
+// hands the pure core what it needs (platforms, defaults, the targets that render a plan).
+import type { RouterPlatform } from "../site/platform.js";
 import { linuxTarget } from "./linux/index.js";
 import { routerosTarget } from "./routeros/index.js";
+import type { Target } from "./types.js";
+import { vpsTarget } from "./vps/index.js";
 
-export const TARGETS: readonly Target[] = [vpsTarget, linuxTarget, routerosTarget];
+/** Order matters only for what users read (the schema's platform list, help texts). */
+const TARGETS: readonly Target[] = [vpsTarget, routerosTarget, linuxTarget];
 
-/** The targets that render a plan: the VPS plus the target of the router's platform. */
-export function targetsFor(plan: Plan): Target[] {
-  const router = TARGETS.find((t) => t.role === "router" && t.platform === plan.router.platform);
-  return router ? [TARGETS.find((t) => t.id === "vps")!, router] : [TARGETS.find((t) => t.id === "vps")!];
+/** Targets the test suite added (registerTestTarget); empty in every real run. */
+const testTargets: Target[] = [];
+
+/**
+ * Test suite only: adds a target until the returned function removes it again. The
+ * target then parses, lints, renders and dispatches apply/verify like a real one; it never
+ * appears in productionTargets(), so never in schema/site.schema.json.
+ * @testonly
+ */
+export function registerTestTarget(target: Target): () => void {
+  if (allTargets().some((t) => t.id === target.id || (target.platform && t.platform?.id === target.platform.id)))
+    throw new Error(`internal: a target ${target.id} is registered already`);
+  testTargets.push(target);
+  return () => void testTargets.splice(testTargets.indexOf(target), 1);
+}
+
+/** The targets relay6 ships: what the JSON Schema and the docs describe. */
+export function productionTargets(): readonly Target[] {
+  return TARGETS;
+}
+
+/** Every registered target, test targets included. */
+export function allTargets(): readonly Target[] {
+  return [...TARGETS, ...testTargets];
+}
+
+/** The router platforms of these targets. */
+export function platformsOf(targets: readonly Target[]): RouterPlatform[] {
+  return targets.flatMap((t) => (t.role === "router" && t.platform ? [t.platform] : []));
+}
+
+/** The target of one end: the VPS, or the router of this platform. */
+export function targetOf(end: "vps" | { platform: string }): Target {
+  const t = allTargets().find((x) => (end === "vps" ? x.role === "vps" : x.role === "router" && x.platform?.id === end.platform));
+  if (!t) throw new Error(`internal: no target for ${end === "vps" ? "the VPS" : `router platform ${end.platform}`}`);
+  return t;
 }

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import type { RunningModel } from "../fixtures/routeros-model/index.js";
 import { ctx, ctxNoSecrets } from "../routeros/fixtures.js";
 import { RouterOsRest, routerCredentials } from "../../src/remote/routeros-rest.js";
-import { applyRouter, versionMatches } from "../../src/apply/router.js";
+import { applyRouter, versionMatches } from "../../src/targets/routeros/apply.js";
 import { UserError } from "../../src/errors.js";
 import { runCli } from "../helpers.js";
 import { PASSWORD, apply, changing, planOf, siteVariant, startRouter } from "./helpers.js";

@@ -1,6 +1,6 @@
 // The pure parts of apply router: value comparison, tags, version matching, the rollback script.
 import { describe, expect, it } from "vitest";
-import { normValue, sameValue, tagKey, versionMatches } from "../../src/apply/router.js";
+import { normValue, sameValue, tagKey, versionMatches } from "../../src/targets/routeros/apply.js";
 
 describe("values", () => {
   it("yes/no as REST answers them, durations, single addresses with /128", () => {

@@ -3,9 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkSite } from "../../src/lint/lint.js";
-import { analyse } from "../../src/render/render.js";
-import { loadSiteFile } from "../../src/site/load.js";
+import { analyse, checkSite, loadSite } from "../../src/pipeline.js";
 import { REPO, runCli, tmp } from "../helpers.js";
 import { FIXTURES, flagsOf } from "./fixtures.js";
 
@@ -114,7 +112,7 @@ describe("relay6 doctor: the site file", () => {
     const r = await runCli("doctor", "--write-site", file, ...flagsOf("recipe-as-written"));
     expect(r.code).toBe(1); // the setup's traps are still errors; the file is written anyway
     expect(r.stdout).toContain(`wrote the site file describing this setup to ${file}`);
-    const loaded = loadSiteFile(file);
+    const loaded = loadSite(file);
     expect(checkSite(loaded.site, file, loaded.locate).filter((d) => d.severity === "error")).toEqual([]);
     const s = loaded.site;
     expect(s.prefix).toBe("2401:4520:110b::/48");
@@ -131,7 +129,7 @@ describe("relay6 doctor: the site file", () => {
     const dir = tmp();
     const file = join(dir, "home.yaml");
     await runCli("doctor", "--write-site", file, ...flagsOf("recipe-mistakes"));
-    const loaded = loadSiteFile(file);
+    const loaded = loadSite(file);
     expect(loaded.site.segments.map((x) => [x.name, x.index, x.interface])).toEqual([
       ["lan", "0x1", "bridge"],
       ["vlan30", "0x30", "vlan30"],
@@ -153,7 +151,7 @@ describe("relay6 doctor: the site file", () => {
     const wg = join(FIXTURES, "recipe-as-written/wg0.conf");
     const route = join(FIXTURES, "recipe-as-written/ip-route.txt");
     await runCli("doctor", "--write-site", file, "--wg-conf", wg, "--ip-route", route, "--routeros-export", rsc);
-    const loaded = loadSiteFile(file);
+    const loaded = loadSite(file);
     expect(loaded.site.failover.mode).toBe("static");
     expect(loaded.site.router.version).toBe("7.18.2");
     expect(checkSite(loaded.site).filter((d) => d.severity === "error")).toEqual([]);

@@ -1,7 +1,8 @@
 // Fixture setups as doctor inputs, and as CLI flags.
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { DoctorInputs, InputKey } from "../../src/doctor/index.js";
+import { runDoctor as run, type DoctorInputs, type DoctorReport, type InputKey } from "../../src/doctor/index.js";
+import { routerDoctors } from "../../src/pipeline.js";
 import { REPO } from "../helpers.js";
 
 export const FIXTURES = join(REPO, "test/doctor/fixtures");
@@ -32,4 +33,12 @@ export function inputsOf(dir: string, opts: { routeros?: string; omit?: InputKey
 export function flagsOf(dir: string, opts: { routeros?: string } = {}): string[] {
   const inputs = inputsOf(dir, opts);
   return FILES.flatMap(([key, , flag]) => (inputs[key] ? [flag, inputs[key].origin] : []));
+}
+
+/** The router platforms doctor reads, loaded as the CLI loads them. */
+export const ROUTERS = await routerDoctors();
+
+/** runDoctor with the registered router doctors; `options`: theirs (routerosVersion...). */
+export function runDoctor(inputs: DoctorInputs, options: Record<string, string> = {}): DoctorReport {
+  return run(inputs, { routers: ROUTERS, options });
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseBirdConf, readBirdConf, BirdParseError } from "../../src/doctor/bird.js";
 import { parseIpAddr, parseIpRoute } from "../../src/doctor/iproute.js";
-import { parseRouterOS } from "../../src/doctor/routeros.js";
+import { parseRouterOS } from "../../src/targets/routeros/doctor/export.js";
 import { parseUfwStatus, portIncludes } from "../../src/doctor/ufw.js";
 import { parseWgConf } from "../../src/doctor/wgconf.js";
 import { formatPrefix6 } from "../../src/net/ipv6.js";

@@ -1,9 +1,9 @@
 // doctor finds each of the recipe's traps in a setup made by hand from the recipe's text,
 // one assertion per code, and none of them once the setup is fixed.
 import { describe, expect, it } from "vitest";
-import { DOCTOR_CODES, REUSED_LINT_CODES, runDoctor, type DoctorReport } from "../../src/doctor/index.js";
+import { DOCTOR_CODES, REUSED_LINT_CODES, type DoctorReport } from "../../src/doctor/index.js";
 import { LINT_CODES } from "../../src/lint/lint.js";
-import { inputsOf } from "./fixtures.js";
+import { inputsOf, ROUTERS, runDoctor } from "./fixtures.js";
 
 const codes = (r: DoctorReport) => r.findings.map((d) => d.code);
 const only = (r: DoctorReport, code: string) => r.findings.filter((d) => d.code === code);
@@ -160,9 +160,10 @@ describe("inputs that are not what their flag says", () => {
 describe("codes", () => {
   it("doctor-only codes do not collide with lint codes, and reused codes are lint's", () => {
     const lint = new Set(LINT_CODES.map((c) => c.code));
-    for (const c of DOCTOR_CODES) expect(lint.has(c.code)).toBe(false);
+    const own = [...DOCTOR_CODES, ...ROUTERS.flatMap((r) => r.doctor.codes)];
+    for (const c of own) expect(lint.has(c.code)).toBe(false);
     for (const c of REUSED_LINT_CODES) expect(lint.has(c)).toBe(true);
-    for (const c of DOCTOR_CODES) expect(c.code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+    for (const c of own) expect(c.code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 });
 

@@ -12,7 +12,10 @@ import { labDown } from "../../src/lab/down.js";
 import { waitFor } from "../../src/lab/exec.js";
 import { nsRun, nsOf } from "../../src/lab/nodes.js";
 import type { LabState } from "../../src/lab/state.js";
-import { birdSocket, bundledSite, frrDir, INTERNET_HOST, labSecretsFile, labUp, routerDefault } from "../../src/lab/up.js";
+import { birdSocket, frrDir } from "../../src/lab/daemons.js";
+import { routerDefault } from "../../src/lab/probes.js";
+import { INTERNET_HOST } from "../../src/lab/topology.js";
+import { bundledSite, labSecretsFile, labUp } from "../../src/lab/up.js";
 import { generateKeyPair, writeSecrets } from "../../src/keys/wireguard.js";
 import { REPO } from "../helpers.js";
 

@@ -12,7 +12,9 @@ import { isRunning, run, sleep, waitFor } from "../../src/lab/exec.js";
 import { labFailover } from "../../src/lab/failover.js";
 import { nsRun } from "../../src/lab/nodes.js";
 import { labDir, loadState, type LabState } from "../../src/lab/state.js";
-import { bundledSite, INTERNET_HOST, labUp, routerDefault } from "../../src/lab/up.js";
+import { routerDefault } from "../../src/lab/probes.js";
+import { INTERNET_HOST } from "../../src/lab/topology.js";
+import { bundledSite, labUp } from "../../src/lab/up.js";
 import { REPO, runCli } from "../helpers.js";
 
 const root = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 // Lint of a plan against the RouterOS version, and the render's meaning read back.
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
-import { parseSite } from "../../src/site/load.js";
+import { parseSite, targetsFor } from "../../src/pipeline.js";
 import { FEATURES, capabilitiesOf, parseRelease, type Feature } from "../../src/targets/routeros/capabilities.js";
 import { checkRouterOS, featureDiagnostics, requirementsOf, routerosTarget } from "../../src/targets/routeros/index.js";
 import type { Plan } from "../../src/plan/plan.js";
@@ -21,7 +21,8 @@ const arg = (c: Command, name: string) => {
 
 describe("routeros check", () => {
   it("is the registered target for routeros routers", () => {
-    expect(routerosTarget).toMatchObject({ id: "routeros", role: "router", platform: "routeros" });
+    expect(routerosTarget).toMatchObject({ id: "routeros", role: "router", platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin" } });
+    expect(targetsFor(planFor(recipe)).router).toBe(routerosTarget);
   });
 
   it.each(["7.15", "7.16.1", "7.17", "7.20", "7.21", "7.22", "7.24", "7.24.9"])("accepts %s", (v) => {

@@ -1,9 +1,9 @@
 // Shared test inputs: the golden sites, a fixed render context, and the firewall a
 // RouterOS router ships with (defconf), written as the commands that create it.
 import path from "node:path";
-import { buildPlan, type Plan } from "../../src/plan/plan.js";
+import type { Plan } from "../../src/plan/plan.js";
+import { buildPlan, loadSite } from "../../src/pipeline.js";
 import type { RenderContext } from "../../src/render/types.js";
-import { loadSiteFile } from "../../src/site/load.js";
 import { routerosTarget } from "../../src/targets/routeros/index.js";
 import { repoRoot } from "./tree.js";
 import { RouterModel } from "./model.js";
@@ -22,7 +22,7 @@ export const GOLDEN_SITES = {
 } as const;
 
 export function planFor(file: string, version?: string, patch: (p: Plan) => Plan = (p) => p): Plan {
-  const site = loadSiteFile(file).site;
+  const site = loadSite(file).site;
   const plan = buildPlan(version ? { ...site, router: { ...site.router, version } } : site);
   return patch(plan);
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { containsAddress, parseAddress6, parsePrefix6 } from "../../src/net/ipv6.js";
 import type { Plan } from "../../src/plan/plan.js";
-import { DEFCONF_DROP } from "../../src/targets/routeros/render.js";
+import { DEFCONF_DROP } from "../../src/targets/routeros/objects.js";
 import { DEFCONF, GOLDEN_SITES, LAN_INTERFACES, ctx, freshRouter, planFor, render } from "./fixtures.js";
 import { RouterModel, unmodelled, type Obj } from "./model.js";
 import { capturedVersions } from "./tree.js";

@@ -5,10 +5,9 @@ import { writeArtifacts } from "../../io/write.js";
 import { defaultSecretsPath, ensureKeys, publicKeyOf, readSecrets } from "../../keys/wireguard.js";
 import { formatBytes } from "../../plan/bfd.js";
 import type { Plan } from "../../plan/plan.js";
-import { analyse, renderPlan } from "../../render/render.js";
+import { analyse, loadSite, renderPlan, siteJsonSchema, targetsFor } from "../../pipeline.js";
 import type { Secrets } from "../../render/types.js";
-import { loadSiteFile, type LoadedSite } from "../../site/load.js";
-import { siteJsonSchema } from "../../site/json-schema.js";
+import type { LoadedSite } from "../../site/load.js";
 import { VERSION } from "../../version.js";
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
@@ -19,7 +18,7 @@ function printFindings(findings: Diagnostic[], to: (s: string) => void = err): v
 }
 
 export function loadAndAnalyse(file: string): { loaded: LoadedSite; plan?: Plan; findings: Diagnostic[] } {
-  const loaded = loadSiteFile(file);
+  const loaded = loadSite(file);
   return { loaded, ...analyse(loaded) };
 }
 
@@ -117,11 +116,8 @@ export function registerCore(program: Command): void {
       }
       out(`rendered ${artifacts.length} files into ${opts.out}:`);
       for (const a of artifacts) out(`  ${a.mode.toString(8).padStart(4, "0")}  ${a.path}`);
-      const router =
-        plan.router.platform === "routeros"
-          ? `upload ${opts.out}/router/relay6-${plan.site}.rsc to the router and \`/import\` it (or: relay6 apply router ${site})`
-          : `copy ${opts.out}/router to the router and run \`sudo bash setup.sh\` there (or: relay6 apply router ${site} --router-ssh HOST)`;
-      out(`next: copy ${opts.out}/vps to the VPS and run \`sudo bash setup.sh\` there (or: relay6 apply vps ${site}); ${router}.`);
+      const { vps, router } = targetsFor(plan);
+      out(`next: ${[vps, router].map((t) => t.next(plan, opts.out, site)).join("; ")}.`);
     });
 
   program
@@ -131,7 +127,7 @@ export function registerCore(program: Command): void {
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
     .option("--json", "print public keys as JSON")
     .action((site: string, opts: { secrets?: string; json?: boolean }) => {
-      const loaded = loadSiteFile(site);
+      const loaded = loadSite(site);
       if (loaded.site.wireguard.keys === "device") {
         const keys = { vps: loaded.site.vps.publicKey ?? null, router: loaded.site.router.publicKey ?? null };
         if (opts.json) out(JSON.stringify(keys));

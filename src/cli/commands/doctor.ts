@@ -1,111 +1,111 @@
 // relay6 doctor: checks a setup made by hand from the recipe (no site file) for the
 // recipe's traps, and offers the site file that describes it. Inputs come from files
-// (fileSource) or live from the hosts (doctor/live.ts): the same texts either way.
+// (fileSource) or live from the hosts (doctor/live.ts, the router's own sources): the same
+// texts either way. The router's input and its options are its platform's (the targets
+// that declare `doctor`); this file names none.
 import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT, hasErrors, UserError } from "../../errors.js";
-import type { DoctorSource, InputKey } from "../../doctor/index.js";
-import type { SshTarget } from "../../remote/ssh.js";
-import {
-  addRouterRestOptions,
-  addRouterSshOptions,
-  addSshKeyOptions,
-  connectSsh,
-  routerRest,
-  routerSshTarget,
-  sshTarget,
-  type RouterRestFlags,
-  type RouterSshFlags,
-  type SshFlags,
-} from "./remote-options.js";
-import { checkSite } from "../../lint/lint.js";
-import { parseSite } from "../../site/load.js";
+import type { DoctorSource, InputKey, LoadedRouterDoctor } from "../../doctor/index.js";
+import { checkSite, doctorPlatforms, parseSite, routerDoctors } from "../../pipeline.js";
+import { connectSsh, openRest, type SshAccess } from "../../remote/connect.js";
+import { addRouterOptions, addVpsSshOptions, routerAccess, vpsAccess, type AccessFlags } from "./remote-options.js";
 
-
-interface DoctorFlags extends RouterRestFlags, RouterSshFlags, SshFlags {
-  wgConf?: string;
-  birdConf?: string;
-  ipRoute?: string;
-  ipAddr?: string;
-  routerosExport?: string;
-  ufwStatus?: string;
-  routerosVersion?: string;
+interface DoctorFlags extends AccessFlags {
   siteName?: string;
   writeSite?: string;
   force?: boolean;
   json?: boolean;
-  vpsSsh?: string;
-  vpsSshPort?: string;
-  vpsSshUser?: string;
+  routerPlatform: string;
+  [input: string]: unknown;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 
+/** The VPS's inputs: [option key, flag, help]. */
+const VPS_FLAGS: [InputKey, string, string][] = [
+  ["wgConf", "--wg-conf", "the VPS's /etc/wireguard/wg0.conf"],
+  ["birdConf", "--bird-conf", "the VPS's /etc/bird/bird.conf"],
+  ["ipRoute", "--ip-route", "output of `ip -6 route` on the VPS"],
+  ["ipAddr", "--ip-addr", "output of `ip -6 addr` on the VPS"],
+  ["ufwStatus", "--ufw-status", "output of `ufw status verbose` on the VPS"],
+];
+
 export function registerDoctor(program: Command): void {
+  const routers = doctorPlatforms();
   const cmd = program
     .command("doctor")
-    .description("Check a relay set up by hand from the recipe for its known traps; offer a site file that describes it")
-    .option("--wg-conf <file>", "the VPS's /etc/wireguard/wg0.conf")
-    .option("--bird-conf <file>", "the VPS's /etc/bird/bird.conf")
-    .option("--ip-route <file>", "output of `ip -6 route` on the VPS")
-    .option("--ip-addr <file>", "output of `ip -6 addr` on the VPS")
-    .option("--routeros-export <file>", "the router's `/export` (or the script pasted into it)")
-    .option("--ufw-status <file>", "output of `ufw status verbose` on the VPS")
-    .option("--routeros-version <version>", "the router's RouterOS version, when the export has no header (e.g. 7.18.2)")
+    .description("Check a relay set up by hand from the recipe for its known traps; offer a site file that describes it");
+  for (const [, flag, help] of VPS_FLAGS) cmd.option(`${flag} <file>`, help);
+  for (const r of routers) {
+    cmd.option(`${r.support.input.flag} <file>`, `${r.support.input.what} (router.platform ${r.platform.id})`);
+    for (const o of r.support.options ?? []) cmd.option(o.flags, o.help);
+  }
+  cmd
     .option("--site-name <name>", "name for the site file's `site:`", "home")
     .option("--write-site <file>", "write the site file describing this setup")
     .option("--force", "overwrite the --write-site file if it exists")
-    .option("--json", "print the report as JSON")
-    .option("--vps-ssh <host>", "read the VPS's files and state live over SSH")
-    .option("--vps-ssh-port <port>", "the VPS's SSH port", "22")
-    .option("--vps-ssh-user <user>", "the VPS's SSH user", "root");
-  // Live sources for the router: REST (or its /export over SSH), with the same options as
-  // apply and verify.
-  addSshKeyOptions(addRouterSshOptions(addRouterRestOptions(cmd, "read the router live over its REST API (RouterOS), e.g. https://192.168.88.1"), "admin"));
+    .option("--json", "print the report as JSON");
+  // Live sources: the VPS over SSH, the router over its platform's sources (REST, or SSH),
+  // with the same options as apply and verify.
+  addVpsSshOptions(cmd, "vps-ssh", "(read the VPS's files and state live over SSH)");
+  addRouterOptions(cmd, "read the router live over its REST API, e.g. https://192.168.88.1");
+  cmd.option("--router-platform <platform>", `the platform of the router --router-ssh/--router-url read (${routers.map((r) => r.platform.id).join(", ")})`, routers[0]?.platform.id);
   cmd.action(async (opts: DoctorFlags) => {
-      const paths: Partial<Record<InputKey, string>> = {};
-      for (const k of ["wgConf", "birdConf", "ipRoute", "ipAddr", "routerosExport", "ufwStatus"] as const) if (opts[k] !== undefined) paths[k] = opts[k];
-      const live = opts.vpsSsh !== undefined || opts.routerSsh !== undefined || opts.routerUrl !== undefined;
-      if (Object.keys(paths).length === 0 && !live)
-        throw new UserError("doctor needs at least one input: --wg-conf, --bird-conf, --ip-route, --ip-addr, --routeros-export or --ufw-status, or a live host: --vps-ssh, --router-ssh, --router-url");
-      // Loaded when doctor runs, not at start-up.
-      const { fileSource } = await import("../../doctor/index.js");
-      const { combinedSource, restRouterOsSource, sshRouterOsSource, sshVpsSource } = await import("../../doctor/live.js");
-      const closers: (() => void)[] = [];
-      try {
-        const sources: DoctorSource[] = Object.keys(paths).length > 0 ? [fileSource(paths)] : [];
-        const log = (l: string) => {
-          if (!opts.json) process.stderr.write(`${l}\n`);
-        };
-        const open = async (target: SshTarget) => {
-          const session = await connectSsh(target);
-          closers.push(() => session.close());
-          return session;
-        };
-        if (opts.vpsSsh !== undefined)
-          sources.push(sshVpsSource(await open(sshTarget({ ...opts, host: opts.vpsSsh, port: opts.vpsSshPort, user: opts.vpsSshUser }, { host: opts.vpsSsh, port: 22, user: "root" }, log))));
-        if (opts.routerSsh !== undefined) sources.push(sshRouterOsSource(await open(routerSshTarget(opts, log))));
-        if (opts.routerUrl !== undefined) {
-          const rest = await routerRest(opts, opts.routerUrl);
-          closers.push(() => rest.close());
-          sources.push(restRouterOsSource(rest));
-        }
-        await doctorFrom(sources.length === 1 ? sources[0]! : combinedSource(sources), opts);
-      } finally {
-        for (const c of closers) c();
+    const keys: InputKey[] = [...VPS_FLAGS.map(([k]) => k), ...routers.map((r) => r.support.input.key)];
+    const paths: Partial<Record<InputKey, string>> = {};
+    for (const k of keys) if (typeof opts[k] === "string") paths[k] = opts[k] as string;
+    const platform = routers.find((r) => r.platform.id === opts.routerPlatform);
+    if (!platform) throw new UserError(`--router-platform ${opts.routerPlatform}: doctor reads ${routers.map((r) => r.platform.id).join(", ")}`);
+    const vps = vpsAccess(opts, { port: 22, user: "root" });
+    const router = routerAccess(opts, platform.platform);
+    const live = vps.host !== undefined || router.ssh.host !== undefined || router.rest.url !== undefined;
+    if (Object.keys(paths).length === 0 && !live) {
+      const flags = [...VPS_FLAGS.slice(0, 4).map(([, f]) => f), ...routers.map((r) => r.support.input.flag)];
+      throw new UserError(`doctor needs at least one input: ${flags.join(", ")} or --ufw-status, or a live host: --vps-host, --router-ssh, --router-url`);
+    }
+    // Loaded when doctor runs, not at start-up.
+    const { fileSource, inputOrder } = await import("../../doctor/index.js");
+    const { combinedSource, sshVpsSource } = await import("../../doctor/live.js");
+    const loaded = await routerDoctors();
+    const mine = loaded.find((r) => r.platform === platform.platform.id)!;
+    const closers: (() => void)[] = [];
+    try {
+      const sources: DoctorSource[] = Object.keys(paths).length > 0 ? [fileSource(paths, inputOrder(routers.map((r) => r.support.input)))] : [];
+      const log = (l: string) => {
+        if (!opts.json) process.stderr.write(`${l}\n`);
+      };
+      const open = async (access: SshAccess) => {
+        const session = await connectSsh(access, log);
+        closers.push(() => session.close());
+        return session;
+      };
+      if (vps.host !== undefined) sources.push(sshVpsSource(await open(vps)));
+      if (router.ssh.host !== undefined) {
+        if (!mine.doctor.sshSource) throw new UserError(`doctor cannot read a ${mine.platform} router over SSH`);
+        sources.push(mine.doctor.sshSource(await open(router.ssh)));
       }
-    });
+      if (router.rest.url !== undefined) {
+        if (!mine.doctor.restSource) throw new UserError(`doctor cannot read a ${mine.platform} router over REST`);
+        const rest = await openRest(router.rest);
+        closers.push(() => rest.close());
+        sources.push(mine.doctor.restSource(rest));
+      }
+      await doctorFrom(sources.length === 1 ? sources[0]! : combinedSource(sources), opts, loaded);
+    } finally {
+      for (const c of closers) c();
+    }
+  });
 }
 
-/** Runs doctor on any source; the live sources (SSH, REST) will call this too. */
-export async function doctorFrom(source: DoctorSource, opts: DoctorFlags): Promise<void> {
+/** Runs doctor on any source: files, live, or both. */
+async function doctorFrom(source: DoctorSource, opts: DoctorFlags, routers: LoadedRouterDoctor[]): Promise<void> {
   const { formatReport, redact, runDoctor, secretsIn } = await import("../../doctor/index.js");
   const inputs = await source.read();
   const secrets = secretsIn(inputs);
-  const report = runDoctor(inputs, {
-    ...(opts.routerosVersion !== undefined ? { routerosVersion: opts.routerosVersion } : {}),
-    ...(opts.siteName !== undefined ? { siteName: opts.siteName } : {}),
-  });
+  const options: Record<string, string> = {};
+  for (const r of routers) for (const o of r.support.options ?? []) if (typeof opts[o.key] === "string") options[o.key] = opts[o.key] as string;
+  const report = runDoctor(inputs, { routers, options, ...(opts.siteName !== undefined ? { siteName: opts.siteName } : {}) });
 
   let written: string | undefined;
   let refused: UserError | undefined;

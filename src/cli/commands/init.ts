@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { UserError } from "../../errors.js";
 import { defaultSecretsPath, ensureKeys } from "../../keys/wireguard.js";
 import { formatPrefix6 } from "../../net/ipv6.js";
-import { parseSite } from "../../site/load.js";
+import { parseSite, routerPlatforms } from "../../pipeline.js";
 import type { SiteInput } from "../../site/schema.js";
 
 /** A random RFC 4193 /48: fd00::/8 plus 40 random bits of global ID. */
@@ -34,16 +34,23 @@ interface InitOptions {
   json?: boolean;
 }
 
-const QUESTIONS: { key: keyof InitOptions; ask: string; fallback?: string }[] = [
-  { key: "site", ask: "site name", fallback: "home" },
-  { key: "prefix", ask: "prefix routed to the VPS (e.g. 2001:db8:1234::/48)" },
-  { key: "endpoint", ask: "VPS public address the router dials" },
-  { key: "nic", ask: "VPS public interface", fallback: "eth0" },
-  { key: "platform", ask: "router platform (routeros|linux)", fallback: "routeros" },
-  { key: "routerVersion", ask: "RouterOS version (routeros only)", fallback: "7.22" },
-  { key: "bridge", ask: "router LAN bridge", fallback: "bridge" },
-  { key: "failover", ask: "failover (static|bgp-bfd)", fallback: "bgp-bfd" },
-];
+/** What init asks for (on a terminal) or takes as the default, in this order. */
+function questions(): { key: keyof InitOptions; ask: string; fallback?: string }[] {
+  const platforms = routerPlatforms();
+  return [
+    { key: "site", ask: "site name", fallback: "home" },
+    { key: "prefix", ask: "prefix routed to the VPS (e.g. 2001:db8:1234::/48)" },
+    { key: "endpoint", ask: "VPS public address the router dials" },
+    { key: "nic", ask: "VPS public interface", fallback: "eth0" },
+    { key: "platform", ask: `router platform (${platforms.map((p) => p.id).join("|")})`, fallback: platforms[0]!.id },
+    { key: "routerVersion", ask: "the router's version (asked only where its platform needs one)" },
+    { key: "bridge", ask: "router LAN bridge", fallback: "bridge" },
+    { key: "failover", ask: "failover (static|bgp-bfd)", fallback: "bgp-bfd" },
+  ];
+}
+
+/** router.version as the chosen platform takes it: undefined when it takes none. */
+const versionOf = (platform: string | undefined) => routerPlatforms().find((p) => p.id === platform)?.version;
 
 export function registerInit(program: Command): void {
   program
@@ -54,8 +61,8 @@ export function registerInit(program: Command): void {
     .option("--prefix <prefix>", "the prefix the provider routes to the VPS")
     .option("--endpoint <address>", "the VPS address the router dials")
     .option("--nic <ifname>", "the VPS's public interface")
-    .option("--platform <platform>", "router platform: routeros or linux")
-    .option("--router-version <version>", "RouterOS version, e.g. 7.22")
+    .option("--platform <platform>", `router platform: ${routerPlatforms().map((p) => p.id).join(" or ")}`)
+    .option("--router-version <version>", "the router's version where its platform needs one (RouterOS: e.g. 7.22)")
     .option("--bridge <ifname>", "the router's LAN bridge")
     .option("--segment <name:index:interface>", "a LAN segment (repeat for more); default lan:1:<bridge>", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--failover <mode>", "static or bgp-bfd")
@@ -66,24 +73,27 @@ export function registerInit(program: Command): void {
         throw new UserError(`${opts.out} exists`, [
           { code: "init-exists", severity: "error", path: "", file: opts.out, message: "refusing to overwrite a site file", fix: "pass --force, or --out another file" },
         ]);
-      const missing = QUESTIONS.filter((q) => opts[q.key] === undefined);
+      const missing = questions().filter((q) => opts[q.key] === undefined);
       if (missing.length > 0 && process.stdin.isTTY) {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
           for (const q of missing) {
-            if (q.key === "routerVersion" && opts.platform === "linux") continue;
-            const answer = (await rl.question(`${q.ask}${q.fallback ? ` [${q.fallback}]` : ""}: `)).trim();
-            (opts as unknown as Record<string, string | undefined>)[q.key] = answer || q.fallback;
+            const fallback = q.key === "routerVersion" ? versionOf(opts.platform)?.example : q.fallback;
+            if (q.key === "routerVersion" && fallback === undefined) continue;
+            const ask = q.key === "routerVersion" ? `${opts.platform} version` : q.ask;
+            const answer = (await rl.question(`${ask}${fallback ? ` [${fallback}]` : ""}: `)).trim();
+            (opts as unknown as Record<string, string | undefined>)[q.key] = answer || fallback;
           }
         } finally {
           rl.close();
         }
       } else {
         for (const q of missing) {
-          if (q.fallback === undefined)
+          const fallback = q.key === "routerVersion" ? versionOf(opts.platform)?.example : q.fallback;
+          if (q.key === "routerVersion" && fallback === undefined) continue;
+          if (fallback === undefined)
             throw new UserError(`relay6 init needs --${q.key} (or a terminal to ask on)`, [], 2);
-          if (q.key === "routerVersion" && opts.platform === "linux") continue;
-          (opts as unknown as Record<string, string | undefined>)[q.key] = q.fallback;
+          (opts as unknown as Record<string, string | undefined>)[q.key] = fallback;
         }
       }
       const bridge = opts.bridge!;
@@ -99,8 +109,8 @@ export function registerInit(program: Command): void {
         ula: randomUla(),
         vps: { endpoint: opts.endpoint!, nic: opts.nic! },
         router: {
-          platform: opts.platform as "routeros" | "linux",
-          ...(opts.platform === "routeros" ? { version: opts.routerVersion! } : {}),
+          platform: opts.platform!,
+          ...(versionOf(opts.platform) && opts.routerVersion !== undefined ? { version: opts.routerVersion } : {}),
           bridge,
         },
         segments: segments.map(({ _i, ...s }) => s),

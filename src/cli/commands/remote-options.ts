@@ -1,103 +1,130 @@
-// The SSH options commands share (apply, verify, doctor), and the connection they make.
-import type { Command } from "commander";
+// The options commands share to reach the hosts (apply, verify, doctor), defined once, and
+// what they come to: a RemoteAccess per end. Which of it a target uses is the target's
+// business (src/targets/<id>/apply.ts, verify.ts); this file names no platform.
+import { Option, type Command } from "commander";
 import { UserError } from "../../errors.js";
-import type { SshSession, SshTarget } from "../../remote/ssh.js";
+import { routerPlatforms } from "../../pipeline.js";
+import type { RemoteAccess, SshAccess } from "../../remote/connect.js";
+import type { RouterPlatform } from "../../site/platform.js";
+import type { SiteFile } from "../../site/schema.js";
 
-export interface SshFlags {
+export interface VpsSshFlags {
+  vpsHost?: string;
+  vpsPort?: string;
+  vpsUser?: string;
+  /** Older spellings, still accepted where they were: --host/--port/--user (apply vps,
+   *  verify), --vps-ssh/--vps-ssh-port/--vps-ssh-user (doctor). */
   host?: string;
   port?: string;
   user?: string;
+  vpsSsh?: string;
+  vpsSshPort?: string;
+  vpsSshUser?: string;
+}
+
+export interface KeyFlags {
   identity?: string;
   knownHosts?: string;
   acceptNewHostKey?: boolean;
 }
 
-/** The VPS's SSH host, port and user, and the key options. */
-export function addSshOptions(cmd: Command): Command {
-  return addSshKeyOptions(
+export interface RouterFlags {
+  routerUrl?: string;
+  routerCa?: string;
+  routerFingerprint?: string;
+  routerCredentials?: string;
+  routerSsh?: string;
+  routerSshPort?: string;
+  routerUser?: string;
+}
+
+export type AccessFlags = VpsSshFlags & KeyFlags & RouterFlags;
+
+const hidden = (flags: string, help: string) => new Option(flags, help).hideHelp();
+
+/** --vps-host/--vps-port/--vps-user. `legacy`: the older spellings that command had. */
+export function addVpsSshOptions(cmd: Command, legacy: "host" | "vps-ssh" | "none", what = "(default: vps.ssh.host, else vps.endpoint)"): Command {
+  cmd
+    .option("--vps-host <host>", `the VPS's SSH host ${what}`)
+    .option("--vps-port <port>", "the VPS's SSH port (default: vps.ssh.port, 22)")
+    .option("--vps-user <user>", "the VPS's SSH user (default: vps.ssh.user, root)");
+  if (legacy === "host")
+    cmd.addOption(hidden("--host <host>", "older name of --vps-host")).addOption(hidden("--port <port>", "older name of --vps-port")).addOption(hidden("--user <user>", "older name of --vps-user"));
+  if (legacy === "vps-ssh")
     cmd
-      .option("--host <host>", "SSH host (default: vps.ssh.host, else vps.endpoint)")
-      .option("--port <port>", "SSH port (default: vps.ssh.port)")
-      .option("--user <user>", "SSH user (default: vps.ssh.user)"),
-  );
+      .addOption(hidden("--vps-ssh <host>", "older name of --vps-host"))
+      .addOption(hidden("--vps-ssh-port <port>", "older name of --vps-port"))
+      .addOption(hidden("--vps-ssh-user <user>", "older name of --vps-user"));
+  return addKeyOptions(cmd);
 }
 
 /** Which key to log in with and how host keys are trusted: the same for every SSH host. */
-export function addSshKeyOptions(cmd: Command): Command {
+function addKeyOptions(cmd: Command): Command {
+  if (cmd.options.some((o) => o.long === "--identity")) return cmd;
   return cmd
     .option("-i, --identity <file>", "SSH private key (default: ssh-agent, ~/.ssh/id_*)")
     .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
     .option("--accept-new-host-key", "trust and record a host key on first contact (never a changed one)");
 }
 
-/** host/port/user from the flags, else the defaults given (the site file's vps.ssh). */
-export function sshTarget(o: SshFlags, defaults: { host: string; port: number; user: string }, log: (l: string) => void): SshTarget {
-  const port = o.port !== undefined ? Number(o.port) : defaults.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`SSH port ${o.port}: not a port number`);
-  return {
-    host: o.host ?? defaults.host,
-    port,
-    user: o.user ?? defaults.user,
-    ...(o.identity ? { identityFile: o.identity } : {}),
-    ...(o.knownHosts ? { knownHostsFile: o.knownHosts } : {}),
-    acceptNewHostKey: !!o.acceptNewHostKey,
-    log,
-  };
-}
-
-/** Connects (ssh2 is loaded only now: commands that need no SSH start faster). */
-export async function connectSsh(target: SshTarget): Promise<SshSession> {
-  const { SshSession } = await import("../../remote/ssh.js");
-  const session = await SshSession.connect(target);
-  target.log?.(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
-  return session;
-}
-
-export interface RouterRestFlags {
-  routerUrl?: string;
-  routerCa?: string;
-  routerFingerprint?: string;
-  routerCredentials?: string;
-}
-
-/** How to reach a RouterOS router's REST API; the same four options everywhere. */
-export function addRouterRestOptions(cmd: Command, urlHelp = "the router's REST base URL, e.g. https://192.168.88.1"): Command {
-  return cmd
+/** How to reach the router: its REST API (--router-url ...) and SSH (--router-ssh ...);
+ *  each target uses the ones its platform speaks. */
+export function addRouterOptions(cmd: Command, urlHelp: string): Command {
+  const users = routerPlatforms()
+    .map((p) => `${p.sshUser} on ${p.id}`)
+    .join(", ");
+  cmd
     .option("--router-url <url>", urlHelp)
     .option("--router-ca <file>", "PEM CA bundle that signed the router's certificate")
     .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
-    .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)");
-}
-
-export interface RouterSshFlags {
-  routerSsh?: string;
-  routerSshPort?: string;
-  routerUser?: string;
-}
-
-/** How to reach a router over SSH (a Linux router; RouterOS for doctor's /export). */
-export function addRouterSshOptions(cmd: Command, defaultUser: string): Command {
-  return cmd
+    .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
     .option("--router-ssh <host>", "the router's SSH host")
     .option("--router-ssh-port <port>", "the router's SSH port", "22")
-    .option("--router-user <user>", "the router's SSH user", defaultUser);
+    .option("--router-user <user>", `the router's SSH user (default: ${users})`);
+  return addKeyOptions(cmd);
 }
 
-/** The router's SSH target from the router flags plus the shared -i/--known-hosts flags. */
-export function routerSshTarget(o: RouterSshFlags & SshFlags, log: (l: string) => void): SshTarget {
-  if (!o.routerSsh) throw new UserError("no --router-ssh host");
-  return sshTarget({ ...o, host: o.routerSsh, port: o.routerSshPort, user: o.routerUser }, { host: o.routerSsh, port: 22, user: o.routerUser ?? "root" }, log);
+function portOf(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`SSH port ${text}: not a port number`);
+  return port;
 }
 
-/** A REST client for the router (loaded only now). */
-export async function routerRest(o: RouterRestFlags, url: string, log?: (l: string) => void, timeoutMs?: number) {
-  const { RouterOsRest, routerCredentials } = await import("../../remote/routeros-rest.js");
-  return new RouterOsRest({
-    url,
-    ...routerCredentials(o.routerCredentials),
-    ...(o.routerCa ? { caFile: o.routerCa } : {}),
-    ...(o.routerFingerprint ? { fingerprint: o.routerFingerprint } : {}),
-    ...(timeoutMs ? { timeoutMs } : {}),
-    ...(log ? { log } : {}),
-  });
+/** A value given under its name or its older name (not both). */
+function either(o: Record<string, unknown>, name: string, older: string): string | undefined {
+  const a = o[name] as string | undefined;
+  const b = o[older] as string | undefined;
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (a !== undefined && b !== undefined && a !== b) throw new UserError(`${flag(name)} and ${flag(older)} name the same thing: give one`);
+  return a ?? b;
+}
+
+function keyAccess(o: KeyFlags): Pick<SshAccess, "identityFile" | "knownHostsFile" | "acceptNewHostKey"> {
+  return { ...(o.identity ? { identityFile: o.identity } : {}), ...(o.knownHosts ? { knownHostsFile: o.knownHosts } : {}), acceptNewHostKey: !!o.acceptNewHostKey };
+}
+
+/** The VPS's SSH access: the flags, else `defaults` (the site file's vps.ssh). */
+export function vpsAccess(o: VpsSshFlags & KeyFlags, defaults: { host?: string; port: number; user: string }): SshAccess {
+  const r = o as Record<string, unknown>;
+  const host = either(r, "vpsHost", "host") ?? either(r, "vpsHost", "vpsSsh") ?? defaults.host;
+  const port = either(r, "vpsPort", "port") ?? either(r, "vpsPort", "vpsSshPort");
+  const user = either(r, "vpsUser", "user") ?? either(r, "vpsUser", "vpsSshUser");
+  return { ...(host !== undefined ? { host } : {}), port: portOf(port, defaults.port), user: user ?? defaults.user, ...keyAccess(o) };
+}
+
+/** The router's access. The REST URL: --router-url, else $RELAY6_ROUTER_URL, else the site
+ *  file's router.api.url (`site`: undefined for doctor, which has none). */
+export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: SiteFile, timeoutMs?: number): RemoteAccess {
+  const url = o.routerUrl ?? (site ? (process.env.RELAY6_ROUTER_URL ?? site.router.api?.url) : undefined);
+  return {
+    ssh: { ...(o.routerSsh ? { host: o.routerSsh } : {}), port: portOf(o.routerSshPort, 22), user: o.routerUser ?? platform.sshUser, ...keyAccess(o) },
+    rest: {
+      ...(url ? { url } : {}),
+      ...(o.routerCa ? { caFile: o.routerCa } : {}),
+      ...(o.routerFingerprint ? { fingerprint: o.routerFingerprint } : {}),
+      ...(o.routerCredentials ? { credentialsFile: o.routerCredentials } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+    },
+  };
 }

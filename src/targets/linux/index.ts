@@ -3,9 +3,10 @@
 // health-checked static default route (static), ip6tables for the LAN's stateful guard
 // and the MSS clamp. The same files run in the namespace lab (`relay6 lab`).
 import type { Diagnostic } from "../../errors.js";
-import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan } from "../../plan/plan.js";
-import type { Artifact, RenderContext, Target } from "../../render/types.js";
+import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
+import type { Artifact, RenderContext } from "../../render/types.js";
+import type { Target } from "../types.js";
 import { renderFrrConf, renderFrrDaemons } from "./frr.js";
 import { renderFirewall } from "./firewall.js";
 import { renderGatewayCheck, renderGatewayCheckUnit } from "./gwcheck.js";
@@ -13,28 +14,8 @@ import { renderRadvd } from "./radvd.js";
 import { renderNetScript, renderNetUnit, renderSetup } from "./setup.js";
 import { renderSysctl } from "./sysctl.js";
 import { renderWgConf } from "./wireguard.js";
-import { renderLinuxRouterSmoke } from "../../render/checks.js";
-
-export const LINUX_PATHS = {
-  setup: "router/setup.sh",
-  smoke: "router/smoke-test.sh",
-  wgConf: (wg: string) => `router/files/etc/wireguard/${wg}.conf`,
-  wgKey: (wg: string) => `router/secrets/${wg}.key`,
-  radvd: "router/files/etc/radvd.conf",
-  frr: "router/files/etc/frr/frr.conf",
-  frrDaemons: "router/files/etc/relay6/frr-daemons",
-  sysctl: "router/files/etc/sysctl.d/99-relay6.conf",
-  net: "router/files/usr/local/sbin/relay6-router-net",
-  netUnit: "router/files/etc/systemd/system/relay6-router-net.service",
-  gwCheck: "router/files/usr/local/sbin/relay6-gw-check",
-  gwCheckUnit: "router/files/etc/systemd/system/relay6-gw-check.service",
-} as const;
-
-function vpsPublicKey(plan: Plan, ctx: RenderContext): string | undefined {
-  if (plan.vps.publicKey) return plan.vps.publicKey;
-  if (ctx.secrets.vpsPrivateKey) return publicKeyOf(ctx.secrets.vpsPrivateKey);
-  return undefined;
-}
+import { renderLinuxRouterSmoke } from "./smoke.js";
+import { LINUX_PATHS } from "./paths.js";
 
 function check(plan: Plan): Diagnostic[] {
   const ds: Diagnostic[] = [];
@@ -67,7 +48,7 @@ function check(plan: Plan): Diagnostic[] {
 
 function render(plan: Plan, ctx: RenderContext): Artifact[] {
   const wg = plan.router.wgInterface;
-  const vpsKey = vpsPublicKey(plan, ctx);
+  const vpsKey = publicKeyFor("vps", plan, ctx.secrets);
   // keys: device without the VPS's public key yet: step 1 of the key exchange, a setup.sh
   // that only installs the packages, makes this router's key and prints its public half.
   if (vpsKey === undefined) return [{ path: LINUX_PATHS.setup, content: renderSetup(plan, true), mode: 0o755 }];
@@ -88,11 +69,21 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
     out.push({ path: LINUX_PATHS.gwCheckUnit, content: renderGatewayCheckUnit(plan), mode: 0o644 });
   }
   if (plan.wireguard.keys === "relay6") {
-    if (!ctx.secrets.routerPrivateKey)
-      throw new Error("internal: linux target rendered without the router's private key (wireguard.keys: relay6)");
-    out.push({ path: LINUX_PATHS.wgKey(wg), content: `${ctx.secrets.routerPrivateKey}\n`, mode: 0o600 });
+    const key = privateKeyFor("router", plan, ctx.secrets);
+    if (!key) throw new Error("internal: linux target rendered without the router's private key (wireguard.keys: relay6)");
+    out.push({ path: LINUX_PATHS.wgKey(wg), content: `${key}\n`, mode: 0o600 });
   }
   return out;
 }
 
-export const linuxTarget: Target = { id: "linux", role: "router", platform: "linux", check, render };
+export const linuxTarget: Target = {
+  id: "linux",
+  role: "router",
+  platform: { id: "linux", tunnelInterface: "wg0", sshUser: "root" },
+  check,
+  render,
+  next: (_plan, out, site) => `copy ${out}/router to the router and run \`sudo bash setup.sh\` there (or: relay6 apply router ${site} --router-ssh HOST)`,
+  apply: () => import("./apply.js"),
+  verify: () => import("./verify.js"),
+  labRouter: true,
+};

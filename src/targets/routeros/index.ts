@@ -1,8 +1,9 @@
 // The RouterOS v7 target: the router end of the relay as RouterOS scripts (.rsc).
 import type { Diagnostic } from "../../errors.js";
 import type { Plan } from "../../plan/plan.js";
-import type { Target } from "../../render/types.js";
+import type { Target } from "../types.js";
 import { FEATURES, SUPPORTED, compareRelease, formatRelease, isSupported, parseRelease, type Feature, type FeatureId, type Release } from "./capabilities.js";
+import { routerScriptPaths } from "./objects.js";
 import { renderAll } from "./render.js";
 
 /** The features of the table this plan relies on, and the site-file path that asks. */
@@ -96,7 +97,15 @@ export function checkRouterOS(plan: Plan): Diagnostic[] {
 export const routerosTarget: Target = {
   id: "routeros",
   role: "router",
-  platform: "routeros",
+  platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin", version: { pattern: /^7\.\d+(\.\d+)?$/, what: 'a RouterOS v7 version such as "7.22" or "7.20.8"', describe: `RouterOS version (routeros only), ${SUPPORTED.text}`, example: "7.22" } },
   check: checkRouterOS,
   render: (plan, ctx) => renderAll(plan, ctx),
+  next: (plan, out, site) => `upload ${out}/${routerScriptPaths(plan.site).setup} to the router and \`/import\` it (or: relay6 apply router ${site})`,
+  apply: () => import("./apply.js"),
+  verify: () => import("./verify.js"),
+  doctor: {
+    input: { key: "routerosExport", flag: "--routeros-export", what: "the router's RouterOS `/export` (or the script pasted into it)", live: "/export (RouterOS, over SSH or REST)" },
+    options: [{ key: "routerosVersion", flags: "--routeros-version <version>", help: "the router's RouterOS version, when the export has no header (e.g. 7.18.2)" }],
+    load: () => import("./doctor/index.js").then((m) => m.routerosDoctor),
+  },
 };

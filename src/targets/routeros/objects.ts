@@ -3,8 +3,8 @@
 // tag key, args, how RouterOS finds it again, where a firewall rule goes), a set of tagged
 // objects to remove, or text for people. render.ts writes the .rsc from this list;
 // src/apply/router.ts diffs the live router against the same list over REST.
-import { publicKeyOf } from "../../keys/wireguard.js";
 import type { Plan, PlanSegment } from "../../plan/plan.js";
+import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
 import type { RenderContext } from "../../render/types.js";
 import type { Capabilities } from "./capabilities.js";
 import { commentFor, prefixRegex, tag } from "./quote.js";
@@ -76,17 +76,6 @@ export function routerScriptPaths(site: string) {
     undo: `router/relay6-${site}-undo.rsc`,
     verify: `router/relay6-${site}-verify.rsc`,
   };
-}
-
-/** The router's private key when relay6 made it (keys: relay6), else undefined. */
-export function routerPrivateKey(plan: Plan, ctx: RenderContext): string | undefined {
-  return plan.wireguard.keys === "relay6" ? ctx.secrets.routerPrivateKey : undefined;
-}
-
-/** The VPS's public key: derived from relay6's key, or given by the user (keys: device). */
-export function vpsPublicKey(plan: Plan, ctx: RenderContext): string | undefined {
-  if (ctx.secrets.vpsPrivateKey) return publicKeyOf(ctx.secrets.vpsPrivateKey);
-  return plan.vps.publicKey;
 }
 
 const ms = (n: number) => `${n}ms`;
@@ -212,7 +201,7 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   const site = plan.site;
   const wg = plan.router.wgInterface;
   const c = (k: string, what: string, description?: string) => commentFor(site, k, what, description);
-  const vpsKey = vpsPublicKey(plan, ctx);
+  const vpsKey = publicKeyFor("vps", plan, ctx.secrets);
   const names = objectNames(plan);
   const steps: Step[] = [];
   const text = (t: string): void => void steps.push({ kind: "text", text: t });
@@ -223,7 +212,7 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   // keys: relay6 — relay6 made the router's key (the VPS's wg0.conf names its public half),
   // so the script sets it and the file is a secret (0600). keys: device — RouterOS makes
   // its own key and relay6 never sees it.
-  const routerKey = routerPrivateKey(plan, ctx);
+  const routerKey = privateKeyFor("router", plan, ctx.secrets);
   const wgArgs: Args = [
     ["name", wg],
     ["listen-port", plan.wireguard.port],

@@ -3,6 +3,7 @@
 // and a verify script with the expected values spelled out. What the setup holds comes
 // from objects.ts (setupSteps), the same list `relay6 apply router` diffs against.
 import type { Plan } from "../../plan/plan.js";
+import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
 import { MANAGED_MARK, type Artifact, type RenderContext } from "../../render/types.js";
 import { capabilitiesOf, formatRelease, parseRelease, type Capabilities } from "./capabilities.js";
 import {
@@ -18,23 +19,13 @@ import {
   ROUTE,
   WG,
   objectNames,
-  routerPrivateKey,
+  routerScriptPaths,
   setupSteps,
-  vpsPublicKey,
   type Step,
 } from "./objects.js";
 import { quote, tag, tagsRegex } from "./quote.js";
 import { addBeforeText, byTag, comment, find, put, remove, upsert, type Cond, type Menu } from "./script.js";
 
-export { DEFCONF_DROP, objectNames, routerPrivateKey, vpsPublicKey } from "./objects.js";
-
-export function routerScriptPaths(site: string) {
-  return {
-    setup: `router/relay6-${site}.rsc`,
-    undo: `router/relay6-${site}-undo.rsc`,
-    verify: `router/relay6-${site}-verify.rsc`,
-  };
-}
 
 function header(plan: Plan, ctx: RenderContext, caps: Capabilities, what: string[]): string {
   return comment(
@@ -158,9 +149,9 @@ export function renderAll(plan: Plan, ctx: RenderContext): Artifact[] {
   const caps = capabilitiesOf(release);
   const paths = routerScriptPaths(plan.site);
   const files: Artifact[] = [
-    { path: paths.setup, content: renderSetup(plan, ctx, caps), mode: routerPrivateKey(plan, ctx) ? 0o600 : 0o644 },
+    { path: paths.setup, content: renderSetup(plan, ctx, caps), mode: privateKeyFor("router", plan, ctx.secrets) ? 0o600 : 0o644 },
     { path: paths.undo, content: renderUndo(plan, ctx, caps), mode: 0o644 },
   ];
-  if (vpsPublicKey(plan, ctx)) files.push({ path: paths.verify, content: renderVerify(plan, ctx, caps), mode: 0o644 });
+  if (publicKeyFor("vps", plan, ctx.secrets)) files.push({ path: paths.verify, content: renderVerify(plan, ctx, caps), mode: 0o644 });
   return files;
 }

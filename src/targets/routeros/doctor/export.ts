@@ -2,7 +2,7 @@
 // `\`-newline continuations, menu headers (`/ipv6 address`) followed by `add ...` lines,
 // one-line commands (`/ipv6/address/add ...`, `/ipv6 address add ...`), quoted values with
 // escapes, `[find ...]` substitutions, and the `# ... by RouterOS 7.18.2` header.
-import { unquote } from "../targets/routeros/quote.js";
+import { unquote } from "../quote.js";
 
 export interface RosArg {
   value: string;

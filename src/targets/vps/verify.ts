@@ -1,10 +1,12 @@
 // The VPS half of `relay6 verify`: the recipe's smoke test, run against the live VPS.
 // One remote script gathers everything (one SSH round trip); pure code judges it.
-import type { Plan } from "../plan/plan.js";
-import { BIRD_PROTOCOL } from "../targets/vps/bird.js";
-import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "./findings.js";
-
-export const HANDSHAKE_MAX_AGE_S = 180;
+import type { Plan } from "../../plan/plan.js";
+import { connectSsh } from "../../remote/connect.js";
+import { publicKeyFor } from "../../render/keys.js";
+import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
+import { handshakeFinding, parseWgDump } from "../../verify/wireguard.js";
+import type { VerifyRequest } from "../types.js";
+import { BIRD_PROTOCOL } from "./bird.js";
 
 export function vpsScript(plan: Plan): string {
   const cmds: [string, string][] = [
@@ -19,41 +21,6 @@ export function vpsScript(plan: Plan): string {
   }
   if (plan.vps.firewall === "ufw") cmds.push(["ufw", "ufw status verbose"]);
   return sectionScript(cmds);
-}
-
-export interface WgPeer {
-  publicKey: string;
-  endpoint: string;
-  allowedIps: string[];
-  latestHandshake: number;
-}
-
-/** `wg show wg0 dump`: the interface line, then one tab-separated line per peer. */
-export function parseWgDump(text: string): { listenPort?: number; peers: WgPeer[] } | undefined {
-  const lines = text.split("\n").filter((l) => l.includes("\t"));
-  if (lines.length === 0) return undefined;
-  const [iface, ...peers] = lines;
-  const f = iface!.split("\t");
-  return {
-    listenPort: Number(f[2]),
-    peers: peers.map((l) => {
-      const p = l.split("\t");
-      return { publicKey: p[0]!, endpoint: p[2]!, allowedIps: (p[3] ?? "").split(",").filter((x) => x && x !== "(none)"), latestHandshake: Number(p[4] ?? 0) };
-    }),
-  };
-}
-
-/** The handshake check of either end: pass within HANDSHAKE_MAX_AGE_S, else tunnel-down. */
-export function handshakeFinding(check: string, peer: WgPeer, now: number, hint: string): Finding {
-  const age = peer.latestHandshake > 0 ? now - peer.latestHandshake : Infinity;
-  if (age <= HANDSHAKE_MAX_AGE_S) return { check, status: "pass", detail: `latest handshake ${age} s ago with ${peer.endpoint}` };
-  return {
-    check,
-    status: "fail",
-    detail: peer.latestHandshake > 0 ? `latest handshake ${age} s ago (more than ${HANDSHAKE_MAX_AGE_S} s)` : "no handshake yet",
-    hint,
-    fault: "tunnel-down",
-  };
 }
 
 export function checkVps(plan: Plan, sec: Sections, expectedRouterKey: string | undefined): Finding[] {
@@ -155,6 +122,13 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-export async function verifyVps(run: (script: string) => Promise<string>, plan: Plan, expectedRouterKey: string | undefined): Promise<Finding[]> {
-  return checkVps(plan, parseSections(await run(vpsScript(plan))), expectedRouterKey);
+export async function verify(req: VerifyRequest): Promise<Finding[]> {
+  const s = await connectSsh(req.access.ssh, req.log);
+  try {
+    req.log(`checking the VPS ${s.target.host}`);
+    const out = await s.exec(vpsScript(req.plan), { quiet: true });
+    return checkVps(req.plan, parseSections(out.stdout + out.stderr), publicKeyFor("router", req.plan, req.ctx.secrets));
+  } finally {
+    s.close();
+  }
 }

@@ -1,17 +1,15 @@
-// relay6 apply vps: put the rendered VPS end onto a live VPS over SSH.
-//   1. read the state of every file relay6 manages there (secrets by hash only)
+// Applying over SSH, shared by the targets that do it (the VPS, a Linux router):
+//   1. read the state of every file relay6 manages on the host (secrets by hash only)
 //   2. show the diff; with --dry-run stop here
-//   3. upload the rendered vps/ folder to a private temp dir and run its setup.sh, which
-//      installs only what differs (atomic renames), reloads live (wg syncconf, birdc
-//      configure), prints each command, and rolls everything back if a step fails
+//   3. upload the rendered folder of that end to a private temp dir and run its setup.sh,
+//      which installs only what differs, reloads live, prints each command, and rolls
+//      everything back if a step fails
 //   4. remove the temp dir
 import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
-import type { Plan } from "../plan/plan.js";
 import { shQuote } from "../render/quote.js";
-import type { Artifact, RenderContext } from "../render/types.js";
+import type { Artifact } from "../render/types.js";
 import type { SshSession } from "../remote/ssh.js";
-import { vpsFiles } from "../targets/vps/index.js";
 
 /** A file relay6 installs on a host over SSH: where, how, and whether it is a secret. */
 export interface ManagedFile {
@@ -81,36 +79,6 @@ export function diffFiles(files: readonly ManagedFile[], remote: Map<string, Rem
   });
 }
 
-export interface ApplyVpsResult {
-  host: string;
-  hostKey: string;
-  changes: FileChange[];
-  applied: boolean;
-  /** What setup.sh said: "no changes" or "done". */
-  outcome: "dry-run" | "no-changes" | "changed";
-  vpsPublicKey?: string;
-}
-
-export async function applyVps(
-  session: SshSession,
-  plan: Plan,
-  ctx: RenderContext,
-  artifacts: readonly Artifact[],
-  opts: { dryRun: boolean; log: (line: string) => void },
-): Promise<ApplyVpsResult> {
-  const base = await readAndDiff(session, vpsFiles(plan, ctx), opts.log);
-  if (opts.dryRun) return { ...base, applied: false, outcome: "dry-run" };
-
-  const output = await uploadAndRun(session, artifacts, "vps/", opts.log);
-  const key = /VPS WireGuard public key: (\S+)/.exec(output)?.[1];
-  return {
-    ...base,
-    applied: true,
-    outcome: output.includes("no changes: the VPS already matches the plan") ? "no-changes" : "changed",
-    ...(key ? { vpsPublicKey: key } : {}),
-  };
-}
-
 /** Reads the state of the files relay6 manages on a host and diffs it with what it would
  *  install: the first step of every apply over SSH. */
 export async function readAndDiff(session: SshSession, files: readonly ManagedFile[], log: (line: string) => void): Promise<{ host: string; hostKey: string; changes: FileChange[] }> {
@@ -164,4 +132,14 @@ export function formatChanges(changes: readonly FileChange[]): string {
     if (c.diff) L.push(...c.diff.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file").map((l) => `    ${l}`));
   }
   return L.length === 0 ? "no file changes" : L.join("\n");
+}
+
+/** The result of an apply over SSH as ApplyReport fields: JSON, or the diff, the outcome
+ *  and `notes` (one line each). `what`: "VPS", "router". */
+export function sshReport(result: { changes: FileChange[]; outcome: "dry-run" | "no-changes" | "changed"; host: string }, what: string, notes: string[]): { text: string; json: unknown; failed: boolean } {
+  const L = [formatChanges(result.changes)];
+  if (result.outcome === "dry-run") L.push("dry run: nothing changed. setup.sh would also check packages, sysctl and the firewall rules.");
+  else if (result.outcome === "no-changes") L.push(`no changes: the ${what} already matches the plan`);
+  else L.push(`applied to ${result.host}`);
+  return { text: [...L, ...notes].join("\n"), json: result, failed: false };
 }

@@ -1,8 +1,11 @@
-// The router half of `relay6 verify`: a Linux router over SSH, RouterOS over REST.
-import type { Plan } from "../plan/plan.js";
-import type { RosObject, RouterOsRest } from "../remote/routeros-rest.js";
-import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "./findings.js";
-import { HANDSHAKE_MAX_AGE_S, handshakeFinding, parseWgDump } from "./vps.js";
+// The router half of `relay6 verify` for a Linux router: one script over SSH, pure code
+// judges what it printed.
+import type { Plan } from "../../plan/plan.js";
+import { connectSsh } from "../../remote/connect.js";
+import { publicKeyFor } from "../../render/keys.js";
+import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
+import { handshakeFinding, parseWgDump } from "../../verify/wireguard.js";
+import type { VerifyRequest } from "../types.js";
 
 export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
   const wg = plan.router.wgInterface;
@@ -89,71 +92,14 @@ function jsonOf(text: string): Record<string, unknown> | unknown[] | undefined {
   }
 }
 
-export async function verifyLinuxRouter(run: (script: string) => Promise<string>, plan: Plan, expectedVpsKey: string | undefined, vtyshArgs = ""): Promise<Finding[]> {
-  return checkLinuxRouter(plan, parseSections(await run(linuxRouterScript(plan, vtyshArgs))), expectedVpsKey);
-}
-
-/** RouterOS durations as REST shows them ("1m3s", "45s", "1h2m3s", "250ms") in seconds. */
-export function rosSeconds(text: string | undefined): number {
-  if (!text) return Infinity;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(w|d|h|ms|m|s)/g)) {
-    const n = Number(m[1]);
-    total += n * ({ w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[m[2]!]!;
+export async function verify(req: VerifyRequest): Promise<Finding[]> {
+  if (!req.access.ssh.host) return [{ check: "router", status: "skip", detail: "no --router-ssh: Linux router checks skipped" }];
+  const s = await connectSsh(req.access.ssh, req.log);
+  try {
+    req.log(`checking the router ${req.access.ssh.host}`);
+    const out = await s.exec(linuxRouterScript(req.plan, req.vtyshArgs), { quiet: true });
+    return checkLinuxRouter(req.plan, parseSections(out.stdout + out.stderr), publicKeyFor("vps", req.plan, req.ctx.secrets));
+  } finally {
+    s.close();
   }
-  return total;
-}
-
-const truthy = (v: string | undefined) => v === "true" || v === "yes";
-
-export async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: string | undefined): Promise<Finding[]> {
-  const out: Finding[] = [];
-  const version = await rest.version();
-  const want = plan.router.version ?? "";
-  out.push(
-    version === want || version.startsWith(`${want}.`)
-      ? { check: "router.version", status: "pass", detail: `RouterOS ${version}` }
-      : { check: "router.version", status: "fail", detail: `RouterOS ${version}, the site file says ${want}`, hint: "set router.version to the router's release and render again: commands differ between releases" },
-  );
-  const peers: RosObject[] = await rest.get("/interface/wireguard/peers");
-  const peer = peers.find((p) => p.interface === plan.router.wgInterface && (!expectedVpsKey || p["public-key"] === expectedVpsKey));
-  if (!peer)
-    out.push({ check: "router.peer-key", status: "fail", detail: `no peer on ${plan.router.wgInterface} with the VPS's public key`, hint: "import the rendered router script (or relay6 apply router)", fault: "wrong-public-key" });
-  else {
-    const age = rosSeconds(peer["last-handshake"]);
-    out.push(
-      age <= HANDSHAKE_MAX_AGE_S
-        ? { check: "router.handshake", status: "pass", detail: `latest handshake ${peer["last-handshake"]} ago` }
-        : { check: "router.handshake", status: "fail", detail: peer["last-handshake"] ? `latest handshake ${peer["last-handshake"]} ago` : "no handshake yet", hint: `can the router reach ${plan.vps.endpoint}:${plan.wireguard.port} over UDP?`, fault: "tunnel-down" },
-    );
-  }
-  const routes = (await rest.get("/ipv6/route")).filter((r) => r["dst-address"] === "::/0");
-  const active = routes.filter((r) => truthy(r.active));
-  if (plan.failover.mode === "bgp-bfd") {
-    out.push(
-      active.some((r) => truthy(r.bgp))
-        ? { check: "router.default-route", status: "pass", detail: `::/0 from BGP via ${active.find((r) => truthy(r.bgp))!.gateway ?? "?"}` }
-        : { check: "router.default-route", status: "fail", detail: active.length ? "the active ::/0 is not from BGP" : "no active ::/0", hint: "check BGP and BFD with the VPS", fault: "no-default-route" },
-    );
-    const bgp = (await rest.get("/routing/bgp/session")).find((s) => (s["remote.address"] ?? "").split("/")[0] === plan.transit.vps.address);
-    out.push(
-      bgp && truthy(bgp.established)
-        ? { check: "router.bgp", status: "pass", detail: `BGP established with ${plan.transit.vps.address}` }
-        : { check: "router.bgp", status: "fail", detail: bgp ? "BGP session not established" : "no BGP session to the VPS", hint: "is TCP 179 open on the VPS's wg0 from the router?", fault: "bgp-down" },
-    );
-    const bfd = (await rest.get("/routing/bfd/session")).find((s) => (s["remote-address"] ?? "").split("%")[0] === plan.transit.vps.address);
-    out.push(
-      bfd && bfd.state === "up"
-        ? { check: "router.bfd", status: "pass", detail: `BFD up${bfd["hold-time"] ? `, hold time ${bfd["hold-time"]}` : ""}` }
-        : { check: "router.bfd", status: "fail", detail: bfd ? `BFD ${bfd.state}` : "no BFD session to the VPS", hint: "is UDP 3784 open on the VPS's wg0, and BFD allowed on the router's input chain?", fault: "bfd-down" },
-    );
-  } else {
-    const st = active.find((r) => r.gateway?.startsWith(plan.transit.vps.address));
-    out.push(
-      st
-        ? { check: "router.default-route", status: st["check-gateway"] === "ping" ? "pass" : "warn", detail: `static ::/0 via ${st.gateway}${st["check-gateway"] === "ping" ? ", check-gateway=ping" : " without check-gateway"}` }
-        : { check: "router.default-route", status: "fail", detail: "no active static ::/0 via the VPS", hint: "check-gateway found the VPS unreachable, or the route is missing", fault: "no-default-route" },
-    );
-  }
-  return out;
 }

@@ -8,11 +8,13 @@
 //      removals last; a failed step runs the rollback at once
 //   6. with --confirm: reach the router again (and see the tunnel's handshake), then remove
 //      the scheduled rollback; if the router does not answer, leave it to fire
-import type { Plan } from "../plan/plan.js";
-import type { RenderContext } from "../render/types.js";
-import { UserError } from "../errors.js";
-import { RestError, type RosObject, type RouterOsRest } from "../remote/routeros-rest.js";
-import { capabilitiesOf, formatRelease, parseRelease, type Capabilities, type Release } from "../targets/routeros/capabilities.js";
+import type { Plan } from "../../plan/plan.js";
+import type { RenderContext } from "../../render/types.js";
+import { UserError } from "../../errors.js";
+import { openRest } from "../../remote/connect.js";
+import { RestError, type RosObject, type RouterOsRest } from "../../remote/routeros-rest.js";
+import type { ApplyReport, ApplyRequest } from "../types.js";
+import { capabilitiesOf, formatRelease, parseRelease, type Capabilities, type Release } from "./capabilities.js";
 import {
   FILTER,
   MANGLE,
@@ -22,9 +24,9 @@ import {
   managedMenus,
   setupSteps,
   type DesiredObject,
-} from "../targets/routeros/objects.js";
-import { prefixRegex, quote, tag, value } from "../targets/routeros/quote.js";
-import type { Args, Cond, Menu } from "../targets/routeros/script.js";
+} from "./objects.js";
+import { prefixRegex, quote, tag, value } from "./quote.js";
+import type { Args, Cond, Menu } from "./script.js";
 
 export const SECRET = "(secret)";
 
@@ -629,4 +631,60 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   opts.log(`confirmed: removed /system/scheduler ${schedName} and its script`);
   const key = await publicKey();
   return { ...base, outcome: "confirmed", rollback: { ...rollback!, cancelled: true }, ...(key ? { routerPublicKey: key } : {}) };
+}
+
+// ---------------------------------------------------------------------------- output
+
+const SUCCESS: readonly RouterOutcome[] = ["dry-run", "no-changes", "applied", "confirmed"];
+
+/** What apply router prints: the changes and the outcome; `site` when the router's key
+ *  must go into the site file (keys: device). */
+export function formatRouterResult(r: ApplyRouterResult, askKeyFor: string | undefined): string {
+  const L: string[] = [`RouterOS ${r.version} at ${r.router}, site ${r.site}`, formatRouterChanges(r.changes)];
+  const rb = r.rollback;
+  switch (r.outcome) {
+    case "dry-run":
+      L.push("dry run: nothing changed");
+      break;
+    case "no-changes":
+      break;
+    case "applied":
+      L.push(`applied ${r.changes.length} change${r.changes.length === 1 ? "" : "s"}`);
+      break;
+    case "confirmed":
+      L.push(`applied ${r.changes.length} change${r.changes.length === 1 ? "" : "s"} and confirmed: the router answered, the rollback ${rb?.scheduler} is cancelled`);
+      break;
+    case "rolled-back":
+      L.push(`FAILED: ${r.error}\nthe router was rolled back to the state before this run`);
+      break;
+    case "rollback-pending":
+      L.push(`NOT CONFIRMED: ${r.error}\nthe rollback ${rb?.scheduler ?? ""} on the router restores the state before this run ${rb ? `${rb.seconds} s after it was scheduled` : ""}`);
+      break;
+    case "failed":
+      L.push(`FAILED: ${r.error}\nthe router may be half-configured: run again (relay6 only touches its tagged objects), or import the undo script`);
+      break;
+  }
+  if (r.routerPublicKey && askKeyFor) L.push(`the router made its own key: put router.publicKey: ${r.routerPublicKey} in ${askKeyFor}, then apply the VPS again`);
+  else if (r.routerPublicKey) L.push(`router WireGuard public key: ${r.routerPublicKey}`);
+  return L.join("\n");
+}
+
+export async function apply(req: ApplyRequest): Promise<ApplyReport> {
+  if (!req.access.rest.url)
+    throw new UserError("no router URL", [
+      { code: "router-url", severity: "error", path: "", message: "relay6 needs the address of the router's REST API", fix: "pass --router-url https://<router's LAN address>, set RELAY6_ROUTER_URL, or put router.api.url in the site file" },
+    ]);
+  const rest = await openRest(req.access.rest, req.log);
+  try {
+    const result = await applyRouter(rest, req.plan, req.ctx, {
+      dryRun: req.dryRun,
+      ...(req.confirmSeconds !== undefined ? { confirmSeconds: req.confirmSeconds } : {}),
+      skipHandshake: !!req.skipHandshake,
+      log: req.log,
+    });
+    const askKeyFor = req.plan.wireguard.keys === "device" && !req.plan.router.publicKey ? req.site : undefined;
+    return { text: formatRouterResult(result, askKeyFor), json: result, failed: !SUCCESS.includes(result.outcome) };
+  } finally {
+    rest.close();
+  }
 }

@@ -1,0 +1,61 @@
+// The rendered files, per node: `ip netns exec` shows /etc/netns/<ns>/X as /etc/X inside
+// the namespace, so each node's etc/ tree is copied there.
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { nsOf } from "./nodes.js";
+import { saveState, type LabState } from "./state.js";
+
+/** The daemons' own /etc directories, which their packages normally make. */
+const DAEMON_ETC_DIRS = new Set(["wireguard", "bird", "frr"]);
+
+function recordEtcDir(state: LabState, dst: string): void {
+  if (!state.etcDirs.includes(dst)) {
+    state.etcDirs.push(dst);
+    saveState(state);
+  }
+}
+
+/** Copies a rendered etc/ tree into /etc/netns/<ns>/. `ip netns exec` can only bind-mount
+ *  over what exists in the host's /etc: a daemon's missing directory is created empty;
+ *  anything else missing is left out (the lab passes such files by their path in the
+ *  render output). */
+export function installEtc(state: LabState, role: string, src: string): void {
+  if (!existsSync(src)) return;
+  const dst = `/etc/netns/${nsOf(state, role)}`;
+  recordEtcDir(state, dst);
+  mkdirSync(dst, { recursive: true });
+  for (const top of readdirSync(src, { withFileTypes: true })) {
+    if (!existsSync(join("/etc", top.name))) {
+      if (!top.isDirectory() || !DAEMON_ETC_DIRS.has(top.name)) continue;
+      mkdirSync(join("/etc", top.name), { mode: 0o755 });
+    }
+    cpSync(join(src, top.name), join(dst, top.name), { recursive: true });
+  }
+}
+
+/** A bare VPS: the directories its packages would have made, nothing of relay6's in them;
+ *  ufw's own files (default policies, rules) as the package ships them. */
+export function bareVpsEtc(state: LabState): void {
+  const dst = `/etc/netns/${nsOf(state, "vps")}`;
+  for (const d of ["wireguard", "bird", "sysctl.d", "systemd"]) {
+    if (!existsSync(join("/etc", d))) mkdirSync(join("/etc", d), { mode: 0o755 });
+    mkdirSync(join(dst, d), { recursive: true, mode: d === "wireguard" ? 0o700 : 0o755 });
+  }
+  recordEtcDir(state, dst);
+  copyEtcDir(state, "vps", "ufw");
+  copyEtcDir(state, "vps", "default");
+}
+
+/** The host's /etc/<name> as the node's own copy (ufw keeps its state in /etc/ufw). */
+export function copyEtcDir(state: LabState, role: string, name: string): void {
+  const dst = `/etc/netns/${nsOf(state, role)}`;
+  mkdirSync(dst, { recursive: true });
+  recordEtcDir(state, dst);
+  cpSync(join("/etc", name), join(dst, name), { recursive: true, dereference: false });
+}
+
+export function copySecret(src: string, dst: string): void {
+  mkdirSync(dirname(dst), { recursive: true, mode: 0o700 });
+  copyFileSync(src, dst);
+  chmodSync(dst, 0o600);
+}

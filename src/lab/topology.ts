@@ -1,0 +1,138 @@
+// The lab's network: one namespace per node (inet, vps, rtr, one client per segment), the
+// veth links between them, and the addresses and routes the provider and the ISP would
+// give. Nothing of relay6's runs yet when this is done.
+//
+//      internet host 2001:db8:ffff::100 (on inet's lo)
+//   ┌──────────── inet ────────────┐  routes the site's prefix to the VPS; IPv4 router
+//   │ vps0                 rtr0     │
+//   └──┬────────────────────┬──────┘
+//      │ IPv4 + IPv6         │ IPv4 only (an IPv4-only ISP)
+//   ┌──┴── vps ──┐       ┌───┴──── rtr ─────┐
+//   │ <nic>  wg0 ├─ WireGuard over IPv4 ───┤ wg0  <wan>        │
+//   │ bird, ufw  │       │ FRR, radvd       │
+//   └────────────┘       └──┬────────────┬──┘
+//                     <segment 1 if>  <segment 2 if> ...
+//                        ┌──┴──┐      ┌──┴──┐
+//                        │ c1  │      │ c2  │  SLAAC hosts
+//                        └─────┘      └─────┘
+import { UserError } from "../errors.js";
+import { containsAddress, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
+import type { Plan } from "../plan/plan.js";
+import { LabError, must } from "./exec.js";
+import { ipIn, nsMust, nsOf } from "./nodes.js";
+import { saveState, type LabClient, type LabState } from "./state.js";
+
+/** The internet host: documentation space outside the site's prefix. */
+export const INTERNET_HOST = "2001:db8:ffff::100";
+const INTERNET_HOST_ALT = "3fff:ffff::100";
+
+function internetHostFor(plan: Plan): string {
+  const p = parsePrefix6(plan.prefix);
+  const a = parseAddress6(INTERNET_HOST)!;
+  return p.ok && containsAddress(p.prefix, a) ? INTERNET_HOST_ALT : INTERNET_HOST;
+}
+
+/** The router's IPv4 underlay (its "ISP"): shared address space, RFC 6598. */
+export const ROUTER_UNDERLAY = { address: "100.64.0.2", gateway: "100.64.0.1", length: 24 };
+
+function underlayOf(plan: Plan): { vps: string; gateway: string; length: number } {
+  const octets = plan.vps.endpoint.split(".").map(Number);
+  const last = octets[3]!;
+  const gw = [...octets.slice(0, 3), last === 1 ? 254 : 1].join(".");
+  if (plan.vps.endpoint.startsWith("100.64.0."))
+    throw new UserError("the lab uses 100.64.0.0/24 for the router's underlay: pick another vps.endpoint");
+  return { vps: plan.vps.endpoint, gateway: gw, length: 24 };
+}
+
+/** The address the provider put on the VPS's NIC: upstream.address, or prefix::a/len. */
+function vpsNicAddress(plan: Plan): string {
+  if (plan.vps.upstream?.address) return plan.vps.upstream.address;
+  return `${plan.prefix.split("/")[0]!.replace(/::$/, "")}::a/${plan.prefixLength}`;
+}
+
+/** Makes the namespaces, links and addresses; records nodes and addresses in `state`. */
+export async function buildTopology(state: LabState, plan: Plan, log: (l: string) => void): Promise<{ clients: LabClient[]; vpsUnderlay: string; internetHost: string }> {
+  const roles = ["inet", "vps", "rtr", ...plan.segments.map((_, i) => `c${i + 1}`)];
+  const clients: LabClient[] = plan.segments.map((s, i) => ({
+    role: `c${i + 1}`,
+    ns: nsOf(state, `c${i + 1}`),
+    segment: s.name,
+    prefix: s.prefix,
+    routerIf: s.interface,
+  }));
+  state.nodes = {
+    inet: { role: "inet", ns: nsOf(state, "inet") },
+    vps: { role: "vps", ns: nsOf(state, "vps") },
+    rtr: { role: "rtr", ns: nsOf(state, "rtr") },
+    clients,
+  };
+  const under = underlayOf(plan);
+  const wan = plan.router.wan ?? "wan0";
+  const nic = plan.vps.nic;
+  const vpsNic = vpsNicAddress(plan);
+  const vpsNicAddr = vpsNic.split("/")[0]!;
+  const gw6 = plan.vps.upstream?.gateway ?? "fe80::1";
+  const internetHost = internetHostFor(plan);
+  state.addresses = {
+    internetHost,
+    vpsNic: vpsNicAddr,
+    vpsUnderlay: under.vps,
+    routerUnderlay: ROUTER_UNDERLAY.address,
+  };
+
+  // --- namespaces and links ---------------------------------------------------------
+  log(`namespaces: ${roles.map((r) => nsOf(state, r)).join(" ")}`);
+  for (const r of roles) {
+    state.namespaces.push(nsOf(state, r));
+    saveState(state);
+    await must(["ip", "netns", "add", nsOf(state, r)]);
+    await ipIn(state, r, ["link", "set", "lo", "up"]);
+  }
+  const sysctl = (role: string, ...kv: string[]) => nsMust(state, role, ["sysctl", "-q", ...kv.flatMap((x) => ["-w", x])]);
+  // Clients: SLAAC hosts whose addresses are usable at once (no DAD wait).
+  for (const c of clients)
+    await sysctl(
+      c.role,
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+      "net.ipv6.conf.default.accept_ra=1",
+      // The first router solicitation goes out at link up, before radvd runs; the kernel's
+      // next one would wait 4 s.
+      "net.ipv6.conf.default.router_solicitation_interval=1",
+    );
+  const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
+    must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
+  await veth("inet", "vps0", "vps", nic);
+  await veth("inet", "rtr0", "rtr", wan);
+  for (const c of clients) await veth("rtr", c.routerIf, c.role, "eth0");
+
+  // --- inet: the provider's gateway, the router's ISP and an internet host -------------
+  const ip = async (role: string, ...args: string[]) => {
+    const r = await ipIn(state, role, args);
+    if (r.code !== 0) throw new LabError(`[${nsOf(state, role)}] ip ${args.join(" ")}: ${r.stderr.trim()}`);
+  };
+  await sysctl("inet", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.rtr0.disable_ipv6=1");
+  // The internet host is an address of inet itself (the kernel here has no dummy links).
+  await ip("inet", "addr", "add", `${internetHost}/128`, "dev", "lo");
+  await ip("inet", "addr", "add", `${under.gateway}/${under.length}`, "dev", "vps0");
+  await ip("inet", "addr", "add", `${ROUTER_UNDERLAY.gateway}/${ROUTER_UNDERLAY.length}`, "dev", "rtr0");
+  await ip("inet", "addr", "add", `${gw6}/${gw6.startsWith("fe80") ? 64 : 128}`, "dev", "vps0", "nodad");
+  for (const l of ["vps0", "rtr0"]) await ip("inet", "link", "set", l, "up");
+  // The provider routes the whole prefix to the VPS's NIC address.
+  await ip("inet", "-6", "route", "add", `${vpsNicAddr}/128`, "dev", "vps0");
+  await ip("inet", "-6", "route", "add", plan.prefix, "via", vpsNicAddr, "dev", "vps0");
+
+  // --- vps: the provider's part (NIC address with the prefix's own mask, default route) --
+  await ip("vps", "addr", "add", `${under.vps}/${under.length}`, "dev", nic);
+  await ip("vps", "addr", "add", vpsNic, "dev", nic, "nodad");
+  await ip("vps", "link", "set", nic, "up");
+  await ip("vps", "route", "add", "default", "via", under.gateway);
+  await ip("vps", "-6", "route", "add", "default", "via", gw6, "dev", nic, "onlink");
+
+  // --- rtr: WAN (IPv4 only) and the segments' links ------------------------------------
+  await ip("rtr", "addr", "add", `${ROUTER_UNDERLAY.address}/${ROUTER_UNDERLAY.length}`, "dev", wan);
+  await ip("rtr", "link", "set", wan, "up");
+  await ip("rtr", "route", "add", "default", "via", ROUTER_UNDERLAY.gateway);
+  for (const c of clients) await ip("rtr", "link", "set", c.routerIf, "up");
+  return { clients, vpsUnderlay: under.vps, internetHost };
+}

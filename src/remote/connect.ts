@@ -1,0 +1,65 @@
+// How to reach a host, as a command's flags give it, and the connections made from that.
+// The clients are loaded only when a connection is made: commands that need none start fast.
+import type { RouterOsRest } from "./routeros-rest.js";
+import type { SshSession } from "./ssh.js";
+
+export interface SshAccess {
+  /** Unset when the command was given no host for this end. */
+  host?: string;
+  port: number;
+  user: string;
+  /** Private key file; default: ssh-agent, then ~/.ssh/id_*. */
+  identityFile?: string;
+  knownHostsFile?: string;
+  /** Trust and record a host key seen for the first time (never a changed one). */
+  acceptNewHostKey: boolean;
+}
+
+export interface RestAccess {
+  /** The router's REST base URL; unset when none was given. */
+  url?: string;
+  /** PEM CA bundle that signed the router's certificate. */
+  caFile?: string;
+  /** SHA-256 fingerprint the router's certificate must have. */
+  fingerprint?: string;
+  /** YAML file with user: and password: (mode 0600); default $RELAY6_ROUTER_USER/_PASSWORD. */
+  credentialsFile?: string;
+  timeoutMs?: number;
+}
+
+/** Every way the command's flags say to reach one end; each target takes what it needs. */
+export interface RemoteAccess {
+  ssh: SshAccess;
+  rest: RestAccess;
+}
+
+/** Connects over SSH (host key checked against known_hosts) and says so. */
+export async function connectSsh(a: SshAccess, log: (line: string) => void): Promise<SshSession> {
+  if (a.host === undefined) throw new Error("internal: connectSsh without a host");
+  const { SshSession } = await import("./ssh.js");
+  const session = await SshSession.connect({
+    host: a.host,
+    port: a.port,
+    user: a.user,
+    ...(a.identityFile ? { identityFile: a.identityFile } : {}),
+    ...(a.knownHostsFile ? { knownHostsFile: a.knownHostsFile } : {}),
+    acceptNewHostKey: a.acceptNewHostKey,
+    log,
+  });
+  log(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
+  return session;
+}
+
+/** A REST client for a RouterOS router; credentials from the file or the environment. */
+export async function openRest(a: RestAccess, log?: (line: string) => void): Promise<RouterOsRest> {
+  if (a.url === undefined) throw new Error("internal: openRest without a URL");
+  const { RouterOsRest, routerCredentials } = await import("./routeros-rest.js");
+  return new RouterOsRest({
+    url: a.url,
+    ...routerCredentials(a.credentialsFile),
+    ...(a.caFile ? { caFile: a.caFile } : {}),
+    ...(a.fingerprint ? { fingerprint: a.fingerprint } : {}),
+    ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+    ...(log ? { log } : {}),
+  });
+}

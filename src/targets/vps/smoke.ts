@@ -1,0 +1,74 @@
+// The recipe's smoke test (section 3) and failover test (section 4c) on the VPS, with the
+// expected values filled in from the plan.
+import type { Plan } from "../../plan/plan.js";
+import { handshakeCheck, PRELUDE } from "../../render/checks.js";
+import { header } from "../../render/header.js";
+import { commentText } from "../../render/quote.js";
+
+export function renderVpsSmoke(plan: Plan, birdProtocol?: string): string {
+  const t = plan.transit;
+  const L = [
+    "#!/usr/bin/env bash",
+    ...header(plan, "#", "The recipe's smoke test, on the VPS. Exit 0 = every check passed."),
+    ...PRELUDE,
+    'BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"',
+    "",
+    ...handshakeCheck("wg0", `is the router's peer up, with this VPS's public key and endpoint ${commentText(plan.vps.endpoint)}:${plan.wireguard.port}? is UDP ${plan.wireguard.port} open?`),
+    "",
+    `if ping -6 -c 2 -W 2 ${t.router.address} >/dev/null 2>&1; then pass "ping router transit ${t.router.address}"`,
+    `else fail "ping router transit ${t.router.address}" "no answer over the tunnel: check the handshake, and that ${t.router.address}/128 is in AllowedIPs"; fi`,
+  ];
+  for (const s of plan.segments) {
+    const a = s.router.address;
+    L.push(
+      `if ping -6 -c 2 -W 2 ${a} >/dev/null 2>&1; then pass "ping router on segment ${s.name} (${a})"`,
+      `else fail "ping router on segment ${s.name} (${a})" "the router should hold ${s.router.cidr} on ${s.interface}"; fi`,
+      `route=$(ip -6 route get ${a} 2>&1)`,
+      `if [[ "$route" == *" dev wg0 "* ]]; then pass "route to segment ${s.name} (${s.prefix}) is dev wg0"`,
+      `else fail "route to segment ${s.name} (${s.prefix}) is dev wg0" "got: $route — ${s.prefix} must be in wg0's AllowedIPs, more specific than the NIC's connected prefix"; fi`,
+    );
+  }
+  if (plan.failover.mode === "bgp-bfd" && birdProtocol) {
+    L.push(
+      "",
+      `if birdc -s "$BIRD_SOCKET" show protocols ${birdProtocol} 2>&1 | grep -q Established; then pass "BGP session ${birdProtocol} Established"`,
+      `else fail "BGP session ${birdProtocol} Established" "birdc show protocols all ${birdProtocol}; is TCP 179 open on wg0 from ${t.router.address}?"; fi`,
+      `if birdc -s "$BIRD_SOCKET" show bfd sessions 2>&1 | grep -F ${t.router.address} | grep -q Up; then pass "BFD session to ${t.router.address} Up"`,
+      `else fail "BFD session to ${t.router.address} Up" "is UDP 3784 open on wg0 from ${t.router.address}, and BFD enabled on the router's BGP connection?"; fi`,
+    );
+  }
+  L.push("", "summary", "");
+  return L.join("\n");
+}
+
+export function renderVpsFailoverTest(plan: Plan, birdProtocol: string): string {
+  const port = plan.wireguard.port;
+  const rtr = plan.transit.router.address;
+  const L = [
+    "#!/usr/bin/env bash",
+    ...header(plan, "#", "The recipe's failover test (4c), on the VPS: block WireGuard, watch BFD and BGP drop, unblock, watch them return."),
+    "# Clients of the router see their IPv6 default route go and come back at the same moments.",
+    ...PRELUDE,
+    'BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"',
+    'TIMEOUT="${TIMEOUT:-30}"',
+    "ms() { echo $(( $(date +%s%N) / 1000000 )); }",
+    `bfd_up() { birdc -s "$BIRD_SOCKET" show bfd sessions 2>/dev/null | grep -F ${rtr} | grep -q Up; }`,
+    `bgp_up() { birdc -s "$BIRD_SOCKET" show protocols ${birdProtocol} 2>/dev/null | grep -q Established; }`,
+    "wait_for() { local want=$1 fn=$2 t0; t0=$(ms); while :; do if $fn; then [ \"$want\" = up ] && return 0; else [ \"$want\" = down ] && return 0; fi; [ $(( $(ms) - t0 )) -gt $((TIMEOUT * 1000)) ] && return 1; sleep 0.05; done; }",
+    "rules() { local op=$1; for ipt in iptables ip6tables; do",
+    `  $ipt -w "$op" INPUT -p udp --dport ${port} -j DROP 2>/dev/null; $ipt -w "$op" OUTPUT -p udp --sport ${port} -j DROP 2>/dev/null; done; }`,
+    "unblock() { while iptables -w -C INPUT -p udp --dport " + port + " -j DROP 2>/dev/null || ip6tables -w -C INPUT -p udp --dport " + port + " -j DROP 2>/dev/null; do rules -D; done; }",
+    "trap unblock EXIT",
+    "",
+    'if bfd_up && bgp_up; then pass "before: BFD Up, BGP Established"; else fail "before: BFD Up, BGP Established" "run smoke-test.sh first"; summary; fi',
+    "t0=$(ms); rules -I",
+    'if wait_for down bfd_up; then pass "tunnel blocked: BFD down after $(( $(ms) - t0 )) ms"; else fail "BFD down within ${TIMEOUT} s" "is bfd on in bird.conf?"; fi',
+    'if wait_for down bgp_up; then pass "BGP withdrawn after $(( $(ms) - t0 )) ms"; else fail "BGP down within ${TIMEOUT} s" "bird BGP must have bfd on"; fi',
+    "sleep 1; t0=$(ms); unblock",
+    'if wait_for up bfd_up; then pass "unblocked: BFD Up after $(( $(ms) - t0 )) ms"; else fail "BFD back within ${TIMEOUT} s" "bird needs an explicit BFD neighbor"; fi',
+    'if wait_for up bgp_up; then pass "BGP Established after $(( $(ms) - t0 )) ms"; else fail "BGP back within ${TIMEOUT} s" "check bird error wait time"; fi',
+    "summary",
+    "",
+  ];
+  return L.join("\n");
+}
