@@ -22,7 +22,10 @@ export const REUSED_LINT_CODES = ["allowed-ips-covers-prefix", "allowed-ips-miss
 /** Doctor's own codes and the lint codes it reuses. */
 export const CORE_CODES: readonly LintCode[] = [...LINT_CODES.filter((c) => (REUSED_LINT_CODES as readonly string[]).includes(c.code)), ...DOCTOR_CODES];
 
-/** Every code doctor can emit with these router doctors. */
+/**
+ * Every code doctor can emit with these router doctors (docs/doctor.md lists them).
+ * @testonly test/doctor/docs.test.ts holds the docs to it
+ */
 export function allDoctorCodes(routers: readonly { codes: readonly LintCode[] }[]): LintCode[] {
   return [...CORE_CODES, ...routers.flatMap((r) => r.codes)];
 }

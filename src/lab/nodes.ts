@@ -10,7 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { must, run, type RunOptions, type RunResult } from "./exec.js";
-import type { LabState } from "./state.js";
+import { nsName, type LabState } from "./state.js";
 
 export const WG_ENV = {
   WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go",
@@ -44,7 +44,7 @@ export function inNs(state: LabState, role: string, cmd: readonly string[]): str
 }
 
 export function nsOf(state: LabState, role: string): string {
-  return `r6-${state.name}-${role}`;
+  return nsName(state.name, role);
 }
 
 export function nsRun(state: LabState, role: string, cmd: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -53,8 +53,3 @@ export async function startSshd(state: LabState, role: string, listen: string): 
     50,
   );
 }
-
-/** The host key line of a node's sshd, for tests that want to compare fingerprints. */
-export function sshdHostKey(state: LabState, role: string): string {
-  return readFileSync(join(state.dir, "ssh", role, "host_ed25519.pub"), "utf8");
-}

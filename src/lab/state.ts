@@ -1,6 +1,6 @@
 // The lab's record of what it made, so that `lab down` can remove all of it, also after a
 // crashed or interrupted `lab up`: written before each thing is made, not after.
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
@@ -108,12 +108,4 @@ export function requireReadyLab(name: string): LabState & Required<Pick<LabState
   if (!s || !s.ready || !s.nodes || !s.addresses || !s.plan || !s.keys)
     throw new UserError(`no lab "${name}" is up: run \`relay6 lab up${name === DEFAULT_LAB_NAME ? "" : ` --name ${name}`}\` first`);
   return s as LabState & Required<Pick<LabState, "nodes" | "addresses" | "plan" | "keys">>;
-}
-
-export function listLabs(): string[] {
-  try {
-    return readdirSync(LAB_ROOT);
-  } catch {
-    return [];
-  }
 }

@@ -1,7 +1,7 @@
 // RouterOS v7 REST API client (/rest over HTTPS, HTTP basic auth). The router's
 // certificate is checked against a CA file or a pinned SHA-256 fingerprint; credentials
 // come from the environment or a 0600 file, never from the site file.
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -198,9 +198,4 @@ export function routerCredentials(file?: string): { user: string; password: stri
       { code: "router-credentials", severity: "error", path: "", message: "relay6 needs the RouterOS REST password", fix: "set RELAY6_ROUTER_PASSWORD (and RELAY6_ROUTER_USER), or pass --router-credentials FILE (mode 0600, user: and password:)" },
     ]);
   return { user, password };
-}
-
-/** SHA-256 fingerprint of a PEM certificate, for --router-fingerprint. */
-export function certFingerprint(pem: string): string {
-  return normaliseFingerprint(new X509Certificate(pem).fingerprint256);
 }

@@ -40,7 +40,6 @@ function wrap(words: string[], indent = "    "): string {
   return lines.join("\n");
 }
 
-export const add = (menu: Menu, args: Args) => wrap([`${menu}/add`, ...argsText(args)]);
 export const remove = (menu: Menu, where: readonly Cond[]) => `${menu}/remove ${find(menu, where)}`;
 export const put = (text: string) => `:put ${quote(text)}`;
 export const comment = (text: string) =>
