@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // The lab's namespaces and daemons are real: lab test files run one at a time.
+    // Test files run side by side: each lab and namespace host a file makes has its own
+    // names (r6-<name>-*), so they do not collide. The tests inside a file run in order.
     fileParallelism: true,
     pool: "forks",
   },

@@ -32,6 +32,8 @@ describe("relay6 render", () => {
     expect(statSync(join(out, "vps/secrets/wg0.key")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(out, "vps/secrets/wg0.key"), "utf8").trim()).toBe(secrets.vps.privateKey);
     expect(statSync(join(out, "vps/setup.sh")).mode & 0o777).toBe(0o755);
+    // Directories are ordinary; the secrets are private by their own mode (io/write.ts).
+    for (const d of ["", "vps", "vps/secrets"]) expect(statSync(join(out, d)).mode & 0o777).toBe(0o755);
     // The VPS's peer is the router's public key from the same secrets file.
     expect(readFileSync(join(out, "vps/files/etc/wireguard/wg0.conf"), "utf8")).toContain(
       `PublicKey = ${publicKeyOf(secrets.router.privateKey)}`,

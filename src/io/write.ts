@@ -22,7 +22,9 @@ export function writeArtifacts(outDir: string, artifacts: readonly Artifact[]): 
       writeFileSync(p, a.content, { mode: a.mode });
       chmodSync(p, a.mode); // the umask must not widen or narrow what the renderer chose
     }
-    // Secrets live under */secrets/ and wg0.conf: keep their directories private too.
+    // The output's directories are ordinary (0755: copied around, read by the lab's
+    // daemons); what must stay private is private by its own mode (secrets/, wg0.conf: 0600,
+    // created so, inside mkdtemp's 0700 directory until the rename).
     chmodSync(tmp, 0o755);
     if (existsSync(target)) {
       const old = `${tmp}.old`;

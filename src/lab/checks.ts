@@ -56,7 +56,7 @@ export async function labTest(
 function checksFor(s: Ready): Check[] {
   const plan = s.plan;
   const internetHost = s.addresses.internetHost;
-  const wgR = plan.router.wgInterface;
+  const wgR = plan.router.tunnelInterface;
   const clients = s.nodes.clients;
   const checks: Check[] = [
     {
@@ -337,7 +337,7 @@ export function trapWgConf(s: Ready): string {
   const site = { ...loaded.site, vps: { ...loaded.site.vps, allowedIps: [s.plan.prefix] } };
   const plan = buildPlan(site);
   const arts = targetsFor(plan).vps.render(plan, {
-    secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.wgInterface}.key`) },
+    secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.tunnelInterface}.key`) },
     version: "lab",
   });
   const wg = arts.find((a) => a.path === "vps/files/etc/wireguard/wg0.conf");

@@ -116,7 +116,7 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
 
   // --- the rendered files, where `ip netns exec` shows them as /etc/... -----------------
   installEtc(state, "rtr", join(artDir, "router/files/etc"));
-  const wgRtr = plan.router.wgInterface;
+  const wgRtr = plan.router.tunnelInterface;
   copySecret(join(artDir, `router/secrets/${wgRtr}.key`), `/etc/netns/${nsOf(state, "rtr")}/wireguard/${wgRtr}.key`);
   if (mode.bareVps) bareVpsEtc(state);
   else {
@@ -132,12 +132,12 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   await Promise.all([mode.bareVps ? Promise.resolve() : startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
   if (mode.bareVps) {
     // Nothing to dial yet: `relay6 apply vps` brings the VPS up, the router follows.
-    await wgUp(state, "rtr", plan.router.wgInterface);
+    await wgUp(state, "rtr", plan.router.tunnelInterface);
     return;
   }
   // The router dials only now: a first handshake sent before the VPS listens would be
   // retried 5 s later.
-  await wgUp(state, "rtr", plan.router.wgInterface);
+  await wgUp(state, "rtr", plan.router.tunnelInterface);
 
   // --- ready when a client reaches the internet host ------------------------------------
   await waitFor("the WireGuard handshake", () => handshakeAge(state, "rtr", wgRtr).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);

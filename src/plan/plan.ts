@@ -72,7 +72,7 @@ export interface Plan {
     endpointFamily: 4 | 6 | "name";
     nic: string;
     os: SiteFile["vps"]["os"];
-    wgInterface: "wg0";
+    tunnelInterface: "wg0";
     publicKey?: string;
     /** AllowedIPs of the router peer in the VPS's wg0.conf (see allowedIpsFor). */
     allowedIps: string[];
@@ -91,7 +91,7 @@ export interface Plan {
     bridge: string;
     wan?: string;
     endpoint?: string;
-    wgInterface: string;
+    tunnelInterface: string;
     publicKey?: string;
     /** The router's peer (the VPS): allowed ::/0, the default route decides what goes in. */
     peerAllowedIps: string[];
@@ -233,7 +233,7 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
       endpointFamily: isIPv6(site.vps.endpoint) ? 6 : /^\d+\.\d+\.\d+\.\d+$/.test(site.vps.endpoint) ? 4 : "name",
       nic: site.vps.nic,
       os: site.vps.os,
-      wgInterface: wg,
+      tunnelInterface: wg,
       ...(site.vps.publicKey ? { publicKey: site.vps.publicKey } : {}),
       allowedIps,
       allowedIpsOverridden: overridden,
@@ -248,7 +248,7 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
       bridge: site.router.bridge,
       ...(site.router.wan ? { wan: site.router.wan } : {}),
       ...(site.router.endpoint ? { endpoint: site.router.endpoint } : {}),
-      wgInterface: routerWg,
+      tunnelInterface: routerWg,
       ...(site.router.publicKey ? { publicKey: site.router.publicKey } : {}),
       peerAllowedIps: ["::/0"],
       acceptAllFromTunnel: site.router.acceptAllFromTunnel,

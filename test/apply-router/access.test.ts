@@ -9,7 +9,8 @@ import { parse } from "yaml";
 import type { RunningModel } from "../fixtures/routeros-model/index.js";
 import { ctx, ctxNoSecrets } from "../routeros/fixtures.js";
 import { RouterOsRest, routerCredentials } from "../../src/remote/routeros-rest.js";
-import { applyRouter, versionMatches } from "../../src/targets/routeros/apply.js";
+import { applyRouter } from "../../src/targets/routeros/apply/index.js";
+import { releaseMatches } from "../../src/targets/routeros/capabilities.js";
 import { UserError } from "../../src/errors.js";
 import { runCli } from "../helpers.js";
 import { PASSWORD, apply, changing, planOf, siteVariant, startRouter } from "./helpers.js";
@@ -35,11 +36,11 @@ describe("version", () => {
   });
 
   it("7.22 matches any 7.22.x; 7.22.3 only itself", () => {
-    expect(versionMatches("7.22", "7.22.3")).toBe(true);
-    expect(versionMatches("7.22.3", "7.22.3")).toBe(true);
-    expect(versionMatches("7.22.1", "7.22.3")).toBe(false);
-    expect(versionMatches("7.2", "7.22")).toBe(false);
-    expect(versionMatches("7.21", "7.22")).toBe(false);
+    expect(releaseMatches("7.22", "7.22.3")).toBe(true);
+    expect(releaseMatches("7.22.3", "7.22.3")).toBe(true);
+    expect(releaseMatches("7.22.1", "7.22.3")).toBe(false);
+    expect(releaseMatches("7.2", "7.22")).toBe(false);
+    expect(releaseMatches("7.21", "7.22")).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import { ctx, freshRouter, render } from "../routeros/fixtures.js";
 import type { RouterModel } from "../routeros/model.js";
 import { managedMenus, type Menu } from "../../src/targets/routeros/objects.js";
 import { capabilitiesOf, parseRelease } from "../../src/targets/routeros/capabilities.js";
-import { sameValue } from "../../src/targets/routeros/apply.js";
+import { sameValue } from "../../src/targets/routeros/apply/values.js";
 import { TEST_ROUTER_PRIVATE_KEY } from "../routeros/fixtures.js";
 import { USER_SCRIPT, VERSIONS, addCams, apply, changing, dropIot, foreign, planOf, snapshot, startRouter, toStatic } from "./helpers.js";
 import type { Plan } from "../../src/plan/plan.js";

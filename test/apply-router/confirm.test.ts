@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunningModel } from "../fixtures/routeros-model/index.js";
 import { ctx, TEST_ROUTER_PRIVATE_KEY } from "../routeros/fixtures.js";
 import { RestError, RouterOsRest } from "../../src/remote/routeros-rest.js";
-import { applyRouter, rollbackName } from "../../src/targets/routeros/apply.js";
+import { applyRouter } from "../../src/targets/routeros/apply/index.js";
+import { rollbackName } from "../../src/targets/routeros/apply/rollback.js";
 import { VERSIONS, addCams, apply, dropIot, planOf, restFor, snapshot, startRouter, toStatic } from "./helpers.js";
 
 let m: RunningModel | undefined;

@@ -4,7 +4,8 @@ import { startRouterOsModel, type RunningModel } from "../fixtures/routeros-mode
 import type { Plan } from "../../src/plan/plan.js";
 import type { RenderContext } from "../../src/render/types.js";
 import { RouterOsRest } from "../../src/remote/routeros-rest.js";
-import { applyRouter, type ApplyRouterOptions, type ApplyRouterResult } from "../../src/targets/routeros/apply.js";
+import { applyRouter, type ApplyRouterOptions } from "../../src/targets/routeros/apply/index.js";
+import type { ApplyRouterResult } from "../../src/targets/routeros/apply/output.js";
 import { managedMenus } from "../../src/targets/routeros/objects.js";
 import { capabilitiesOf, parseRelease } from "../../src/targets/routeros/capabilities.js";
 

@@ -1,6 +1,7 @@
 // The pure parts of apply router: value comparison, tags, version matching, the rollback script.
 import { describe, expect, it } from "vitest";
-import { normValue, sameValue, tagKey, versionMatches } from "../../src/targets/routeros/apply.js";
+import { normValue, sameValue, tagKey } from "../../src/targets/routeros/apply/values.js";
+import { releaseMatches } from "../../src/targets/routeros/capabilities.js";
 
 describe("values", () => {
   it("yes/no as REST answers them, durations, single addresses with /128", () => {
@@ -26,8 +27,29 @@ describe("values", () => {
   });
 
   it("versions", () => {
-    expect(versionMatches("7.15", "7.15")).toBe(true);
-    expect(versionMatches("7.18", "7.18.2")).toBe(true);
-    expect(versionMatches("7.18.2", "7.18")).toBe(false);
+    expect(releaseMatches("7.15", "7.15")).toBe(true);
+    expect(releaseMatches("7.18", "7.18.2")).toBe(true);
+    expect(releaseMatches("7.18.2", "7.18")).toBe(false);
+  });
+});
+
+describe("RouterOS durations: one parser for apply, verify and doctor", async () => {
+  const { rosDurationMs } = await import("../../src/targets/routeros/duration.js");
+  it("unit forms as REST and exports print them", () => {
+    expect(rosDurationMs("25s")).toBe(25_000);
+    expect(rosDurationMs("1m30s")).toBe(90_000);
+    expect(rosDurationMs("1h2m3s")).toBe(3_723_000);
+    expect(rosDurationMs("250ms")).toBe(250);
+    expect(rosDurationMs("1s500ms")).toBe(1500);
+    expect(rosDurationMs("1w1d")).toBe(691_200_000);
+    expect(rosDurationMs("1.5s")).toBe(1500);
+  });
+  it("a bare number is a duration only where the menu gives it a unit", () => {
+    expect(rosDurationMs("1420")).toBeUndefined(); // an MTU stays a number for apply's compare
+    expect(rosDurationMs("25", "s")).toBe(25_000); // persistent-keepalive
+    expect(rosDurationMs("200", "ms")).toBe(200); // BFD min-rx
+  });
+  it("anything else is not a duration", () => {
+    for (const t of [undefined, "", "never", "25x", "s", "1m30", "00:01:30", "yes"]) expect(rosDurationMs(t as string | undefined)).toBeUndefined();
   });
 });

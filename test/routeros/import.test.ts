@@ -165,14 +165,14 @@ describe("import model", () => {
     const { once, twice } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter(false));
     expect(twice.snapshot()).toEqual(once.snapshot());
     const p = planFor(recipe, "7.22.3");
-    const wg = p.router.wgInterface;
+    const wg = p.router.tunnelInterface;
     expect(verdict(once, { chain: "input", in: wg, state: "new", protocol: "tcp", dstPort: 179, src: p.transit.vps.address, dst: p.transit.router.address }).action).toBe("accept");
     expect(verdict(once, { chain: "forward", in: wg, out: "bridge", state: "new", protocol: "tcp", dstPort: 22, src: "2001:db8:ffff::1", dst: p.segments[0]!.router.address }).action).toBe("drop");
   });
 
   it("without defconf but with the user's own drop rules, the rules land in front of the first one", () => {
     const p = planFor(recipe, "7.22.3");
-    const wg = p.router.wgInterface;
+    const wg = p.router.tunnelInterface;
     const start = () => {
       const m = freshRouter(false);
       m.import(`
@@ -199,7 +199,7 @@ describe("import model", () => {
     for (const { defconf, label } of cases) {
       it(`${label}: unsolicited inbound to the LAN is dropped, replies and ICMPv6 pass`, () => {
         const p = planFor(recipe, "7.22.3");
-        const wg = p.router.wgInterface;
+        const wg = p.router.tunnelInterface;
         const m = freshRouter(defconf);
         m.import(render(p, ctx).setup!);
         const lanHost = "2401:4520:110b:1::abcd";
@@ -213,7 +213,7 @@ describe("import model", () => {
 
       it(`${label}: the input chain takes BGP, BFD and ICMPv6 from the VPS, not SSH`, () => {
         const p = planFor(recipe, "7.22.3");
-        const wg = p.router.wgInterface;
+        const wg = p.router.tunnelInterface;
         const m = freshRouter(defconf);
         m.import(render(p, ctx).setup!);
         const inp = (protocol: Packet["protocol"], dstPort?: number) =>
@@ -230,7 +230,7 @@ describe("import model", () => {
 
     it("an inbound service opens exactly its port to exactly its host", () => {
       const p = planFor(staticSite, "7.22.3");
-      const wg = p.router.wgInterface;
+      const wg = p.router.tunnelInterface;
       const m = freshRouter();
       m.import(render(p, ctx).setup!);
       const to = (dst: string, dstPort: number) =>

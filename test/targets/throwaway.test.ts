@@ -23,7 +23,7 @@ const throwaway: Target = {
       ? [{ code: "throwaway-bridge", severity: "error", path: "router.bridge", message: "the throwaway router has no bridge named nobridge", fix: "name another bridge" }]
       : [],
   render: (plan, ctx) => [
-    { path: "router/throwaway.conf", content: `tunnel ${plan.router.wgInterface}\npeer ${publicKeyFor("vps", plan, ctx.secrets)}\n`, mode: 0o644 },
+    { path: "router/throwaway.conf", content: `tunnel ${plan.router.tunnelInterface}\npeer ${publicKeyFor("vps", plan, ctx.secrets)}\n`, mode: 0o644 },
   ],
   next: (_plan, out) => `feed ${out}/router/throwaway.conf to the throwaway router`,
   apply: async () => ({
@@ -64,7 +64,7 @@ describe("a throwaway target registered from the tests", () => {
   it("parses, takes its platform's defaults, and lints", async () => {
     expect(loadSite(site).site.router.platform).toBe("throwaway");
     const plan = JSON.parse((await runCli("plan", site, "--json")).stdout).plan;
-    expect(plan.router).toMatchObject({ platform: "throwaway", wgInterface: "tw0" });
+    expect(plan.router).toMatchObject({ platform: "throwaway", tunnelInterface: "tw0" });
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, SITE("nobridge"));
     const r = await runCli("lint", bad);

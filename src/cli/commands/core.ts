@@ -46,7 +46,7 @@ export function formatPlan(plan: Plan, findings: Diagnostic[]): string {
   L.push("address plan");
   w("transit /64 (index 0)", plan.transit.prefix);
   w("  VPS wg0", plan.transit.vps.cidr + (plan.transit.vpsLinkLocal ? `, ${plan.transit.vpsLinkLocal.cidr}` : ""));
-  w(`  router ${plan.router.wgInterface}`, plan.transit.router.cidr + (plan.transit.routerLinkLocal ? `, ${plan.transit.routerLinkLocal.cidr}` : ""));
+  w(`  router ${plan.router.tunnelInterface}`, plan.transit.router.cidr + (plan.transit.routerLinkLocal ? `, ${plan.transit.routerLinkLocal.cidr}` : ""));
   for (const s of plan.segments) {
     w(`segment ${s.name} (0x${s.index.toString(16)})`, `${s.prefix} on ${s.interface}, router ${s.router.address}`);
     if (s.ula) w("  ULA", `${s.ula.prefix}, router ${s.ula.router.address}`);

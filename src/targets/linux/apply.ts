@@ -13,7 +13,7 @@ import { LINUX_PATHS } from "./paths.js";
  *  key under router/secrets/ → /etc/wireguard/. */
 function linuxRouterFiles(plan: Plan, artifacts: readonly Artifact[]): ManagedFile[] {
   const out: ManagedFile[] = [];
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   for (const a of artifacts) {
     if (a.path.startsWith("router/files/"))
       out.push({ dst: a.path.slice("router/files".length), content: a.content, mode: a.mode.toString(8), secret: false });

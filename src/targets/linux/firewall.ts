@@ -4,7 +4,7 @@
 import type { Plan } from "../../plan/plan.js";
 
 export function renderFirewall(plan: Plan): string[] {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const vps = plan.transit.vps.address;
   const vpsLl = plan.transit.vpsLinkLocal?.address;
   const lines: string[] = [];

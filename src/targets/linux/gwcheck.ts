@@ -9,7 +9,7 @@ export const GW_CHECK_INTERVAL_S = 10;
 export const GW_CHECK_MISSES = 3;
 
 export function renderGatewayCheck(plan: Plan): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const gw = plan.transit.vps.address;
   return `#!/bin/bash
 ${header(plan, "#", "Health-checked IPv6 default route (static failover).").join("\n")}
@@ -45,7 +45,7 @@ done
 }
 
 export function renderGatewayCheckUnit(plan: Plan): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   return `${header(plan, "#", "systemd unit of relay6-gw-check.").join("\n")}
 [Unit]
 Description=relay6: health-checked IPv6 default route via the VPS (site ${commentText(plan.site)})

@@ -47,7 +47,7 @@ function check(plan: Plan): Diagnostic[] {
 }
 
 function render(plan: Plan, ctx: RenderContext): Artifact[] {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const vpsKey = publicKeyFor("vps", plan, ctx.secrets);
   // keys: device without the VPS's public key yet: step 1 of the key exchange, a setup.sh
   // that only installs the packages, makes this router's key and prints its public half.

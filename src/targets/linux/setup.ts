@@ -36,7 +36,7 @@ export function renderNetUnit(plan: Plan): string {
 [Unit]
 Description=relay6: segment addresses and IPv6 firewall (site ${commentText(plan.site)})
 After=network-pre.target
-Before=radvd.service wg-quick@${plan.router.wgInterface}.service
+Before=radvd.service wg-quick@${plan.router.tunnelInterface}.service
 
 [Service]
 Type=oneshot
@@ -49,7 +49,7 @@ WantedBy=multi-user.target
 }
 
 export function renderSetup(plan: Plan, step1: boolean): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const bgp = plan.failover.mode === "bgp-bfd";
   const pkgs = ["wireguard-tools", "radvd", "iptables", "iputils-ping", ...(bgp ? ["frr"] : [])];
   return `#!/bin/bash

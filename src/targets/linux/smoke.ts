@@ -8,7 +8,7 @@ import { commentText } from "../../render/quote.js";
 /** The recipe's router-side checks for a Linux router (FRR + radvd + wg-quick). */
 export function renderLinuxRouterSmoke(plan: Plan): string {
   const t = plan.transit;
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const L = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "The recipe's smoke test, on the Linux router. Exit 0 = every check passed."),

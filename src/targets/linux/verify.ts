@@ -8,7 +8,7 @@ import { handshakeFinding, parseWgDump } from "../../verify/wireguard.js";
 import type { VerifyRequest } from "../types.js";
 
 export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const cmds: [string, string][] = [
     ["now", "date +%s"],
     ["wg-dump", `wg show ${wg} dump`],
@@ -26,7 +26,7 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
   const out: Finding[] = [];
   const now = Number(sectionBody(sec.get("now")).trim());
   const wg = sectionRc(sec.get("wg-dump")) === 0 ? parseWgDump(sectionBody(sec.get("wg-dump"))) : undefined;
-  const wgName = plan.router.wgInterface;
+  const wgName = plan.router.tunnelInterface;
   if (!wg) out.push({ check: "router.wg", status: "fail", detail: `${wgName} is not up`, hint: `wg-quick up ${wgName}`, fault: "wg-down" });
   else {
     const peer = expectedVpsKey ? wg.peers.find((p) => p.publicKey === expectedVpsKey) : wg.peers[0];

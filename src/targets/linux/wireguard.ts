@@ -7,10 +7,10 @@ import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 
 export function renderWgConf(plan: Plan, vpsPublicKey: string): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const endpointHost = plan.vps.endpointFamily === 6 ? `[${plan.vps.endpoint}]` : plan.vps.endpoint;
   const lines = [
-    ...header(plan, "#", `WireGuard ${plan.router.wgInterface} on the router (wg-quick): its end of transit ${plan.transit.prefix}.`),
+    ...header(plan, "#", `WireGuard ${plan.router.tunnelInterface} on the router (wg-quick): its end of transit ${plan.transit.prefix}.`),
     "[Interface]",
     `Address = ${plan.transit.router.cidr}`,
   ];

@@ -98,6 +98,16 @@ export function formatRelease(r: Release): string {
   return r[2] === 0 ? `${r[0]}.${r[1]}` : `${r[0]}.${r[1]}.${r[2]}`;
 }
 
+/** Whether the router runs the release the site file names: 7.22 matches any 7.22.x,
+ *  7.22.3 only itself. apply refuses a mismatch, verify reports it. */
+export function releaseMatches(site: string, router: string): boolean {
+  const s = parseRelease(site);
+  const r = parseRelease(router);
+  if (!s || !r) return false;
+  const exact = /^\d+\.\d+\.\d+$/.test(site.trim());
+  return s[0] === r[0] && s[1] === r[1] && (!exact || s[2] === r[2]);
+}
+
 export function isSupported(r: Release): boolean {
   return compareRelease(r, SUPPORTED.from) >= 0 && compareRelease(r, SUPPORTED.before) < 0;
 }

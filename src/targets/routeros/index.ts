@@ -101,7 +101,7 @@ export const routerosTarget: Target = {
   check: checkRouterOS,
   render: (plan, ctx) => renderAll(plan, ctx),
   next: (plan, out, site) => `upload ${out}/${routerScriptPaths(plan.site).setup} to the router and \`/import\` it (or: relay6 apply router ${site})`,
-  apply: () => import("./apply.js"),
+  apply: () => import("./apply/index.js"),
   verify: () => import("./verify.js"),
   doctor: {
     input: { key: "routerosExport", flag: "--routeros-export", what: "the router's RouterOS `/export` (or the script pasted into it)", live: "/export (RouterOS, over SSH or REST)" },

@@ -106,7 +106,7 @@ export interface Rule {
 
 /** Input chain: exactly what the tunnel needs, unless the site asks for everything. */
 export function inputRules(plan: Plan): Rule[] {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   if (plan.router.acceptAllFromTunnel)
     return [{ key: "fw:in-all", what: "accept all input from the VPS tunnel (router.acceptAllFromTunnel)", args: [["chain", "input"], ["action", "accept"], ["in-interface", wg]] }];
   const rules: Rule[] = [
@@ -126,7 +126,7 @@ export function inputRules(plan: Plan): Rule[] {
  *  too ("not coming from LAN"), but only while the tunnel stays out of the LAN list and
  *  defconf exists; relay6's drop makes that hold on any router. */
 export function forwardRules(plan: Plan): Rule[] {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const rules: Rule[] = [
     { key: "fw:fwd-established", what: "accept replies from the tunnel", args: [["chain", "forward"], ["action", "accept"], ["connection-state", "established,related,untracked"], ["in-interface", wg]] },
     { key: "fw:fwd-icmpv6", what: "accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)", args: [["chain", "forward"], ["action", "accept"], ["protocol", "icmpv6"], ["in-interface", wg]] },
@@ -155,7 +155,7 @@ export function forwardRules(plan: Plan): Rule[] {
  *  bulk TCP then stalls at the first full-size segment. Only lowers the MSS (tcp-mss=). */
 export function mangleRules(plan: Plan): Rule[] {
   if (!plan.clampMss) return [];
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const mss = plan.wireguard.mss;
   const base = (dir: "out-interface" | "in-interface"): Args => [
     ["chain", "forward"],
@@ -199,7 +199,7 @@ export function firewallAnchors(site: string, chain: string): Cond[][] {
  *  order the .rsc writes it. Pure. */
 export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): SetupSteps {
   const site = plan.site;
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const c = (k: string, what: string, description?: string) => commentFor(site, k, what, description);
   const vpsKey = publicKeyFor("vps", plan, ctx.secrets);
   const names = objectNames(plan);

@@ -114,7 +114,7 @@ export function renderUndo(plan: Plan, ctx: RenderContext, caps: Capabilities): 
 
 /** The recipe's router-side checks, each with the values a working relay shows. */
 export function renderVerify(plan: Plan, ctx: RenderContext, caps: Capabilities): string {
-  const wg = plan.router.wgInterface;
+  const wg = plan.router.tunnelInterface;
   const out: string[] = [
     header(plan, ctx, caps, ["verification. Prints each check with what a working relay shows; lines starting FAIL need attention."]),
     "",

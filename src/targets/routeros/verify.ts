@@ -5,17 +5,14 @@ import { openRest } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
 import type { Finding } from "../../verify/findings.js";
 import { HANDSHAKE_MAX_AGE_S } from "../../verify/wireguard.js";
+import { releaseMatches } from "./capabilities.js";
+import { rosDurationMs } from "./duration.js";
 import type { VerifyRequest } from "../types.js";
 
-/** RouterOS durations as REST shows them ("1m3s", "45s", "1h2m3s", "250ms") in seconds. */
-export function rosSeconds(text: string | undefined): number {
-  if (!text) return Infinity;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(w|d|h|ms|m|s)/g)) {
-    const n = Number(m[1]);
-    total += n * ({ w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[m[2]!]!;
-  }
-  return total;
+/** Seconds since the peer's last handshake ("1m3s" on REST), Infinity without one. */
+function handshakeAge(text: string | undefined): number {
+  const ms = rosDurationMs(text);
+  return ms === undefined ? Infinity : ms / 1000;
 }
 
 const truthy = (v: string | undefined) => v === "true" || v === "yes";
@@ -25,16 +22,16 @@ async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: st
   const version = await rest.version();
   const want = plan.router.version ?? "";
   out.push(
-    version === want || version.startsWith(`${want}.`)
+    releaseMatches(want, version)
       ? { check: "router.version", status: "pass", detail: `RouterOS ${version}` }
       : { check: "router.version", status: "fail", detail: `RouterOS ${version}, the site file says ${want}`, hint: "set router.version to the router's release and render again: commands differ between releases" },
   );
   const peers: RosObject[] = await rest.get("/interface/wireguard/peers");
-  const peer = peers.find((p) => p.interface === plan.router.wgInterface && (!expectedVpsKey || p["public-key"] === expectedVpsKey));
+  const peer = peers.find((p) => p.interface === plan.router.tunnelInterface && (!expectedVpsKey || p["public-key"] === expectedVpsKey));
   if (!peer)
-    out.push({ check: "router.peer-key", status: "fail", detail: `no peer on ${plan.router.wgInterface} with the VPS's public key`, hint: "import the rendered router script (or relay6 apply router)", fault: "wrong-public-key" });
+    out.push({ check: "router.peer-key", status: "fail", detail: `no peer on ${plan.router.tunnelInterface} with the VPS's public key`, hint: "import the rendered router script (or relay6 apply router)", fault: "wrong-public-key" });
   else {
-    const age = rosSeconds(peer["last-handshake"]);
+    const age = handshakeAge(peer["last-handshake"]);
     out.push(
       age <= HANDSHAKE_MAX_AGE_S
         ? { check: "router.handshake", status: "pass", detail: `latest handshake ${peer["last-handshake"]} ago` }

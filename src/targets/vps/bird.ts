@@ -9,7 +9,7 @@ export function renderBirdConf(plan: Plan): string {
   if (plan.failover.mode !== "bgp-bfd") throw new Error("internal: bird.conf is rendered for bgp-bfd only");
   const f = plan.failover;
   const t = plan.transit;
-  const wg = birdString(plan.vps.wgInterface);
+  const wg = birdString(plan.vps.tunnelInterface);
   const lines = [
     ...header(plan, "#", "bird2 on the VPS: BGP + BFD to the home router, exporting ::/0."),
     "log syslog all;",

@@ -17,7 +17,7 @@ export interface UfwRule {
 
 export function ufwRules(plan: Plan): UfwRule[] {
   const tag = (what: string) => `relay6 ${plan.site}: ${what}`;
-  const wg = plan.vps.wgInterface;
+  const wg = plan.vps.tunnelInterface;
   const nic = plan.vps.nic;
   const rtr = plan.transit.router.address;
   const vps = plan.transit.vps.address;
