@@ -32,7 +32,7 @@ for (let i = 0; i < runs; i++) {
   try {
     const relay6 = (site: string, ...more: string[]) => {
       const t0 = performance.now();
-      const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), process.execPath, join(repo, "bin/relay6.js"), "apply", "vps", site, "--host", state.addresses!.vpsUnderlay, "-i", join(state.dir, "ssh/id_ed25519"), "--known-hosts", join(state.dir, "known_hosts"), "--secrets", labSecretsFile(state), ...more], { encoding: "utf8" });
+      const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), process.execPath, join(repo, "bin/relay6.js"), "apply", "vps", site, "--vps-host", state.addresses!.vpsUnderlay, "-i", join(state.dir, "ssh/id_ed25519"), "--known-hosts", join(state.dir, "known_hosts"), "--secrets", labSecretsFile(state), ...more], { encoding: "utf8" });
       if (r.status !== 0) throw new Error(`apply failed: ${r.stderr}`);
       return performance.now() - t0;
     };

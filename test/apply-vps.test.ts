@@ -26,7 +26,7 @@ function relay6(...args: string[]): { code: number; stdout: string; stderr: stri
   return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
 }
 
-const sshArgs = () => ["--host", VPS_ADDR, "-i", key, "--known-hosts", knownHosts];
+const sshArgs = () => ["--vps-host", VPS_ADDR, "-i", key, "--known-hosts", knownHosts];
 
 describe("relay6 apply vps over SSH", () => {
   let hostPub = "";
@@ -77,7 +77,7 @@ describe("relay6 apply vps over SSH", () => {
     writeFileSync(join(vps.etc, "wireguard/wg0.conf"), readFileSync(join(fx, "wg0.conf")), { mode: 0o600 });
     writeFileSync(join(vps.etc, "bird/bird.conf"), readFileSync(join(fx, "bird.conf")));
     try {
-      const r = relay6("doctor", "--vps-ssh", VPS_ADDR, "-i", key, "--known-hosts", knownHosts, "--json");
+      const r = relay6("doctor", "--vps-host", VPS_ADDR, "-i", key, "--known-hosts", knownHosts, "--json");
       expect(r.code, r.stderr).toBe(1);
       const report = JSON.parse(r.stdout);
       const codes = report.findings.map((f: { code: string }) => f.code);
@@ -155,6 +155,7 @@ describe("relay6 apply vps over SSH", () => {
     const fake = readFileSync(`${other}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
     const kh = join(work, "known_hosts_changed");
     writeFileSync(kh, `${VPS_ADDR} ${fake}\n`);
+    // (--host: the older name of --vps-host, still accepted)
     const r = relay6("apply", "vps", site, "--host", VPS_ADDR, "-i", key, "--known-hosts", kh, "--accept-new-host-key", "--dry-run");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("CHANGED");

@@ -5,7 +5,7 @@ import { startRouterOsModel, type RunningModel } from "./fixtures/routeros-model
 import { publicKeyOf } from "../src/keys/wireguard.js";
 import { REPO, runCli, TEST_SECRETS } from "./helpers.js";
 import { writeSecrets } from "../src/keys/wireguard.js";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmp } from "./helpers.js";
 
@@ -86,5 +86,60 @@ describe("verify: RouterOS over REST", () => {
     const v = await verify(m);
     expect(v.by.get("router.peer-key")).toMatchObject({ status: "fail", fault: "wrong-public-key" });
     expect(v.by.get("router.version")).toMatchObject({ status: "fail" });
+  });
+});
+
+describe("verify finds the router as apply does, and never passes by checking nothing", () => {
+  let m: RunningModel | undefined;
+  afterEach(async () => {
+    await m?.stop();
+    m = undefined;
+    delete process.env.RELAY6_ROUTER_URL;
+    delete process.env.RELAY6_ROUTER_PASSWORD;
+  });
+
+  it("the router's URL from $RELAY6_ROUTER_URL, else router.api.url", async () => {
+    m = await router({});
+    process.env.RELAY6_ROUTER_PASSWORD = PASSWORD;
+    process.env.RELAY6_ROUTER_URL = m.url;
+    const fromEnv = await runCli("verify", site(), "--no-vps", "--json");
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(JSON.parse(fromEnv.stdout).summary).toMatchObject({ fail: 0, skip: 0 });
+    delete process.env.RELAY6_ROUTER_URL;
+    const file = site();
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^router:\n/m, `router:\n  api: { url: "${m.url}" }\n`));
+    const fromSite = await runCli("verify", file, "--no-vps", "--json");
+    expect(fromSite.code, fromSite.stderr).toBe(0);
+    expect(JSON.parse(fromSite.stdout).findings.map((f: { check: string }) => f.check)).toContain("router.handshake");
+  });
+
+  it("no router to reach and --no-vps: nothing was checked, exit 1", async () => {
+    const r = await runCli("verify", site(), "--no-vps");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("SKIP  router: no --router-url: RouterOS checks skipped");
+    expect(r.stderr).toContain("relay6: nothing was checked: no --router-url: RouterOS checks skipped");
+    const none = await runCli("verify", site(), "--no-vps", "--no-router", "--json");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("nothing was checked (--no-vps and --no-router)");
+  });
+});
+
+describe("the VPS's SSH options: one name in apply, verify and doctor", () => {
+  it("--vps-host/--vps-port/--vps-user everywhere; --host and --vps-ssh still accepted where they were", async () => {
+    for (const cmd of [["apply", "vps"], ["verify"], ["doctor"]]) {
+      const help = (await runCli(...cmd, "--help")).stdout.replace(/\s+/g, " ");
+      for (const f of ["--vps-host <host>", "--vps-port <port>", "--vps-user <user>", "--router-user <user>"]) if (cmd[0] !== "apply" || f !== "--router-user <user>") expect(help, `${cmd.join(" ")} ${f}`).toContain(f);
+      expect(help).not.toMatch(/--host <|--vps-ssh </);
+    }
+    expect((await runCli("apply", "router", "--help")).stdout.replace(/\s+/g, " ")).toContain("the router's SSH user (default: admin on routeros, root on linux)");
+    // The older spellings are the same option: given twice with different values, refused.
+    const r = await runCli("apply", "vps", site(), "--vps-host", "192.0.2.1", "--host", "192.0.2.2");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--vps-host and --host name the same thing: give one");
+    const p = await runCli("verify", site(), "--vps-host", "192.0.2.1", "--vps-port", "0");
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("SSH port 0: not a port number");
+    const d = await runCli("doctor", "--vps-host", "192.0.2.1", "--vps-ssh", "192.0.2.2");
+    expect(d.stderr).toContain("--vps-host and --vps-ssh name the same thing: give one");
   });
 });

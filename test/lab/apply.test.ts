@@ -37,7 +37,7 @@ function relay6(...args: string[]): { code: number; stdout: string; stderr: stri
   return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
 }
 
-const ssh = () => ["--host", state.addresses!.vpsUnderlay, "-i", key(), "--known-hosts", knownHosts()];
+const ssh = () => ["--vps-host", state.addresses!.vpsUnderlay, "-i", key(), "--known-hosts", knownHosts()];
 const apply = (site: string, ...more: string[]) => relay6("apply", "vps", site, ...ssh(), "--secrets", labSecretsFile(state), ...more);
 
 function verify(site: string, secrets = labSecretsFile(state)) {

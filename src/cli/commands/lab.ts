@@ -55,7 +55,7 @@ export function registerLab(program: Command): void {
     out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
     if (o.ssh || o.bareVps) {
       out(`  ssh: VPS ${s.addresses?.vpsUnderlay}, router ${s.addresses?.routerUnderlay}; key ${s.dir}/ssh/id_ed25519; secrets ${labSecretsFile(s)}`);
-      out(`  e.g. ip netns exec ${s.nodes!.inet.ns} relay6 apply vps ${s.siteFile} --host ${s.addresses?.vpsUnderlay} -i ${s.dir}/ssh/id_ed25519 --secrets ${labSecretsFile(s)} --accept-new-host-key`);
+      out(`  e.g. ip netns exec ${s.nodes!.inet.ns} relay6 apply vps ${s.siteFile} --vps-host ${s.addresses?.vpsUnderlay} -i ${s.dir}/ssh/id_ed25519 --secrets ${labSecretsFile(s)} --accept-new-host-key`);
     }
   });
 

@@ -91,13 +91,14 @@ function portOf(text: string | undefined, fallback: number): number {
   return port;
 }
 
-/** A value given under its name or its older name (not both). */
-function either(o: Record<string, unknown>, name: string, older: string): string | undefined {
-  const a = o[name] as string | undefined;
-  const b = o[older] as string | undefined;
+/** A value given under its name or an older name (not two different ones). */
+function either(o: Record<string, unknown>, name: string, ...older: string[]): string | undefined {
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  if (a !== undefined && b !== undefined && a !== b) throw new UserError(`${flag(name)} and ${flag(older)} name the same thing: give one`);
-  return a ?? b;
+  const given = [name, ...older].filter((k) => o[k] !== undefined);
+  const [first, ...rest] = given;
+  const clash = rest.find((k) => o[k] !== o[first!]);
+  if (clash) throw new UserError(`${flag(first!)} and ${flag(clash)} name the same thing: give one`);
+  return first === undefined ? undefined : (o[first] as string);
 }
 
 function keyAccess(o: KeyFlags): Pick<SshAccess, "identityFile" | "knownHostsFile" | "acceptNewHostKey"> {
@@ -107,9 +108,9 @@ function keyAccess(o: KeyFlags): Pick<SshAccess, "identityFile" | "knownHostsFil
 /** The VPS's SSH access: the flags, else `defaults` (the site file's vps.ssh). */
 export function vpsAccess(o: VpsSshFlags & KeyFlags, defaults: { host?: string; port: number; user: string }): SshAccess {
   const r = o as Record<string, unknown>;
-  const host = either(r, "vpsHost", "host") ?? either(r, "vpsHost", "vpsSsh") ?? defaults.host;
-  const port = either(r, "vpsPort", "port") ?? either(r, "vpsPort", "vpsSshPort");
-  const user = either(r, "vpsUser", "user") ?? either(r, "vpsUser", "vpsSshUser");
+  const host = either(r, "vpsHost", "host", "vpsSsh") ?? defaults.host;
+  const port = either(r, "vpsPort", "port", "vpsSshPort");
+  const user = either(r, "vpsUser", "user", "vpsSshUser");
   return { ...(host !== undefined ? { host } : {}), port: portOf(port, defaults.port), user: user ?? defaults.user, ...keyAccess(o) };
 }
 
