@@ -11,7 +11,8 @@ import { parse, stringify } from "yaml";
 import { labDown } from "../src/lab/down.js";
 import { waitFor } from "../src/lab/exec.js";
 import { nsOf } from "../src/lab/nodes.js";
-import { bundledSite, labSecretsFile, labUp, routerDefault } from "../src/lab/up.js";
+import { routerDefault } from "../src/lab/probes.js";
+import { bundledSite, labSecretsFile, labUp } from "../src/lab/up.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const runs = Number(process.argv[2] ?? 5);

@@ -7,8 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { analyse, renderPlan } from "../src/render/render.js";
-import { loadSiteFile } from "../src/site/load.js";
+import { analyse, loadSite, renderPlan } from "../src/pipeline.js";
 import { generateKeyPair } from "../src/keys/wireguard.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,7 +29,7 @@ try {
     const inProcess: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      const loaded = loadSiteFile(join(repo, site));
+      const loaded = loadSite(join(repo, site));
       const { plan } = analyse(loaded);
       renderPlan(plan!, { secrets, version: "bench" });
       inProcess.push(performance.now() - t0);

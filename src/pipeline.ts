@@ -28,7 +28,7 @@ export function platformOf(id: string): RouterPlatform {
 
 const schemas = new Map<string, SiteSchema>();
 function schemaFor(platforms: readonly RouterPlatform[]): SiteSchema {
-  const key = JSON.stringify(platforms);
+  const key = JSON.stringify(platforms, (_k, v: unknown) => (v instanceof RegExp ? v.source : v));
   let s = schemas.get(key);
   if (!s) schemas.set(key, (s = siteSchema(platforms)));
   return s;

@@ -48,7 +48,7 @@ export function registerDoctor(program: Command): void {
     .option("--json", "print the report as JSON");
   // Live sources: the VPS over SSH, the router over its platform's sources (REST, or SSH),
   // with the same options as apply and verify.
-  addVpsSshOptions(cmd, "vps-ssh", "(read the VPS's files and state live over SSH)");
+  addVpsSshOptions(cmd, "vps-ssh");
   addRouterOptions(cmd, "read the router live over its REST API, e.g. https://192.168.88.1");
   cmd.option("--router-platform <platform>", `the platform of the router --router-ssh/--router-url read (${routers.map((r) => r.platform.id).join(", ")})`, routers[0]?.platform.id);
   cmd.action(async (opts: DoctorFlags) => {

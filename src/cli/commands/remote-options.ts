@@ -42,12 +42,14 @@ export type AccessFlags = VpsSshFlags & KeyFlags & RouterFlags;
 
 const hidden = (flags: string, help: string) => new Option(flags, help).hideHelp();
 
-/** --vps-host/--vps-port/--vps-user. `legacy`: the older spellings that command had. */
-export function addVpsSshOptions(cmd: Command, legacy: "host" | "vps-ssh" | "none", what = "(default: vps.ssh.host, else vps.endpoint)"): Command {
+/** --vps-host/--vps-port/--vps-user. `legacy`: the older spellings that command had;
+ *  "vps-ssh" is doctor's, which has no site file (and reads the VPS live when given a host). */
+export function addVpsSshOptions(cmd: Command, legacy: "host" | "vps-ssh"): Command {
+  const site = legacy === "host";
   cmd
-    .option("--vps-host <host>", `the VPS's SSH host ${what}`)
-    .option("--vps-port <port>", "the VPS's SSH port (default: vps.ssh.port, 22)")
-    .option("--vps-user <user>", "the VPS's SSH user (default: vps.ssh.user, root)");
+    .option("--vps-host <host>", site ? "the VPS's SSH host (default: vps.ssh.host, else vps.endpoint)" : "read the VPS's files and state live over SSH from this host")
+    .option("--vps-port <port>", `the VPS's SSH port (default: ${site ? "vps.ssh.port, " : ""}22)`)
+    .option("--vps-user <user>", `the VPS's SSH user (default: ${site ? "vps.ssh.user, " : ""}root)`);
   if (legacy === "host")
     cmd.addOption(hidden("--host <host>", "older name of --vps-host")).addOption(hidden("--port <port>", "older name of --vps-port")).addOption(hidden("--user <user>", "older name of --vps-user"));
   if (legacy === "vps-ssh")
