@@ -1,7 +1,8 @@
 // The entry point: the only place that prints errors and decides the exit status
 // (bin/relay6.js passes it to process.exit).
 import { Command, CommanderError } from "commander";
-import { EXIT, UserError, formatDiagnostic } from "../errors.js";
+import { EXIT, UserError, formatDiagnostic, type Diagnostic } from "../errors.js";
+import { guardOutput } from "../terminal.js";
 import { registerCore } from "./commands/core.js";
 import { registerInit } from "./commands/init.js";
 import { registerApply } from "./commands/apply.js";
@@ -27,25 +28,38 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = undefined;
+  // Every byte printed passes one filter (no raw control characters from remote text).
+  const output = guardOutput();
   try {
     await buildProgram().parseAsync(argv);
     const code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
     process.exitCode = undefined;
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // commander already printed help/version/usage errors
-      return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-    }
-    if (e instanceof UserError) {
-      process.stderr.write(`relay6: ${e.message}\n`);
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-      return e.exitCode;
-    }
-    const err = e as Error;
-    process.stderr.write(
-      `relay6: internal error: ${err.message}\nThis is a bug in relay6. Please report it with the command you ran and this trace:\n${err.stack ?? ""}\n`,
-    );
-    return EXIT.internal;
+    const failed = report(e);
+    // --json: a command that fails before printing its JSON still prints JSON.
+    if (failed.json && argv.includes("--json") && !output.wroteStdout()) process.stdout.write(JSON.stringify({ error: failed.json }, null, 2) + "\n");
+    return failed.code;
+  } finally {
+    output.restore();
   }
+}
+
+/** Prints an error the one way relay6 prints errors; returns the exit status and the error
+ *  as --json shows it. */
+function report(e: unknown): { code: number; json?: { message: string; exit: number; diagnostics?: Diagnostic[] } } {
+  if (e instanceof CommanderError) {
+    // commander already printed help/version/usage errors
+    return e.exitCode === 0 ? { code: EXIT.ok } : { code: EXIT.badInput, json: { message: e.message, exit: EXIT.badInput } };
+  }
+  if (e instanceof UserError) {
+    process.stderr.write(`relay6: ${e.message}\n`);
+    for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+    return { code: e.exitCode, json: { message: e.message, exit: e.exitCode, diagnostics: e.diagnostics } };
+  }
+  const err = e as Error;
+  process.stderr.write(
+    `relay6: internal error: ${err.message}\nThis is a bug in relay6. Please report it with the command you ran and this trace:\n${err.stack ?? ""}\n`,
+  );
+  return { code: EXIT.internal, json: { message: `internal error (a bug in relay6): ${err.message}`, exit: EXIT.internal } };
 }

@@ -1,9 +1,11 @@
 // WireGuard keys (Curve25519) with node:crypto, and the 0600 secrets file that holds them.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync, renameSync, statSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { parse, stringify } from "yaml";
-import { UserError } from "../errors.js";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { EXIT, UserError } from "../errors.js";
+import { parseYamlFile, type YamlFileKind } from "../yaml-file.js";
 
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 const KEY_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -33,10 +35,25 @@ export function publicKeyOf(privateKey: string): string {
   return b64(pub.export({ format: "jwk" }).x!);
 }
 
-export interface SecretsFile {
-  vps?: { privateKey: string };
-  router?: { privateKey: string };
-}
+/** A WireGuard private key as the secrets file holds it. */
+const PrivateKey = z.string().refine(isWireGuardKey, {
+  message: "must be a WireGuard private key: 44 characters of base64, as `wg genkey` prints",
+});
+const EndSecrets = z.object({ privateKey: PrivateKey }).strict();
+
+/** The secrets file: one private key per end, nothing else. */
+export const SecretsFileSchema = z.object({ vps: EndSecrets.optional(), router: EndSecrets.optional() }).strict();
+export type SecretsFile = z.output<typeof SecretsFileSchema>;
+export type End = "vps" | "router";
+const ENDS: readonly End[] = ["vps", "router"];
+
+const SECRETS_FILE: YamlFileKind = {
+  name: "secrets file",
+  keysReference: "a secrets file holds only vps.privateKey and router.privateKey",
+  reference: "the secrets file format in the README",
+  shape: "`vps: {privateKey: KEY}` and `router: {privateKey: KEY}`, as `relay6 keys SITE` writes it",
+  secret: true,
+};
 
 /** The secrets file that belongs to a site file: `home.yaml` → `home.secrets.yaml`. */
 export function defaultSecretsPath(siteFile: string): string {
@@ -44,66 +61,124 @@ export function defaultSecretsPath(siteFile: string): string {
   return join(dirname(siteFile), `${base}.secrets.yaml`);
 }
 
-export function readSecrets(path: string): SecretsFile | undefined {
-  let text: string;
+/** Reads a file that holds secrets: it must be a regular file that only its owner can read.
+ *  Undefined when there is none. Errors name the file, never its contents. */
+export function readPrivateFile(path: string, what: string): string | undefined {
+  let st;
   try {
-    const st = statSync(path);
-    if ((st.mode & 0o077) !== 0)
-      throw new UserError(`secrets file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, [
-        { code: "secrets-mode", severity: "error", path: "", file: path, message: "private keys must not be readable by group or others", fix: `chmod 600 ${path}` },
-      ]);
-    text = readFileSync(path, "utf8");
+    st = statSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw new UserError(`cannot read ${what} ${path}: ${code ?? String(e)}`, [], EXIT.badInput);
   }
-  const data = (parse(text) ?? {}) as SecretsFile;
-  for (const end of ["vps", "router"] as const) {
-    const k = data[end]?.privateKey;
-    if (k !== undefined && !isWireGuardKey(k))
-      throw new UserError(`secrets file ${path}: ${end}.privateKey is not a WireGuard key`, [
-        { code: "secrets-invalid", severity: "error", path: `${end}.privateKey`, file: path, message: "not a 32-byte base64 WireGuard key", fix: `delete the entry and run relay6 keys to make a new one` },
-      ]);
+  if (!st.isFile()) throw new UserError(`${what} ${path} is not a file`, [], EXIT.badInput);
+  if ((st.mode & 0o077) !== 0)
+    throw new UserError(`${what} ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, [
+      { code: "secrets-mode", severity: "error", path: "", file: path, message: "secrets must not be readable by group or others", fix: `chmod 600 ${path}` },
+    ]);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UserError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], EXIT.badInput);
   }
-  return data;
 }
 
-/** Writes the secrets file with mode 0600 from its creation on (never briefly readable). */
-export function writeSecrets(path: string, secrets: SecretsFile): void {
+/** The secrets file, validated (exit 2 naming file, line and YAML path, never a value);
+ *  undefined when there is none. */
+export function readSecrets(path: string): SecretsFile | undefined {
+  const text = readPrivateFile(path, "secrets file");
+  return text === undefined ? undefined : parseYamlFile(text, path, SecretsFileSchema, SECRETS_FILE).data;
+}
+
+/** For every command but keys, render and init: the keys must already exist. They are
+ *  never made here (a key made and not kept would change on every run). */
+export function requireKeys(path: string, siteFile: string, given: boolean): Required<SecretsFile> {
+  const secrets = readSecrets(path);
+  const make = `run \`relay6 keys ${siteFile}${given ? ` --secrets ${path}` : ""}\` (or relay6 render) to make ${secrets ? "it" : "them"}`;
+  if (!secrets)
+    throw new UserError(`no secrets file ${path}`, [
+      { code: "secrets-missing", severity: "error", path: "", file: path, message: "the site's WireGuard private keys are kept in this file, and it does not exist", fix: given ? make : `${make}, or pass --secrets FILE` },
+    ]);
+  const missing = ENDS.filter((e) => !secrets[e]);
+  if (missing.length > 0)
+    throw new UserError(`secrets file ${path} has no ${missing.map((e) => `${e}.privateKey`).join(" and ")}`, [
+      { code: "secrets-missing-key", severity: "error", path: `${missing[0]}.privateKey`, file: path, message: `the private key of the ${missing.join(" and the ")} is not there`, fix: make },
+    ]);
+  return secrets as Required<SecretsFile>;
+}
+
+function secretsText(secrets: SecretsFile): string {
+  return "# relay6 secrets: WireGuard private keys. Mode 0600; keep it out of version control.\n" + stringify(secrets);
+}
+
+/** A secrets file written beside its final path (mode 0600 from its creation on, never
+ *  briefly readable) that takes its place only on commit: a command writes it first, then
+ *  everything else, then commits, so that a refusal in between leaves no trace. */
+export interface StagedSecrets {
+  commit(): void;
+  abort(): void;
+}
+
+export function stageSecrets(path: string, secrets: SecretsFile): StagedSecrets {
   const tmp = `${path}.tmp-${process.pid}`;
-  const body =
-    "# relay6 secrets: WireGuard private keys. Mode 0600; keep it out of version control.\n" + stringify(secrets);
   let fd: number;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
     throw new UserError(`cannot write secrets file ${path}: ${(e as NodeJS.ErrnoException).code}`, [
       { code: "secrets-unwritable", severity: "error", path: "", file: path, message: "the directory is not writable", fix: "pass --secrets PATH to keep the secrets file elsewhere" },
-    ]);
+    ], EXIT.findings);
   }
   try {
-    writeSync(fd, body);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
+    writeSync(fd, secretsText(secrets));
   } catch (e) {
+    closeSync(fd);
     unlinkSync(tmp);
     throw e;
   }
+  closeSync(fd);
+  let done = false;
+  return {
+    commit() {
+      if (done) return;
+      done = true;
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        unlinkSync(tmp);
+        throw e;
+      }
+    },
+    abort() {
+      if (done) return;
+      done = true;
+      rmSync(tmp, { force: true });
+    },
+  };
 }
 
-/** Reads the secrets file, adding keys for ends that have none. Returns what was created. */
-export function ensureKeys(path: string): { secrets: SecretsFile; created: ("vps" | "router")[] } {
-  const secrets = readSecrets(path) ?? {};
-  const created: ("vps" | "router")[] = [];
-  for (const end of ["vps", "router"] as const) {
+/** Writes the secrets file at once (mode 0600 from its creation on). */
+export function writeSecrets(path: string, secrets: SecretsFile): void {
+  stageSecrets(path, secrets).commit();
+}
+
+/** The secrets file with a new key for every end that has none; nothing written. */
+export function withMissingKeys(path: string): { secrets: Required<SecretsFile>; created: End[] } {
+  const secrets: SecretsFile = { ...(readSecrets(path) ?? {}) };
+  const created: End[] = [];
+  for (const end of ENDS) {
     if (!secrets[end]) {
       secrets[end] = { privateKey: generateKeyPair().privateKey };
       created.push(end);
     }
   }
-  if (created.length > 0) writeSecrets(path, secrets);
-  return { secrets, created };
+  return { secrets: secrets as Required<SecretsFile>, created };
+}
+
+/** relay6 keys / init: reads the secrets file, adding (and saving) keys for ends that have none. */
+export function ensureKeys(path: string): { secrets: Required<SecretsFile>; created: End[] } {
+  const r = withMissingKeys(path);
+  if (r.created.length > 0) writeSecrets(path, r.secrets);
+  return r;
 }

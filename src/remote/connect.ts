@@ -24,7 +24,15 @@ export interface RestAccess {
   fingerprint?: string;
   /** YAML file with user: and password: (mode 0600); default $RELAY6_ROUTER_USER/_PASSWORD. */
   credentialsFile?: string;
+  /** Where the URL came from ("--router-url", "RELAY6_ROUTER_URL", "router.api.url in
+   *  SITE"), for errors about it. */
+  urlFrom?: string;
+  /** Deadline of each request as a whole (default: the client's, 10 s). */
   timeoutMs?: number;
+  /** Budget of the whole run against the router (default: the client's 120 s plus
+   *  runExtraMs, apply router's --confirm window). */
+  runTimeoutMs?: number;
+  runExtraMs?: number;
 }
 
 /** Every way the command's flags say to reach one end; each target takes what it needs. */
@@ -50,16 +58,21 @@ export async function connectSsh(a: SshAccess, log: (line: string) => void): Pro
   return session;
 }
 
-/** A REST client for a RouterOS router; credentials from the file or the environment. */
+/** A REST client for a RouterOS router; credentials from the file or the environment. The
+ *  URL is checked (src/site/router-url.ts) before the credentials are read. */
 export async function openRest(a: RestAccess, log?: (line: string) => void): Promise<RouterOsRest> {
   if (a.url === undefined) throw new Error("internal: openRest without a URL");
-  const { RouterOsRest, routerCredentials } = await import("./routeros-rest.js");
+  const { DEFAULT_RUN_TIMEOUT_MS, RouterOsRest, routerBaseUrl, routerCredentials } = await import("./routeros-rest.js");
+  const urlFrom = a.urlFrom ?? "--router-url";
+  routerBaseUrl(a.url, urlFrom);
   return new RouterOsRest({
     url: a.url,
+    urlFrom,
     ...routerCredentials(a.credentialsFile),
     ...(a.caFile ? { caFile: a.caFile } : {}),
     ...(a.fingerprint ? { fingerprint: a.fingerprint } : {}),
     ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+    runTimeoutMs: a.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS + (a.runExtraMs ?? 0),
     ...(log ? { log } : {}),
   });
 }

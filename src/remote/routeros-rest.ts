@@ -2,37 +2,98 @@
 // certificate is checked against a CA file or a pinned SHA-256 fingerprint; credentials
 // come from the environment or a 0600 file, never from the site file.
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
-import { parse } from "yaml";
-import { UserError } from "../errors.js";
+import { z } from "zod";
+import { EXIT, UserError, type Diagnostic } from "../errors.js";
+import { readPrivateFile } from "../keys/wireguard.js";
+import { checkRouterUrl, showUrl } from "../site/router-url.js";
+import { printable } from "../terminal.js";
+import { parseYamlFile, type YamlFileKind } from "../yaml-file.js";
 
 export interface RestTarget {
   /** Base URL, e.g. https://192.168.88.1 (the /rest prefix is added). */
   url: string;
+  /** Where the URL came from ("--router-url", "RELAY6_ROUTER_URL"), for errors about it. */
+  urlFrom?: string;
   user: string;
   password: string;
   /** PEM CA bundle that signed the router's certificate. */
   caFile?: string;
   /** SHA-256 fingerprint of the router's certificate (hex, with or without colons). */
   fingerprint?: string;
+  /** Deadline of each request as a whole: connect, TLS, headers and body (default 10 s). */
   timeoutMs?: number;
+  /** Budget of the whole run against the router, from the client's creation: no request
+   *  starts or lasts beyond it (default 120 s). */
+  runTimeoutMs?: number;
+  /** Largest answer accepted (default 16 MiB). */
+  maxBodyBytes?: number;
   log?: (line: string) => void;
 }
 
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 export type RosObject = Record<string, string>;
 
-export class RestError extends Error {
+/** What the router's REST API answered with an error status (4xx/5xx): the router is
+ *  there and refused. Exit 1 (the remote end), naming the router and the fix. */
+export class RestError extends UserError {
   constructor(
     readonly status: number,
     readonly body: { error?: number; message?: string; detail?: string },
     readonly request: string,
+    router?: string,
   ) {
-    super(`${request}: ${status} ${body.message ?? ""}${body.detail ? ` (${body.detail})` : ""}`);
+    // The router's own words, on one line and shortened: they are remote text.
+    const said = printable(`${body.message ?? ""}${body.detail ? ` (${body.detail})` : ""}`, { oneLine: true }).slice(0, 300);
+    super(`${router ? `router ${router}: ` : ""}${request}: ${status} ${said}`.trimEnd(), [restDiagnostic(status)], EXIT.findings);
+    this.name = "RestError";
   }
+}
+
+function restDiagnostic(status: number): Diagnostic {
+  if (status === 401)
+    return { code: "router-auth", severity: "error", path: "", message: "the router refused the user name or password", fix: "check RELAY6_ROUTER_USER and RELAY6_ROUTER_PASSWORD, or the --router-credentials file" };
+  if (status === 403)
+    return { code: "router-forbidden", severity: "error", path: "", message: "the router's user may not do this", fix: "give the REST user a group with the read, write, sensitive, api and rest-api policies (/user/group)" };
+  return { code: "router-refused", severity: "error", path: "", message: "the router's REST API refused the request", fix: "read the router's message above; `relay6 apply router --dry-run` shows what relay6 would send" };
+}
+
+/** The router could not be asked or did not answer as a RouterOS REST API does: refused or
+ *  unreachable, DNS, a deadline, TLS, a redirect, an oversized or non-JSON answer. Exit 1. */
+export class RestFailure extends UserError {
+  constructor(
+    readonly code: string,
+    message: string,
+    what: string,
+    fix: string,
+  ) {
+    super(message, [{ code, severity: "error", path: "", message: what, fix }], EXIT.findings);
+    this.name = "RestFailure";
+  }
+}
+
+/** A wrong certificate fingerprint, found by PinnedAgent before any request is written. */
+class PinMismatch extends Error {
+  constructor(readonly got: string, readonly pin: string) {
+    super(`router certificate fingerprint ${got} is not the pinned ${pin}`);
+  }
+}
+
+/** The router URL checked (checkRouterUrl) or refused with exit 2; the error shows the URL
+ *  without user info, path or query. */
+export function routerBaseUrl(raw: string, from = "the router URL"): URL {
+  const c = checkRouterUrl(raw);
+  if (c.ok) return c.url;
+  throw new UserError(`the router URL ${showUrl(raw)} (${from}) ${c.problem}`, [
+    { code: "router-url", severity: "error", path: "", message: c.must, fix: c.fix },
+  ]);
 }
 
 /** Args whose values are never shown, and args holding scripts (a rollback script may hold
@@ -58,6 +119,9 @@ export function normaliseFingerprint(fp: string): string {
 /** An https agent whose connections are used only once the peer's certificate has the
  *  pinned SHA-256 fingerprint (checked after the handshake, before any request is written). */
 class PinnedAgent extends https.Agent {
+  /** Connections still in their handshake: close() ends them too. */
+  private readonly connecting = new Set<tls.TLSSocket>();
+
   constructor(private readonly pin: string) {
     super({ keepAlive: true, maxCachedSessions: 0 });
   }
@@ -67,30 +131,48 @@ class PinnedAgent extends https.Agent {
     const once = (err: Error | null, s?: Duplex) => {
       if (called) return;
       called = true;
+      this.connecting.delete(socket);
       done(err, s);
     };
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    this.connecting.add(socket);
     socket.once("secureConnect", () => {
       const raw = socket.getPeerCertificate()?.raw;
       const got = raw ? createHash("sha256").update(raw).digest("hex") : "(none)";
       if (got === this.pin) return once(null, socket);
       socket.destroy();
-      once(new Error(`router certificate fingerprint ${got} is not the pinned ${this.pin}`));
+      once(new PinMismatch(got, this.pin));
     });
     socket.once("error", (e) => once(e));
+    socket.once("close", () => once(new Error("socket hang up")));
     return undefined;
+  }
+
+  override destroy(): void {
+    for (const s of this.connecting) s.destroy();
+    this.connecting.clear();
+    super.destroy();
   }
 }
 
 export class RouterOsRest {
   private readonly base: URL;
   private readonly agent: http.Agent;
+  /** The URL as errors name it (no user info: refused anyway). */
+  private readonly shown: string;
+  private readonly runEnds: number;
 
   constructor(readonly target: RestTarget) {
-    this.base = new URL(target.url);
+    this.base = routerBaseUrl(target.url, target.urlFrom);
+    this.shown = this.base.origin;
+    this.runEnds = Date.now() + (target.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
     if (this.base.protocol === "https:") {
-      const ca = target.caFile ? readFileSync(target.caFile) : undefined;
+      const ca = target.caFile ? readCa(target.caFile) : undefined;
       const pin = target.fingerprint ? normaliseFingerprint(target.fingerprint) : undefined;
+      if (pin !== undefined && !/^[0-9a-f]{64}$/.test(pin))
+        throw new UserError("--router-fingerprint is not a SHA-256 fingerprint", [
+          { code: "router-fingerprint", severity: "error", path: "", message: "a SHA-256 fingerprint is 64 hex digits (colons and a sha256: prefix allowed)", fix: "copy it from `openssl x509 -noout -fingerprint -sha256 -in router.crt`" },
+        ]);
       if (!ca && !pin)
         throw new UserError("the router's certificate must be checked", [
           { code: "router-tls-unchecked", severity: "error", path: "", message: "neither --router-ca nor --router-fingerprint was given", fix: "pass --router-fingerprint SHA256 (openssl x509 -noout -fingerprint -sha256 on the router's certificate) or --router-ca FILE" },
@@ -101,8 +183,7 @@ export class RouterOsRest {
       // agent hands it to a request: nothing (no password) is sent to a wrong certificate.
       this.agent = pin ? new PinnedAgent(pin) : new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
     } else {
-      if (!/^(127\.|localhost$|\[::1\]$)/.test(this.base.hostname))
-        throw new UserError(`plain http to ${this.base.hostname} would send the router password in the clear; use https`);
+      // checkRouterUrl allowed plain http only to a literal loopback address.
       this.agent = new http.Agent({ keepAlive: true });
     }
   }
@@ -113,7 +194,35 @@ export class RouterOsRest {
     if (method !== "GET") this.target.log?.(`[${this.base.host}]# ${show}${body !== undefined ? ` ${JSON.stringify(redactBody(body))}` : ""}`);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const lib = url.protocol === "https:" ? https : http;
+    const perRequest = this.target.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const runLeft = this.runEnds - Date.now();
+    if (runLeft <= 0) throw this.runOut(show);
+    // One deadline for the whole exchange (connect, TLS, headers, body): node's `timeout`
+    // is an idle timeout, which a router trickling bytes never trips.
+    const ms = Math.min(perRequest, runLeft);
+    const max = this.target.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
+      const fail = (e: Error) =>
+        finish(() => {
+          reject(e);
+          req.destroy();
+        });
+      const timer = setTimeout(
+        () =>
+          fail(
+            runLeft < perRequest
+              ? this.runOut(show)
+              : this.failure("router-timeout", show, `no complete answer within ${perRequest} ms`, "check that the router answers on this URL (its www-ssl service, no firewall drop in the way); on a slow link give it more time (apply router: --timeout MS)"),
+          ),
+        ms,
+      );
       const req = lib.request(
         url,
         {
@@ -121,29 +230,79 @@ export class RouterOsRest {
           agent: this.agent,
           auth: `${this.target.user}:${this.target.password}`,
           headers: { "content-type": "application/json", ...(payload ? { "content-length": payload.length } : {}) },
-          timeout: this.target.timeoutMs ?? 10_000,
         },
         (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400) {
+            const to = typeof res.headers.location === "string" ? ` to ${showUrl(res.headers.location, url.href)}` : "";
+            return fail(this.failure("router-redirect", show, `answered ${status}, a redirect${to}: relay6 follows no redirects`, "give the URL the router's REST API answers on itself: https://HOST[:PORT] of its www-ssl service"));
+          }
+          const tooLarge = () => this.failure("router-answer-too-large", show, `the answer is larger than ${max} bytes: refused`, "check that the URL is the router's REST API (its answers to relay6 are far smaller)");
+          if (Number(res.headers["content-length"] ?? 0) > max) return fail(tooLarge());
           const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = undefined;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = { message: text };
-            }
-            if ((res.statusCode ?? 500) >= 400) reject(new RestError(res.statusCode ?? 500, (parsed ?? {}) as RestError["body"], show));
-            else resolve(parsed as T);
+          let size = 0;
+          res.on("data", (c: Buffer) => {
+            size += c.length;
+            if (size > max) fail(tooLarge());
+            else chunks.push(c);
           });
+          res.on("error", (e) => fail(this.transportError(e, show)));
+          res.on("close", () => {
+            if (!res.complete) fail(this.failure("router-unreachable", show, "the connection closed before the answer was complete", "check the router and the network path to it, then run again"));
+          });
+          res.on("end", () =>
+            finish(() => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              let parsed: unknown = undefined;
+              let json = true;
+              try {
+                parsed = text ? JSON.parse(text) : undefined;
+              } catch {
+                json = false;
+                parsed = { message: text };
+              }
+              if (status >= 400) reject(new RestError(status, (parsed ?? {}) as RestError["body"], show, this.shown));
+              else if (!json) reject(this.failure("router-not-rest", show, `answered ${status} with something that is not JSON`, "check that the URL is the router's REST API (RouterOS 7, the www-ssl service)"));
+              else resolve(parsed as T);
+            }),
+          );
         },
       );
-      req.on("timeout", () => req.destroy(new Error(`${show}: no answer within ${this.target.timeoutMs ?? 10_000} ms`)));
-      req.on("error", reject);
+      req.on("error", (e) => fail(this.transportError(e, show)));
       if (payload) req.write(payload);
       req.end();
     });
+  }
+
+  private failure(code: string, request: string, what: string, fix: string): RestFailure {
+    return new RestFailure(code, `router ${this.shown}: ${request}: ${what}`, what, fix);
+  }
+
+  private runOut(request: string): RestFailure {
+    const budget = this.target.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+    return this.failure("router-run-timeout", request, `the run's time budget against the router (${budget} ms) is used up`, "check why the router answers slowly; give the run more time (apply router: --run-timeout MS)");
+  }
+
+  /** A socket or TLS error as one line naming the router and the fix. */
+  private transportError(e: Error, request: string): RestFailure {
+    if (e instanceof RestFailure) return e;
+    if (e instanceof PinMismatch)
+      return this.failure("router-tls-pin", request, e.message, "if the router's certificate was replaced on purpose, pin the new one (--router-fingerprint, from `openssl x509 -noout -fingerprint -sha256` on the router's certificate); otherwise something else answers on this address");
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ECONNREFUSED")
+      return this.failure("router-unreachable", request, "connection refused", "check the URL's host and port, and that the router's www-ssl (or www) service is enabled and allowed from here");
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+      return this.failure("router-dns", request, `the name ${this.base.hostname} does not resolve (${code})`, "check the host name, or give the router's address");
+    if (["EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "EPIPE"].includes(code) || e.message === "socket hang up")
+      return this.failure("router-unreachable", request, `${e.message}${code && !e.message.includes(code) ? ` (${code})` : ""}`, "check the router and the network path to it, then run again");
+    if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|SSL/.test(code) || /certificate|SSL|TLS/i.test(e.message))
+      return this.failure(
+        "router-tls",
+        request,
+        `TLS: ${printable(e.message, { oneLine: true })}${code ? ` (${code})` : ""}`,
+        "give --router-ca the CA that signed the router's certificate (its name must match the URL's host), or pin it with --router-fingerprint; an https URL to a plain-http service fails like this too",
+      );
+    return this.failure("router-unreachable", request, printable(e.message, { oneLine: true }) + (code ? ` (${code})` : ""), "check the router and the network path to it, then run again");
   }
 
   get(menu: string, query: Record<string, string> = {}): Promise<RosObject[]> {
@@ -168,7 +327,7 @@ export class RouterOsRest {
     const res = await this.request<RosObject | RosObject[]>("GET", "/system/resource");
     const obj = Array.isArray(res) ? res[0] : res;
     const v = /^(\d+\.\d+(?:\.\d+)?)/.exec(obj?.version ?? "")?.[1];
-    if (!v) throw new UserError(`the router did not report a RouterOS version (${JSON.stringify(obj?.version)})`, [], 1);
+    if (!v) throw new UserError(`router ${this.shown} did not report a RouterOS version (${printable(JSON.stringify(obj?.version ?? null), { oneLine: true }).slice(0, 80)})`, [], EXIT.findings);
     return v;
   }
 
@@ -177,19 +336,32 @@ export class RouterOsRest {
   }
 }
 
+/** The router credentials file: a YAML mapping of `user:` and `password:`, nothing else. */
+export const RouterCredentialsSchema = z
+  .object({
+    user: z.string().min(1).describe("the RouterOS user relay6 logs in as"),
+    password: z.string().min(1).describe("its password (a number must be quoted)"),
+  })
+  .strict();
+
+const CREDENTIALS_FILE: YamlFileKind = {
+  name: "router credentials file",
+  keysReference: "a router credentials file holds only user and password",
+  reference: "the router credentials file format in the README",
+  shape: '`user: NAME` and `password: "PASSWORD"`',
+  secret: true,
+};
+
 /** Router credentials: RELAY6_ROUTER_USER / RELAY6_ROUTER_PASSWORD, or a 0600 YAML file
- *  with `user:` and `password:`. */
+ *  with `user:` and `password:` (validated: exit 2 naming file, line and key, never a value). */
 export function routerCredentials(file?: string): { user: string; password: string } {
   if (file) {
-    const st = statSync(file);
-    if ((st.mode & 0o077) !== 0)
-      throw new UserError(`${file} is readable by others`, [
-        { code: "secrets-mode", severity: "error", path: "", file, message: "the router password must not be readable by group or others", fix: `chmod 600 ${file}` },
+    const text = readPrivateFile(file, "router credentials file");
+    if (text === undefined)
+      throw new UserError(`no router credentials file ${file}`, [
+        { code: "router-credentials", severity: "error", path: "", file, message: "the file does not exist", fix: `write it with \`user:\` and \`password:\` (install -m 600 /dev/null ${file} first), or drop --router-credentials and set RELAY6_ROUTER_PASSWORD` },
       ]);
-    const data = (parse(readFileSync(file, "utf8")) ?? {}) as { user?: unknown; password?: unknown };
-    if (typeof data.user !== "string" || typeof data.password !== "string")
-      throw new UserError(`${file}: expected \`user:\` and \`password:\``);
-    return { user: data.user, password: data.password };
+    return parseYamlFile(text, file, RouterCredentialsSchema, CREDENTIALS_FILE).data;
   }
   const user = process.env.RELAY6_ROUTER_USER ?? "admin";
   const password = process.env.RELAY6_ROUTER_PASSWORD;
@@ -198,4 +370,14 @@ export function routerCredentials(file?: string): { user: string; password: stri
       { code: "router-credentials", severity: "error", path: "", message: "relay6 needs the RouterOS REST password", fix: "set RELAY6_ROUTER_PASSWORD (and RELAY6_ROUTER_USER), or pass --router-credentials FILE (mode 0600, user: and password:)" },
     ]);
   return { user, password };
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read --router-ca ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [
+      { code: "router-ca", severity: "error", path: "", file, message: "the CA bundle that signed the router's certificate", fix: "give the path of a readable PEM file" },
+    ]);
+  }
 }

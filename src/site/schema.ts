@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { isIPv4, isIPv6, parsePrefix6 } from "../net/ipv6.js";
 import type { RouterPlatform } from "./platform.js";
+import { checkRouterUrl } from "./router-url.js";
 
 /** Names that end up in shell, wg, bird and RouterOS files. Refused, not escaped, when
  *  they hold anything but these characters: an interface or object name with a quote or a
@@ -159,7 +160,15 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
             .object({
               url: z
                 .string()
-                .regex(/^https?:\/\/[^\s/]+\/?$/, { message: "must be the router's REST base URL, e.g. https://192.168.88.1" })
+                .regex(/^https?:\/\/[^\s/@?#]+\/?$/, {
+                  message: "must be the router's REST base URL without user name, password, path or query, e.g. https://192.168.88.1",
+                  abort: true,
+                })
+                .superRefine((url, ctx) => {
+                  // The rules --router-url and RELAY6_ROUTER_URL follow too (plain http only to loopback).
+                  const c = checkRouterUrl(url);
+                  if (!c.ok) ctx.addIssue({ code: "custom", message: c.must });
+                })
                 .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
             })
             .strict()

@@ -15,6 +15,7 @@ interface ApplyFlags extends AccessFlags {
   confirm?: string;
   skipHandshake?: boolean;
   timeout?: string;
+  runTimeout?: string;
   secrets?: string;
   json?: boolean;
 }
@@ -42,7 +43,8 @@ export function registerApply(program: Command): void {
     .option("--dry-run", "show what would change, change nothing")
     .option("--confirm <seconds>", "schedule a rollback on the router first; cancel it only once the router answers again (and the tunnel has a handshake)")
     .option("--skip-handshake", "with --confirm: do not wait for the WireGuard handshake (e.g. the VPS is not up yet)")
-    .option("--timeout <ms>", "per-request timeout in milliseconds (default 10000)")
+    .option("--timeout <ms>", "deadline of each REST request as a whole (connect, TLS, answer) in milliseconds (default 10000)")
+    .option("--run-timeout <ms>", "time budget of the whole run against the router in milliseconds (default 120000, plus the --confirm window)")
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action((site: string, opts: ApplyFlags) => run("router", site, opts));
@@ -56,8 +58,12 @@ async function run(end: "vps" | "router", site: string, opts: ApplyFlags): Promi
     throw new UserError(`--confirm ${opts.confirm}: give the rollback delay in whole seconds, 10 to 3600`);
   const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100)) throw new UserError(`--timeout ${opts.timeout}: milliseconds, at least 100`);
+  const runTimeoutMs = opts.runTimeout === undefined ? undefined : Number(opts.runTimeout);
+  if (runTimeoutMs !== undefined && (!Number.isInteger(runTimeoutMs) || runTimeoutMs < 1000 || runTimeoutMs <= (confirm ?? 0) * 1000))
+    throw new UserError(`--run-timeout ${opts.runTimeout}: milliseconds, at least 1000${confirm !== undefined ? ` and more than the --confirm window (${confirm * 1000})` : ""}`);
+  const timeouts = { ...(timeoutMs ? { timeoutMs } : {}), ...(runTimeoutMs ? { runTimeoutMs } : {}), runExtraMs: (confirm ?? 0) * 1000 };
   const access: RemoteAccess =
-    end === "vps" ? { ssh: vpsAccess(opts, plan.vps.ssh), rest: {} } : routerAccess(opts, platformOf(plan.router.platform), loaded.site, timeoutMs);
+    end === "vps" ? { ssh: vpsAccess(opts, plan.vps.ssh), rest: {} } : routerAccess(opts, platformOf(plan.router.platform), loaded, timeouts);
   const mod = await targetsFor(plan)[end].apply();
   const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
   const req: ApplyRequest = {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { EXIT, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
 import { writeArtifacts } from "../../io/write.js";
-import { defaultSecretsPath, ensureKeys, publicKeyOf, readSecrets } from "../../keys/wireguard.js";
+import { defaultSecretsPath, ensureKeys, publicKeyOf, requireKeys, stageSecrets, withMissingKeys, type SecretsFile, type StagedSecrets } from "../../keys/wireguard.js";
 import { formatBytes } from "../../plan/bfd.js";
 import type { Plan } from "../../plan/plan.js";
 import { analyse, loadSite, renderPlan, siteJsonSchema, targetsFor } from "../../pipeline.js";
@@ -27,16 +27,26 @@ function blocked(findings: Diagnostic[]): UserError {
   return new UserError(`${n} lint error${n === 1 ? "" : "s"}: nothing rendered`, [], EXIT.findings);
 }
 
-/** Loads (or, with relay6 keys, creates) the secrets the render needs. Never prints a key. */
+const asSecrets = (s: SecretsFile): Secrets => ({
+  ...(s.vps ? { vpsPrivateKey: s.vps.privateKey } : {}),
+  ...(s.router ? { routerPrivateKey: s.router.privateKey } : {}),
+});
+
+/** The secrets every command but keys, render and init needs: read, never made. With no
+ *  secrets file (or a key missing) the error names the file and `relay6 keys SITE`. */
 export function secretsFor(plan: Plan, site: string, secretsPath?: string): Secrets {
   if (plan.wireguard.keys === "device") return {};
+  return asSecrets(requireKeys(secretsPath ?? defaultSecretsPath(site), site, secretsPath !== undefined));
+}
+
+/** render: the secrets file's keys, and new ones for ends that have none, staged but not
+ *  yet saved: the caller commits once everything else is written, or aborts. */
+function secretsToRender(plan: Plan, site: string, secretsPath?: string): { secrets: Secrets; staged?: StagedSecrets; note?: string } {
+  if (plan.wireguard.keys === "device") return { secrets: {} };
   const path = secretsPath ?? defaultSecretsPath(site);
-  const { secrets, created } = ensureKeys(path);
-  if (created.length > 0) err(`relay6: made new WireGuard keys for ${created.join(" and ")} in ${path} (mode 0600)`);
-  return {
-    ...(secrets.vps ? { vpsPrivateKey: secrets.vps.privateKey } : {}),
-    ...(secrets.router ? { routerPrivateKey: secrets.router.privateKey } : {}),
-  };
+  const { secrets, created } = withMissingKeys(path);
+  if (created.length === 0) return { secrets: asSecrets(secrets) };
+  return { secrets: asSecrets(secrets), staged: stageSecrets(path, secrets), note: `relay6: made new WireGuard keys for ${created.join(" and ")} in ${path} (mode 0600)` };
 }
 
 export function formatPlan(plan: Plan, findings: Diagnostic[]): string {
@@ -108,8 +118,17 @@ export function registerCore(program: Command): void {
       const { plan, findings } = loadAndAnalyse(site);
       if (!opts.json) printFindings(findings.filter((d) => d.severity !== "info"));
       if (!plan || hasErrors(findings)) throw blocked(findings);
-      const artifacts = renderPlan(plan, { secrets: secretsFor(plan, site, opts.secrets), version: VERSION });
-      writeArtifacts(opts.out, artifacts);
+      // Keys made now are saved only once the output is written: a refusal saves nothing.
+      const { secrets, staged, note } = secretsToRender(plan, site, opts.secrets);
+      let artifacts;
+      try {
+        artifacts = renderPlan(plan, { secrets, version: VERSION });
+        writeArtifacts(opts.out, artifacts);
+        staged?.commit();
+      } finally {
+        staged?.abort();
+      }
+      if (note) err(note);
       if (opts.json) {
         out(JSON.stringify({ out: opts.out, files: artifacts.map((a) => ({ path: a.path, mode: a.mode.toString(8) })), findings }, null, 2));
         return;
@@ -135,9 +154,8 @@ export function registerCore(program: Command): void {
         return;
       }
       const path = opts.secrets ?? defaultSecretsPath(site);
-      const { created } = ensureKeys(path);
-      const secrets = readSecrets(path)!;
-      const keys = { vps: publicKeyOf(secrets.vps!.privateKey), router: publicKeyOf(secrets.router!.privateKey) };
+      const { secrets, created } = ensureKeys(path);
+      const keys = { vps: publicKeyOf(secrets.vps.privateKey), router: publicKeyOf(secrets.router.privateKey) };
       if (opts.json) out(JSON.stringify({ secrets: path, created, ...keys }));
       else out(`${created.length ? `made keys for ${created.join(", ")}; ` : ""}private keys in ${path} (0600)\n  vps public key:    ${keys.vps}\n  router public key: ${keys.router}`);
     });

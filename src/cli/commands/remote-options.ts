@@ -116,18 +116,42 @@ export function vpsAccess(o: VpsSshFlags & KeyFlags, defaults: { host?: string; 
   return { ...(host !== undefined ? { host } : {}), port: portOf(port, defaults.port), user: user ?? defaults.user, ...keyAccess(o) };
 }
 
-/** The router's access. The REST URL: --router-url, else $RELAY6_ROUTER_URL, else the site
- *  file's router.api.url (`site`: undefined for doctor, which has none). */
-export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: SiteFile, timeoutMs?: number): RemoteAccess {
-  const url = o.routerUrl ?? (site ? (process.env.RELAY6_ROUTER_URL ?? site.router.api?.url) : undefined);
+/** How long a run against the router may take: per request, and the run as a whole. */
+export interface RestTimeouts {
+  timeoutMs?: number;
+  /** Default: the REST client's run budget plus runExtraMs (apply router's --confirm window). */
+  runTimeoutMs?: number;
+  runExtraMs?: number;
+}
+
+/** Where the router's REST URL comes from: --router-url, else $RELAY6_ROUTER_URL, else the
+ *  site file's router.api.url (`site`: undefined for doctor, which has none); with the
+ *  name of the place, for errors about the URL. */
+function routerUrl(o: RouterFlags, site?: { file: string; site: SiteFile }): { url: string; urlFrom: string } | undefined {
+  const [url, urlFrom] =
+    o.routerUrl !== undefined
+      ? [o.routerUrl, "--router-url"]
+      : !site
+        ? []
+        : process.env.RELAY6_ROUTER_URL !== undefined
+          ? [process.env.RELAY6_ROUTER_URL, "RELAY6_ROUTER_URL"]
+          : [site.site.router.api?.url, `router.api.url in ${site.file}`];
+  return url ? { url, urlFrom: urlFrom! } : undefined;
+}
+
+/** The router's access. The REST URL as routerUrl finds it. */
+export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: { file: string; site: SiteFile }, timeouts: RestTimeouts = {}): RemoteAccess {
+  const url = routerUrl(o, site);
   return {
     ssh: { ...(o.routerSsh ? { host: o.routerSsh } : {}), port: portOf(o.routerSshPort, 22), user: o.routerUser ?? platform.sshUser, ...keyAccess(o) },
     rest: {
-      ...(url ? { url } : {}),
+      ...(url ?? {}),
       ...(o.routerCa ? { caFile: o.routerCa } : {}),
       ...(o.routerFingerprint ? { fingerprint: o.routerFingerprint } : {}),
       ...(o.routerCredentials ? { credentialsFile: o.routerCredentials } : {}),
-      ...(timeoutMs ? { timeoutMs } : {}),
+      ...(timeouts.timeoutMs ? { timeoutMs: timeouts.timeoutMs } : {}),
+      ...(timeouts.runTimeoutMs ? { runTimeoutMs: timeouts.runTimeoutMs } : {}),
+      ...(timeouts.runExtraMs ? { runExtraMs: timeouts.runExtraMs } : {}),
     },
   };
 }

@@ -43,7 +43,7 @@ export function registerVerify(program: Command): void {
     }
     if (o.router !== false) {
       const mod = await targets.router.verify();
-      const access = routerAccess(o, platformOf(plan.router.platform), loaded.site);
+      const access = routerAccess(o, platformOf(plan.router.platform), loaded);
       findings.push(...(await mod.verify({ plan, ctx, access, ...(o.vtyshArgs ? { vtyshArgs: o.vtyshArgs } : {}), log })));
     }
     const { formatFindings, summarise } = await import("../../verify/findings.js");

@@ -2,7 +2,7 @@
 //   - over SSH: `/export terse`
 //   - over REST: the menus doctor reads, written out as an export would show them
 import type { DoctorSource } from "../../../doctor/inputs.js";
-import type { RosObject, RouterOsRest } from "../../../remote/routeros-rest.js";
+import { RestError, type RosObject, type RouterOsRest } from "../../../remote/routeros-rest.js";
 import type { SshSession } from "../../../remote/ssh.js";
 import { value } from "../quote.js";
 
@@ -62,8 +62,11 @@ export function restRouterOsSource(rest: RouterOsRest): DoctorSource {
         let items: RosObject[];
         try {
           items = await rest.get(menu);
-        } catch {
-          continue; // a menu this release does not have (/routing/bgp/instance before 7.20)
+        } catch (e) {
+          // A menu this release does not have (/routing/bgp/instance before 7.20); anything
+          // else (no answer, a deadline, 401) ends the run.
+          if (e instanceof RestError && (e.status === 400 || e.status === 404)) continue;
+          throw e;
         }
         for (const o of items) if (o.dynamic !== "true") lines.push(exportLine(menu, o));
       }

@@ -1,0 +1,156 @@
+// YAML files → validated data, with every problem located at file:line:col: the site
+// file (src/site/load.ts), the secrets file (src/keys/wireguard.ts) and the router
+// credentials file (src/remote/routeros-rest.ts) share this machinery. It knows no schema:
+// each caller passes its own.
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { z } from "zod";
+import { formatPath, UserError, type Diagnostic } from "./errors.js";
+
+export type YamlPath = readonly (string | number)[];
+
+/** What kind of YAML file is read: names it in errors and says where its format is told. */
+export interface YamlFileKind {
+  /** "site file", "secrets file" */
+  name: string;
+  /** Where its keys are listed, for unknown keys. */
+  keysReference: string;
+  /** Where its format is described, for missing keys and wrong values. */
+  reference: string;
+  /** The whole file's shape, told when it is not a mapping at all (e.g. "`user:` and `password:`"). */
+  shape?: string;
+  /** The file holds secrets: no text of it (a YAML snippet, an unknown key's name) is ever
+   *  repeated in a diagnostic; problems are named by YAML path and line only. */
+  secret?: boolean;
+}
+
+/** Parses YAML text and validates it with a zod schema. Every problem at once, as
+ *  diagnostics with file:line:col and YAML path, in one UserError (exit 2). */
+export function parseYamlFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  kind: YamlFileKind,
+): { data: z.output<S>; locate(path: YamlPath): { line: number; col: number } } {
+  const lineCounter = new LineCounter();
+  // YAML 1.2 core schema: `0x10` is an integer, `no` stays a string.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const pos = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const err of [...doc.errors, ...doc.warnings]) {
+    const at = pos(err.pos[0]);
+    diagnostics.push({
+      code: "yaml-syntax",
+      severity: "error",
+      // Some of the yaml package's messages quote the text (an alias, a tag): not for secrets.
+      message: kind.secret ? `not valid YAML here (${err.code.toLowerCase().replace(/_/g, " ")})` : err.message.split("\n")[0]!,
+      fix: "fix the YAML syntax at this place",
+      path: "",
+      file,
+      ...at,
+    });
+  }
+  if (diagnostics.length > 0) throw fileError(file, kind, diagnostics);
+
+  const locate = (path: YamlPath) => locateIn(doc, path, pos);
+  const raw: unknown = doc.toJS() ?? {};
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const ds = result.error.issues.flatMap((issue) => issueToDiagnostics(issue, file, locate, raw, kind));
+    throw fileError(file, kind, ds);
+  }
+  return { data: result.data, locate };
+}
+
+function fileError(file: string, kind: YamlFileKind, diagnostics: Diagnostic[]): UserError {
+  const n = diagnostics.length;
+  return new UserError(`${file}: ${n} problem${n === 1 ? "" : "s"} in the ${kind.name}`, diagnostics, 2);
+}
+
+function locateIn(doc: Document, path: YamlPath, pos: (o: number) => { line: number; col: number }) {
+  let node: unknown = doc.contents;
+  let best = (node as Node | null)?.range?.[0] ?? 0;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      const keyNode = pair.key as Node;
+      best = keyNode.range?.[0] ?? best;
+      node = pair.value;
+      // Point at the value when it is a scalar: that is what is wrong.
+      if (node && !isMap(node) && !isSeq(node)) best = (node as Node).range?.[0] ?? best;
+    } else if (isSeq(node) && typeof key === "number") {
+      const item = node.items[key] as Node | undefined;
+      if (!item) break;
+      best = item.range?.[0] ?? best;
+      node = item;
+    } else break;
+  }
+  return pos(best);
+}
+
+function issueToDiagnostics(
+  issue: z.core.$ZodIssue,
+  file: string,
+  locate: (p: YamlPath) => { line: number; col: number },
+  raw: unknown,
+  kind: YamlFileKind,
+): Diagnostic[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  const base = { severity: "error" as const, file };
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      ...base,
+      code: "unknown-key",
+      // A key's name may be what the user meant as a value (a password on the wrong line).
+      path: formatPath(kind.secret ? path : [...path, key]),
+      message: kind.secret ? "unknown key" : `unknown key "${key}"`,
+      fix: kind.secret
+        ? `remove it: ${kind.keysReference}`
+        : `remove it, or check its spelling against ${kind.keysReference}`,
+      ...locate([...path, key]),
+    }));
+  }
+  const missing = path.length > 0 && valueAt(raw, path) === undefined;
+  if (missing) {
+    return [
+      {
+        ...base,
+        code: "missing-key",
+        path: formatPath(path),
+        message: `required key "${String(path[path.length - 1])}" is missing`,
+        fix: `add ${formatPath(path)} (see ${kind.reference})`,
+        ...locate(path.slice(0, -1)),
+      },
+    ];
+  }
+  let message = issue.message;
+  let fix = `correct this value (see ${kind.reference})`;
+  if (issue.code === "invalid_type" && path.length === 0 && kind.shape) {
+    message = `is not a YAML mapping of keys`;
+    fix = `the ${kind.name} holds ${kind.shape}`;
+  } else if (issue.code === "invalid_value") {
+    const opts = issue.values.map((v) => JSON.stringify(v)).join(", ");
+    message = `must be one of ${opts}`;
+    fix = `use one of ${opts}`;
+  } else if (issue.code === "invalid_type") {
+    message = `expected ${issue.expected}`;
+    fix = `write a ${issue.expected} here`;
+  } else if (issue.code === "invalid_union") {
+    message = "is not any of the accepted forms";
+  } else if (issue.code === "custom" || issue.code === "invalid_format") {
+    fix = `use ${message.replace(/^must be /, "")}`;
+  }
+  return [{ ...base, code: "invalid-value", path: formatPath(path), message, fix, ...locate(path) }];
+}
+
+function valueAt(raw: unknown, path: YamlPath): unknown {
+  let v = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
+}
