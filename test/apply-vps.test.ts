@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureKeys } from "../src/keys/wireguard.js";
 import { REPO, tmp } from "./helpers.js";
 import { NetnsHost, waitUntil } from "./netns-host.js";
 
@@ -44,6 +45,7 @@ describe("relay6 apply vps over SSH", () => {
     hostPub = vps.startSshd(VPS_ADDR, readFileSync(`${key}.pub`, "utf8"));
     await waitUntil(() => client.sh(`bash -c 'echo > /dev/tcp/${VPS_ADDR}/22' 2>/dev/null`).code === 0, 10_000, "sshd");
     writeFileSync(site, readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8"));
+    ensureKeys(join(work, "home.secrets.yaml")); // as `relay6 keys` does: apply makes no keys
   });
 
   afterAll(() => {

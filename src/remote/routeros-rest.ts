@@ -1,6 +1,11 @@
 // RouterOS v7 REST API client (/rest over HTTPS, HTTP basic auth). The router's
-// certificate is checked against a CA file or a pinned SHA-256 fingerprint; credentials
-// come from the environment or a 0600 file, never from the site file.
+// certificate is checked against a CA file or a pinned SHA-256 fingerprint; plain http goes
+// only to a loopback address; credentials come from the environment or a 0600 file, never
+// from the site file or the URL. Each request has one deadline for the whole exchange and
+// the run a total budget; answers are capped in size; redirects are errors, never followed.
+// Every failure is a UserError naming the router and the fix: 2 for the user's arguments,
+// 1 for the router or the network (RestError: the router answered 4xx/5xx; RestFailure:
+// it could not be asked, or did not answer as RouterOS REST does).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -274,8 +279,9 @@ export class RouterOsRest {
     });
   }
 
-  private failure(code: string, request: string, what: string, fix: string): RestFailure {
-    return new RestFailure(code, `router ${this.shown}: ${request}: ${what}`, what, fix);
+  /** `what` ends the one line naming the router; `brief` (default: `what`) is the diagnostic's. */
+  private failure(code: string, request: string, what: string, fix: string, brief = what): RestFailure {
+    return new RestFailure(code, `router ${this.shown}: ${request}: ${what}`, brief, fix);
   }
 
   private runOut(request: string): RestFailure {
@@ -287,7 +293,13 @@ export class RouterOsRest {
   private transportError(e: Error, request: string): RestFailure {
     if (e instanceof RestFailure) return e;
     if (e instanceof PinMismatch)
-      return this.failure("router-tls-pin", request, e.message, "if the router's certificate was replaced on purpose, pin the new one (--router-fingerprint, from `openssl x509 -noout -fingerprint -sha256` on the router's certificate); otherwise something else answers on this address");
+      return this.failure(
+        "router-tls-pin",
+        request,
+        e.message,
+        "if the router's certificate was replaced on purpose, pin the new one (--router-fingerprint, from `openssl x509 -noout -fingerprint -sha256` on the router's certificate); otherwise something else answers on this address",
+        "the certificate is not the pinned one: nothing was sent",
+      );
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (code === "ECONNREFUSED")
       return this.failure("router-unreachable", request, "connection refused", "check the URL's host and port, and that the router's www-ssl (or www) service is enabled and allowed from here");
@@ -301,6 +313,7 @@ export class RouterOsRest {
         request,
         `TLS: ${printable(e.message, { oneLine: true })}${code ? ` (${code})` : ""}`,
         "give --router-ca the CA that signed the router's certificate (its name must match the URL's host), or pin it with --router-fingerprint; an https URL to a plain-http service fails like this too",
+        "the router's certificate could not be checked: nothing was sent",
       );
     return this.failure("router-unreachable", request, printable(e.message, { oneLine: true }) + (code ? ` (${code})` : ""), "check the router and the network path to it, then run again");
   }
