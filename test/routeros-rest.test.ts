@@ -342,6 +342,16 @@ describe("the router cannot be reached or refuses: exit 1, one line naming the r
     const r403 = await both("verify", siteVariant(), "--no-vps", "--router-url", bad.url);
     oneLine(r403.text, bad.url, "router-forbidden");
     expect(r403.text.stderr).toContain("rest-api");
+    // doctor reads many menus: a refusal after the first is an error too, not a menu skipped
+    // (only "no such menu" is: a release without /routing/bgp/instance).
+    const partly = await serve((req, res) => {
+      if (req.url === "/rest/system/resource") return void res.end(JSON.stringify({ version: "7.22.3 (stable)" }));
+      res.writeHead(req.url === "/rest/routing/bgp/instance" ? 400 : 403, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: 403, message: "Forbidden" }));
+    });
+    const doctor = await both("doctor", "--router-url", partly.url);
+    oneLine(doctor.text, partly.url, "router-forbidden");
+    expect(doctor.text.stderr).toContain("GET /rest/interface/wireguard: 403 Forbidden");
   });
 
   it("bad arguments are exit 2: --timeout, --router-fingerprint, --router-ca, a URL that is none", async () => {
