@@ -327,3 +327,18 @@ describe("only keys, render and init make keys", () => {
     expect(statSync(join(dir, "home.secrets.yaml")).mode & 0o777).toBe(0o600);
   });
 });
+
+describe("control characters never reach the terminal raw", () => {
+  it("an unknown site-file key holding an escape sequence is printed escaped (text and --json)", async () => {
+    const { dir } = siteCopy();
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, readFileSync(RECIPE, "utf8") + '"\\e]0;pwned\\a\\e[2Jx": 1\n');
+    for (const json of [[], ["--json"]]) {
+      const r = await runCli("lint", bad, ...json);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('unknown key "\\u001b]0;pwned\\u0007\\u001b[2Jx"');
+      expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      if (json.length) expect(JSON.parse(r.stdout).error.diagnostics[0].message).toBe('unknown key "\u001b]0;pwned\u0007\u001b[2Jx"');
+    }
+  });
+});
