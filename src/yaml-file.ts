@@ -30,7 +30,7 @@ export function parseYamlFile<S extends z.ZodType>(
   file: string,
   schema: S,
   kind: YamlFileKind,
-): { data: z.output<S>; locate(path: YamlPath): { line: number; col: number } } {
+): { data: z.output<S>; locate(path: YamlPath): { line: number; col: number }; given(path: YamlPath): boolean } {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `0x10` is an integer, `no` stays a string.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -61,7 +61,7 @@ export function parseYamlFile<S extends z.ZodType>(
     const ds = result.error.issues.flatMap((issue) => issueToDiagnostics(issue, file, locate, raw, kind));
     throw fileError(file, kind, ds);
   }
-  return { data: result.data, locate };
+  return { data: result.data, locate, given: (path) => doc.hasIn(path) };
 }
 
 function fileError(file: string, kind: YamlFileKind, diagnostics: Diagnostic[]): UserError {

@@ -4,14 +4,20 @@ import type { RouterOsRest } from "./routeros-rest.js";
 import type { SshSession } from "./ssh.js";
 
 export interface SshAccess {
-  /** Unset when the command was given no host for this end. */
+  /** Unset when the command was given no host for this end. A host name, an address or a
+   *  Host alias of ~/.ssh/config. */
   host?: string;
-  port: number;
-  user: string;
-  /** Private key file; default: ssh-agent, then ~/.ssh/id_*. */
+  /** Given explicitly (a flag or the site file): wins over ~/.ssh/config. Else Port, then 22. */
+  port?: number;
+  /** Given explicitly: wins over ~/.ssh/config. Else User, then `defaultUser`. */
+  user?: string;
+  /** The user when neither `user` nor ~/.ssh/config's User is given (default root). */
+  defaultUser?: string;
+  /** Private key file, tried after the agent's keys and with ~/.ssh/config's IdentityFile. */
   identityFile?: string;
+  /** Used instead of UserKnownHostsFile (jump hosts too). */
   knownHostsFile?: string;
-  /** Trust and record a host key seen for the first time (never a changed one). */
+  /** Record the key of a host with no entry in any known_hosts file (never a changed or revoked one). */
   acceptNewHostKey: boolean;
 }
 
@@ -41,20 +47,21 @@ export interface RemoteAccess {
   rest: RestAccess;
 }
 
-/** Connects over SSH (host key checked against known_hosts) and says so. */
+/** Connects with OpenSSH's ssh (host key checked by ssh itself) and says so. */
 export async function connectSsh(a: SshAccess, log: (line: string) => void): Promise<SshSession> {
   if (a.host === undefined) throw new Error("internal: connectSsh without a host");
   const { SshSession } = await import("./ssh.js");
   const session = await SshSession.connect({
     host: a.host,
-    port: a.port,
-    user: a.user,
+    ...(a.port !== undefined ? { port: a.port } : {}),
+    ...(a.user !== undefined ? { user: a.user } : {}),
+    ...(a.defaultUser !== undefined ? { defaultUser: a.defaultUser } : {}),
     ...(a.identityFile ? { identityFile: a.identityFile } : {}),
     ...(a.knownHostsFile ? { knownHostsFile: a.knownHostsFile } : {}),
     acceptNewHostKey: a.acceptNewHostKey,
     log,
   });
-  log(`connected to ${session.target.user}@${session.target.host} (host key ${session.hostKeyFingerprint})`);
+  log(`connected to ${session.describe} (host key ${session.hostKeyFingerprint})`);
   return session;
 }
 

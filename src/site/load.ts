@@ -13,6 +13,8 @@ export interface LoadedSite {
   file: string;
   /** Where a YAML path sits in the file (the nearest existing ancestor). */
   locate(path: YamlPath): { line: number; col: number };
+  /** Whether the file itself writes this path (not a default the schema filled in). */
+  given(path: YamlPath): boolean;
 }
 
 const SITE_FILE: YamlFileKind = {
@@ -33,6 +35,6 @@ export function loadSiteFile(file: string, schema: SiteSchema): LoadedSite {
 }
 
 export function parseSite(text: string, file: string, schema: SiteSchema): LoadedSite {
-  const { data, locate } = parseYamlFile(text, file, schema, SITE_FILE);
-  return { site: data, file, locate };
+  const { data, locate, given } = parseYamlFile(text, file, schema, SITE_FILE);
+  return { site: data, file, locate, given };
 }

@@ -29,13 +29,14 @@ const throwaway: Target = {
   apply: async () => ({
     apply: async (req) => {
       applied.push(req);
-      return { text: `throwaway applied ${req.artifacts.filter((a) => a.path.startsWith("router/")).length} file(s) as ${req.access.ssh.user}@${req.access.ssh.host}`, json: { ok: true }, failed: false };
+      // The user ssh logs in as unless ~/.ssh/config names one: the flag's, else the platform's.
+      return { text: `throwaway applied ${req.artifacts.filter((a) => a.path.startsWith("router/")).length} file(s) as ${req.access.ssh.user ?? req.access.ssh.defaultUser}@${req.access.ssh.host}`, json: { ok: true }, failed: false };
     },
   }),
   verify: async () => ({
     verify: async (req) => {
       verified.push(req);
-      return [{ check: "router.throwaway", status: "pass", detail: `reached ${req.access.ssh.user}@${req.access.ssh.host}` }];
+      return [{ check: "router.throwaway", status: "pass", detail: `reached ${req.access.ssh.user ?? req.access.ssh.defaultUser}@${req.access.ssh.host}` }];
     },
   }),
 };

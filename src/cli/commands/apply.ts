@@ -8,7 +8,7 @@ import type { RemoteAccess } from "../../remote/connect.js";
 import type { ApplyReport, ApplyRequest } from "../../targets/types.js";
 import { VERSION } from "../../version.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
-import { addRouterOptions, addVpsSshOptions, routerAccess, vpsAccess, type AccessFlags } from "./remote-options.js";
+import { addRouterOptions, addVpsSshOptions, routerAccess, siteSsh, vpsAccess, type AccessFlags } from "./remote-options.js";
 
 interface ApplyFlags extends AccessFlags {
   dryRun?: boolean;
@@ -63,7 +63,7 @@ async function run(end: "vps" | "router", site: string, opts: ApplyFlags): Promi
     throw new UserError(`--run-timeout ${opts.runTimeout}: milliseconds, at least 1000${confirm !== undefined ? ` and more than the --confirm window (${confirm * 1000})` : ""}`);
   const timeouts = { ...(timeoutMs ? { timeoutMs } : {}), ...(runTimeoutMs ? { runTimeoutMs } : {}), runExtraMs: (confirm ?? 0) * 1000 };
   const access: RemoteAccess =
-    end === "vps" ? { ssh: vpsAccess(opts, plan.vps.ssh), rest: {} } : routerAccess(opts, platformOf(plan.router.platform), loaded, timeouts);
+    end === "vps" ? { ssh: vpsAccess(opts, siteSsh(loaded, plan)), rest: {} } : routerAccess(opts, platformOf(plan.router.platform), loaded, timeouts);
   const mod = await targetsFor(plan)[end].apply();
   const ctx = { secrets: secretsFor(plan, site, opts.secrets), version: VERSION };
   const req: ApplyRequest = {

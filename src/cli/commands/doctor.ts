@@ -57,7 +57,7 @@ export function registerDoctor(program: Command): void {
     for (const k of keys) if (typeof opts[k] === "string") paths[k] = opts[k] as string;
     const platform = routers.find((r) => r.platform.id === opts.routerPlatform);
     if (!platform) throw new UserError(`--router-platform ${opts.routerPlatform}: doctor reads ${routers.map((r) => r.platform.id).join(", ")}`);
-    const vps = vpsAccess(opts, { port: 22, user: "root" });
+    const vps = vpsAccess(opts, { defaultUser: "root" });
     const router = routerAccess(opts, platform.platform);
     const live = vps.host !== undefined || router.ssh.host !== undefined || router.rest.url !== undefined;
     if (Object.keys(paths).length === 0 && !live) {

@@ -4,7 +4,9 @@
 import { Option, type Command } from "commander";
 import { UserError } from "../../errors.js";
 import { routerPlatforms } from "../../pipeline.js";
+import type { Plan } from "../../plan/plan.js";
 import type { RemoteAccess, SshAccess } from "../../remote/connect.js";
+import type { LoadedSite } from "../../site/load.js";
 import type { RouterPlatform } from "../../site/platform.js";
 import type { SiteFile } from "../../site/schema.js";
 
@@ -47,9 +49,9 @@ const hidden = (flags: string, help: string) => new Option(flags, help).hideHelp
 export function addVpsSshOptions(cmd: Command, legacy: "host" | "vps-ssh"): Command {
   const site = legacy === "host";
   cmd
-    .option("--vps-host <host>", site ? "the VPS's SSH host (default: vps.ssh.host, else vps.endpoint)" : "read the VPS's files and state live over SSH from this host")
-    .option("--vps-port <port>", `the VPS's SSH port (default: ${site ? "vps.ssh.port, " : ""}22)`)
-    .option("--vps-user <user>", `the VPS's SSH user (default: ${site ? "vps.ssh.user, " : ""}root)`);
+    .option("--vps-host <host>", site ? "the VPS's SSH host or ~/.ssh/config Host alias (default: vps.ssh.host, else vps.endpoint)" : "read the VPS's files and state live over SSH from this host (or ~/.ssh/config Host alias)")
+    .option("--vps-port <port>", `the VPS's SSH port (default: ${site ? "vps.ssh.port, else " : ""}Port in ~/.ssh/config, else 22)`)
+    .option("--vps-user <user>", `the VPS's SSH user (default: ${site ? "vps.ssh.user, else " : ""}User in ~/.ssh/config, else root)`);
   if (legacy === "host")
     cmd.addOption(hidden("--host <host>", "older name of --vps-host")).addOption(hidden("--port <port>", "older name of --vps-port")).addOption(hidden("--user <user>", "older name of --vps-user"));
   if (legacy === "vps-ssh")
@@ -64,9 +66,9 @@ export function addVpsSshOptions(cmd: Command, legacy: "host" | "vps-ssh"): Comm
 function addKeyOptions(cmd: Command): Command {
   if (cmd.options.some((o) => o.long === "--identity")) return cmd;
   return cmd
-    .option("-i, --identity <file>", "SSH private key (default: ssh-agent, ~/.ssh/id_*)")
-    .option("--known-hosts <file>", "known_hosts file (default: ~/.ssh/known_hosts)")
-    .option("--accept-new-host-key", "trust and record a host key on first contact (never a changed one)");
+    .option("-i, --identity <file>", "SSH private key, tried after ssh-agent's keys (default: IdentityFile in ~/.ssh/config, ~/.ssh/id_*)")
+    .option("--known-hosts <file>", "known_hosts file instead of UserKnownHostsFile (default: ~/.ssh/known_hosts; the global files are read too)")
+    .option("--accept-new-host-key", "record the host key of a host that has no entry in any known_hosts file (never a changed or revoked one)");
 }
 
 /** How to reach the router: its REST API (--router-url ...) and SSH (--router-ssh ...);
@@ -81,12 +83,12 @@ export function addRouterOptions(cmd: Command, urlHelp: string): Command {
     .option("--router-fingerprint <sha256>", "pin the router's certificate by its SHA-256 fingerprint")
     .option("--router-credentials <file>", "YAML file with user: and password: (mode 0600; default: $RELAY6_ROUTER_USER / $RELAY6_ROUTER_PASSWORD)")
     .option("--router-ssh <host>", "the router's SSH host")
-    .option("--router-ssh-port <port>", "the router's SSH port", "22")
-    .option("--router-user <user>", `the router's SSH user (default: ${users})`);
+    .option("--router-ssh-port <port>", "the router's SSH port (default: Port in ~/.ssh/config, else 22)")
+    .option("--router-user <user>", `the router's SSH user (default: ${users}) when ~/.ssh/config names no User for the host`);
   return addKeyOptions(cmd);
 }
 
-function portOf(text: string | undefined, fallback: number): number {
+function portOf(text: string | undefined, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`SSH port ${text}: not a port number`);
@@ -107,13 +109,41 @@ function keyAccess(o: KeyFlags): Pick<SshAccess, "identityFile" | "knownHostsFil
   return { ...(o.identity ? { identityFile: o.identity } : {}), ...(o.knownHosts ? { knownHostsFile: o.knownHosts } : {}), acceptNewHostKey: !!o.acceptNewHostKey };
 }
 
-/** The VPS's SSH access: the flags, else `defaults` (the site file's vps.ssh). */
-export function vpsAccess(o: VpsSshFlags & KeyFlags, defaults: { host?: string; port: number; user: string }): SshAccess {
+/** What a command knows of the VPS's SSH beyond its flags: what neither gives, ssh takes
+ *  from ~/.ssh/config (Port, then 22; User, then `defaultUser`). */
+export interface SshDefaults {
+  host?: string;
+  /** Only when given (the site file writes it): else ~/.ssh/config decides, then 22. */
+  port?: number;
+  /** Only when given: else ~/.ssh/config decides, then `defaultUser`. */
+  user?: string;
+  /** The user when neither a flag, the site file nor ~/.ssh/config names one (root). */
+  defaultUser?: string;
+}
+
+/** The site file's vps.ssh: host (default vps.endpoint); port and user only when the file
+ *  writes them, so that ~/.ssh/config's Port and User apply otherwise. */
+export function siteSsh(loaded: LoadedSite, plan: Plan): SshDefaults {
+  return {
+    host: plan.vps.ssh.host,
+    ...(loaded.given(["vps", "ssh", "port"]) ? { port: plan.vps.ssh.port } : {}),
+    ...(loaded.given(["vps", "ssh", "user"]) ? { user: plan.vps.ssh.user } : {}),
+  };
+}
+
+/** The VPS's SSH access: the flags, else `defaults` (siteSsh, or doctor's none). */
+export function vpsAccess(o: VpsSshFlags & KeyFlags, defaults: SshDefaults): SshAccess {
   const r = o as Record<string, unknown>;
   const host = either(r, "vpsHost", "host", "vpsSsh") ?? defaults.host;
-  const port = either(r, "vpsPort", "port", "vpsSshPort");
-  const user = either(r, "vpsUser", "user", "vpsSshUser");
-  return { ...(host !== undefined ? { host } : {}), port: portOf(port, defaults.port), user: user ?? defaults.user, ...keyAccess(o) };
+  const port = portOf(either(r, "vpsPort", "port", "vpsSshPort"), defaults.port);
+  const user = either(r, "vpsUser", "user", "vpsSshUser") ?? defaults.user;
+  return {
+    ...(host !== undefined ? { host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(defaults.defaultUser ? { defaultUser: defaults.defaultUser } : {}),
+    ...keyAccess(o),
+  };
 }
 
 /** How long a run against the router may take: per request, and the run as a whole. */
@@ -142,8 +172,9 @@ function routerUrl(o: RouterFlags, site?: { file: string; site: SiteFile }): { u
 /** The router's access. The REST URL as routerUrl finds it. */
 export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: { file: string; site: SiteFile }, timeouts: RestTimeouts = {}): RemoteAccess {
   const url = routerUrl(o, site);
+  const port = portOf(o.routerSshPort);
   return {
-    ssh: { ...(o.routerSsh ? { host: o.routerSsh } : {}), port: portOf(o.routerSshPort, 22), user: o.routerUser ?? platform.sshUser, ...keyAccess(o) },
+    ssh: { ...(o.routerSsh ? { host: o.routerSsh } : {}), ...(port !== undefined ? { port } : {}), ...(o.routerUser !== undefined ? { user: o.routerUser } : {}), defaultUser: platform.sshUser, ...keyAccess(o) },
     rest: {
       ...(url ?? {}),
       ...(o.routerCa ? { caFile: o.routerCa } : {}),

@@ -6,7 +6,7 @@ import { platformOf, targetsFor } from "../../pipeline.js";
 import type { Finding } from "../../verify/findings.js";
 import { VERSION } from "../../version.js";
 import { loadAndAnalyse, secretsFor } from "./core.js";
-import { addRouterOptions, addVpsSshOptions, routerAccess, vpsAccess, type AccessFlags } from "./remote-options.js";
+import { addRouterOptions, addVpsSshOptions, routerAccess, siteSsh, vpsAccess, type AccessFlags } from "./remote-options.js";
 
 interface VerifyFlags extends AccessFlags {
   json?: boolean;
@@ -39,7 +39,7 @@ export function registerVerify(program: Command): void {
     const findings: Finding[] = [];
     if (o.vps !== false) {
       const mod = await targets.vps.verify();
-      findings.push(...(await mod.verify({ plan, ctx, access: { ssh: vpsAccess(o, plan.vps.ssh), rest: {} }, log })));
+      findings.push(...(await mod.verify({ plan, ctx, access: { ssh: vpsAccess(o, siteSsh(loaded, plan)), rest: {} }, log })));
     }
     if (o.router !== false) {
       const mod = await targets.router.verify();
