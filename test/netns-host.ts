@@ -3,6 +3,7 @@
 // socket dirs), optionally an sshd. Used by the apply tests; the lab has its own.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { tmp } from "./helpers.js";
 
@@ -76,6 +77,14 @@ export class NetnsHost {
     rmSync(this.etc, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** argv run with `home` as the home directory OpenSSH reads (~/.ssh): ssh takes it from
+ *  the password database, not $HOME, so the temp dir is mounted over the account's home in
+ *  a private mount namespace (root only). Tests never read the machine's own ~/.ssh. */
+export function withHome(home: string, argv: string[]): string[] {
+  const accountHome = userInfo().homedir;
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && HOME="$0" exec "$@"', accountHome, home, accountHome, ...argv];
 }
 
 /** Polls until fn() is true or the time is up. */

@@ -186,7 +186,7 @@ export function explainFailure(log: ConnectLog, ctx: FailureContext): ConnectFai
   // ~/.ssh/config (or a file it includes) is wrong: the user's file, exit 2.
   const conf = find(/^(.+?):? line (\d+): (.+)$/);
   if (conf && m.some((l) => /terminating, \d+ bad configuration options$/.test(l)))
-    return { code: "ssh-config", summary: `ssh cannot use its configuration: ${conf[1]} line ${conf[2]}: ${conf[3]}`, message: conf[3]!, fix: `correct line ${conf[2]} of ${conf[1]} (\`ssh -G ${ctx.name}\` shows what ssh makes of it)`, file: conf[1]!, line: Number(conf[2]), exit: 2 };
+    return { code: "ssh-config", summary: `ssh cannot use its configuration: ${conf[1]} line ${conf[2]}: ${conf[3]}`, message: conf[3]!, fix: `correct line ${conf[2]} of ${conf[1]} (\`ssh -G ${ctx.hostname}\` shows what ssh makes of it)`, file: conf[1]!, line: Number(conf[2]), exit: 2 };
 
   // The host key changed (a key of another type counts: OpenSSH's check_host_key).
   const offending = find(/^Offending (\S+) key in (.+):(\d+)$/);
