@@ -129,6 +129,10 @@ describe.skipIf(!root)("SSH host trust, against real sshd", () => {
       expect(r.stderr).toContain(fp("host_ed")); // what the impostor showed
       expect(r.stderr).toContain(`ssh-keygen -f '${seen(".ssh/known_hosts")}' -R '[127.0.0.1]:${P.ed}'`);
       expect(readFileSync(kh, "utf8")).toBe(`# a comment\n[127.0.0.1]:${P.ed} ${pub("other")}\n`); // nothing recorded
+      // Also when the user's own config would let ssh through.
+      const lax = dry(home({ config: "Host *\n  StrictHostKeyChecking no\n", known_hosts: `[127.0.0.1]:${P.ed} ${pub("other")}\n` }), P.ed);
+      expect(lax.code, lax.out).toBe(1);
+      expect(lax.stderr).toContain("ssh-host-key-changed");
     });
 
     it("a hashed [host]:port entry matches; a hashed entry with another key is a change", () => {
