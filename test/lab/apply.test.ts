@@ -18,6 +18,7 @@ import { INTERNET_HOST } from "../../src/lab/topology.js";
 import { bundledSite, labSecretsFile, labUp } from "../../src/lab/up.js";
 import { generateKeyPair, writeSecrets } from "../../src/keys/wireguard.js";
 import { REPO } from "../helpers.js";
+import { withHome } from "../netns-host.js";
 
 const root = process.getuid?.() === 0;
 const NAME = `a${(process.pid % 100000).toString(36)}`;
@@ -26,12 +27,13 @@ let state: LabState;
 const key = () => join(state.dir, "ssh/id_ed25519");
 const knownHosts = () => join(state.dir, "known_hosts");
 
-/** relay6 as a user runs it, from the internet side (the lab's inet namespace). */
+/** relay6 as a user runs it, from the internet side (the lab's inet namespace), with the
+ *  lab's directory as the home ssh reads (never the machine's ~/.ssh). */
 function relay6(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args], {
+  const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), ...withHome(state.dir, [process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args])], {
     encoding: "utf8",
     cwd: REPO,
-    env: { ...process.env, HOME: state.dir, SSH_AUTH_SOCK: "" },
+    env: { ...process.env, SSH_AUTH_SOCK: "" },
     timeout: 120_000,
   });
   return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
