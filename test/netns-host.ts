@@ -43,6 +43,11 @@ export class NetnsHost {
     return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? "") };
   }
 
+  /** sshd's log (one `Accepted publickey` line per SSH connection). */
+  get sshdLog(): string {
+    return join(this.dir, "sshd", "sshd.log");
+  }
+
   /** Starts sshd (root login by key) on `address`:22; returns the host key's .pub text. */
   startSshd(address: string, authorizedKey: string): string {
     const d = join(this.dir, "sshd");
@@ -66,7 +71,7 @@ export class NetnsHost {
         "",
       ].join("\n"),
     );
-    this.sshd = spawn("ip", ["netns", "exec", this.ns, "bash", "-c", `${this.runSetup} && exec /usr/sbin/sshd -D -e -f ${join(d, "sshd_config")}`], { stdio: "ignore" });
+    this.sshd = spawn("ip", ["netns", "exec", this.ns, "bash", "-c", `${this.runSetup} && exec /usr/sbin/sshd -D -E ${this.sshdLog} -f ${join(d, "sshd_config")}`], { stdio: "ignore" });
     return readFileSync(join(d, "host_ed25519.pub"), "utf8");
   }
 

@@ -82,10 +82,16 @@ describe("apply vps through a jump host (ProxyJump in ~/.ssh/config)", () => {
     expect(existsSync(knownHosts)).toBe(false);
   });
 
-  it("applies the VPS through the jump host: both host keys checked, files uploaded over stdin, setup.sh run", () => {
+  it("applies the VPS through the jump host: both host keys checked, files uploaded over stdin, setup.sh run, one connection", () => {
     writeFileSync(knownHosts, `${JUMP} ${jumpPub.split(" ").slice(0, 2).join(" ")}\n`, { mode: 0o600 });
+    const logins = (h: NetnsHost) => (readFileSync(h.sshdLog, "utf8").match(/Accepted publickey for root/g) ?? []).length;
+    const before = [logins(jump), logins(vps)];
     const r = relay6("apply", "vps", site, "--secrets", secrets, "--host", "vps", "--accept-new-host-key");
     expect(r.code, r.out).toBe(0);
+    // Five remote commands (state, mktemp, upload, setup.sh, cleanup), one SSH connection
+    // to each host: the control master carries them all.
+    expect((r.stderr.match(/^\[vps\]# /gm) ?? []).length).toBeGreaterThanOrEqual(4);
+    expect([logins(jump) - before[0]!, logins(vps) - before[1]!]).toEqual([1, 1]);
     expect(r.stderr).toContain(`connected to root@${VPS}:22 via jumphost (host key ${fp(vpsPub)})`);
     expect(r.stderr).toContain(`# recorded ${VPS} ED25519 ${fp(vpsPub)}`);
     expect(r.stderr).toMatch(/\[vps\]# write \/tmp\/relay6-apply\.\w+\/secrets\/wg0\.key \(600, secret\)/);
