@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { explainFailure, knownHostsName, parseKeygenFind, parseSshG, readConnectLog, sessionConfig, type FailureContext, type KnownHostsEntry } from "../src/remote/openssh.js";
+import { SshSession } from "../src/remote/ssh.js";
+import { UserError } from "../src/errors.js";
 import { REPO } from "./helpers.js";
 
 const rec = (name: string) => readFileSync(join(REPO, "test/fixtures/ssh", name), "utf8");
@@ -183,5 +185,15 @@ describe("the ssh_config relay6 passes with -F", () => {
     }
     expect(at("Include ~/.ssh/config")).toBeLessThan(at("Include /etc/ssh/ssh_config"));
     expect(sessionConfig({})).not.toContain("UserKnownHostsFile");
+  });
+});
+
+describe("what reaches ssh's command line", () => {
+  it("a host or user that ssh could read as an option, a user@ or a URI is refused before ssh runs (exit 2)", async () => {
+    for (const t of [{ host: "-oProxyCommand=touch /tmp/relay6-pwned" }, { host: "root@vps" }, { host: "ssh://vps:2222" }, { host: "vps %d" }, { host: "vps", user: "-oProxyCommand=x" }, { host: "vps", user: "a b" }]) {
+      const e = await SshSession.connect(t).then(() => undefined, (x: unknown) => x);
+      expect(e, JSON.stringify(t)).toBeInstanceOf(UserError);
+      expect((e as UserError).exitCode).toBe(2);
+    }
   });
 });

@@ -249,7 +249,7 @@ export class SshSession {
 
 /** Host and user go to ssh as arguments: refuse anything it could read as an option. */
 function checkTarget(t: SshTarget): void {
-  if (!t.host || t.host.startsWith("-") || /[\s\x00-\x1f\x7f'"`$\\]/.test(t.host))
+  if (!t.host || t.host.startsWith("-") || /[\s\x00-\x1f\x7f'"`$\\%@/]/.test(t.host))
     throw new UserError(`SSH host ${JSON.stringify(t.host)}: not a host name, address or ssh_config Host alias`);
   if (t.user !== undefined && (!t.user || t.user.startsWith("-") || !/^[A-Za-z0-9._][A-Za-z0-9._@-]*$/.test(t.user)))
     throw new UserError(`SSH user ${JSON.stringify(t.user)}: not a user name`);
