@@ -309,6 +309,9 @@ export function explainFailure(log: ConnectLog, ctx: FailureContext): ConnectFai
       exit: 1,
     };
   }
+  const slow = find(/^ssh did not finish connecting within (\d+) s$/);
+  if (slow)
+    return { code: "ssh-timeout", summary: `SSH to ${ctx.display} did not come up within ${slow[1]} s`, message: m.slice(-3).join(" / "), fix: `is ${ctx.hostname} overloaded, or a jump host slow to reach it? Try ssh -v ${ctx.hostname}`, exit: 1 };
   const banner = find(/^Connection timed out during banner exchange$/) ?? find(/^Connection to (\S+) port (\d+) timed out$/);
   if (banner)
     return { code: "ssh-timeout", summary: `SSH to ${ctx.display} timed out before the server said hello`, message: m.slice(-2).join(" / "), fix: `something answers on port ${ctx.port} but is not a working sshd (or a firewall stalls it): check the port and the host`, exit: 1 };

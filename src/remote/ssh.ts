@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { UserError, type Diagnostic } from "../errors.js";
 import {
   configQuote,
@@ -98,8 +98,15 @@ export class SshSession {
     });
   }
 
-  static async connect(target: SshTarget): Promise<SshSession> {
-    checkTarget(target);
+  static async connect(given: SshTarget): Promise<SshSession> {
+    checkTarget(given);
+    // ssh reads relative paths against its working directory, and so would a jump host's
+    // ssh: make them absolute once.
+    const target: SshTarget = {
+      ...given,
+      ...(given.identityFile ? { identityFile: resolve(given.identityFile) } : {}),
+      ...(given.knownHostsFile ? { knownHostsFile: resolve(given.knownHostsFile) } : {}),
+    };
     if (target.identityFile) checkIdentity(target.identityFile);
     if (target.knownHostsFile) checkKnownHostsPath(target.knownHostsFile);
     const dir = mkdtempSync(join(tmpdir(), "relay6-ssh-"));
@@ -345,7 +352,7 @@ function waitReady(master: ChildProcess, ms: number): Promise<ReturnType<typeof 
       if (text.includes(READY_LINE)) finish();
     };
     const timer = setTimeout(() => {
-      text += "\nConnection timed out during banner exchange\n";
+      text += `\nssh did not finish connecting within ${Math.round(ms / 1000)} s\n`;
       finish();
     }, ms);
     master.stderr!.on("data", onData);
