@@ -227,6 +227,10 @@ describe.skipIf(!root)("SSH host trust, against real sshd", () => {
       expect(accept.stderr).toContain(`# recorded [127.0.0.1]:${P.ed} ED25519 ${fp("host_ed")} in ${seen(".ssh/known_hosts")}`);
       expect(execFileSync("ssh-keygen", ["-l", "-F", `[127.0.0.1]:${P.ed}`, "-f", kh], { encoding: "utf8" })).toContain(fp("host_ed"));
       connected(dry(h, P.ed), fp("host_ed"));
+      // A @revoked line for some other key says nothing about this host: still new.
+      const r = home({ known_hosts: `@revoked * ${pub("other")}\n` });
+      connected(dry(r, P.ed, "--accept-new-host-key"), fp("host_ed"));
+      expect(hasEntry(join(r, ".ssh/known_hosts"), `[127.0.0.1]:${P.ed}`)).toBe(true);
     });
   });
 
@@ -262,6 +266,13 @@ describe.skipIf(!root)("SSH host trust, against real sshd", () => {
       const kh = join(work, "explicit_known_hosts");
       connected(dry(home({ config }), P.ed, "--known-hosts", kh, "--accept-new-host-key"), fp("host_ed"));
       expect(hasEntry(kh, `[127.0.0.1]:${P.ed}`)).toBe(true);
+    });
+
+    it("the user's LocalCommand is not run on relay6's connection", () => {
+      const marker = join(work, "local-command-ran");
+      const h = home({ config: `Host *\n  PermitLocalCommand yes\n  LocalCommand touch ${marker}\n`, known_hosts: `[127.0.0.1]:${P.ed} ${pub("host_ed")}\n` });
+      connected(dry(h, P.ed), fp("host_ed"));
+      expect(existsSync(marker)).toBe(false);
     });
 
     it("~/.ssh/config resolves the host: HostName, Port, User, IdentityFile; flags and the site file's own values win", () => {
