@@ -383,6 +383,41 @@ describe.skipIf(!root)("SSH host trust, against real sshd", () => {
     });
   });
 
+  it("one session: stdin, stdout, stderr and exit statuses pass through; a connection cut between commands is an exit-1 error, never a hang", async () => {
+    const h = home();
+    const kh = join(work, "session_known_hosts");
+    writeFileSync(kh, `[127.0.0.1]:${P.ed} ${pub("host_ed")}\n`);
+    const child = spawn("ip", ["netns", "exec", NS, ...withHome(h, [process.execPath, "--import", "tsx", join(REPO, "test/fixtures/ssh/session.ts"), "127.0.0.1", String(P.ed), key("id"), kh])], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    let buf = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      lines.push(...parts);
+    });
+    const next = async (n: number) => {
+      await waitUntil(() => lines.length >= n, 20_000, `line ${n} from the session`);
+      return JSON.parse(lines[n - 1]!);
+    };
+    try {
+      expect(await next(1)).toEqual({ connected: fp("host_ed") });
+      child.stdin!.write("cat; echo to-stderr >&2; exit 3\n");
+      expect(await next(2)).toEqual({ code: 3, stdout: "from stdin\n", stderr: "to-stderr\n" });
+      // Cut it: kill the sshd processes serving this connection (not the listeners).
+      const serving = nsPids().filter((p) => !base.includes(p) && /^sshd: /.test(readFileSync(`/proc/${p}/cmdline`, "utf8")));
+      expect(serving.length).toBeGreaterThan(0);
+      for (const p of serving) process.kill(Number(p), "SIGKILL");
+      child.stdin!.write("true\n");
+      const lost = await next(3);
+      expect(lost).toMatchObject({ exit: 1, code: "ssh-lost" });
+      expect(lost.error).toContain(`the SSH connection to root@127.0.0.1:${P.ed} was lost`);
+    } finally {
+      child.stdin!.end();
+      await new Promise((r) => child.once("close", r));
+    }
+  });
+
   it("leaves no ssh process behind (the control master exits with relay6)", () => {
     expect(nsPids()).toEqual(base);
     expect(spawnSync("pgrep", ["-f", "relay6-ssh-[^ ]*/ctl"]).stdout.toString()).toBe("");

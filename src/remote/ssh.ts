@@ -83,6 +83,9 @@ process.once("exit", () => {
 
 export class SshSession {
   private masterExited = false;
+  private readonly masterDone: Promise<void>;
+  /** The end of the master's log: why it ended, if it does. */
+  private masterTail = "";
 
   private constructor(
     private readonly master: ChildProcess,
@@ -92,9 +95,15 @@ export class SshSession {
     /** `user@host:port`, and `via JUMP` when there is one. */
     readonly describe: string,
   ) {
-    master.once("exit", () => {
-      this.masterExited = true;
-      live.delete(master);
+    this.masterDone = new Promise((resolve) =>
+      master.once("exit", () => {
+        this.masterExited = true;
+        live.delete(master);
+        resolve();
+      }),
+    );
+    master.stderr!.on("data", (d: Buffer) => {
+      this.masterTail = (this.masterTail + d.toString("utf8")).slice(-4000);
     });
   }
 
@@ -186,8 +195,7 @@ export class SshSession {
           }),
         );
       }
-      // From now on the master's debug output is not needed; keep the pipe drained.
-      master.stderr?.resume();
+
       const fp = log.hostKey?.fingerprint ?? "";
       if (log.added) target.log?.(`# recorded ${log.added.name} ${log.added.type} ${fp} in ${cfg.userKnownHostsFiles[0] ?? "known_hosts"}`);
       if (log.notAdded) target.log?.(`# warning: ssh could not record ${name}'s key in ${log.notAdded}: it is trusted for this run only`);
@@ -220,8 +228,10 @@ export class SshSession {
         opts.onOutput?.(d);
       });
       child.once("error", reject);
-      child.once("close", (code: number | null) => {
-        if (code === 255 && this.masterExited) reject(this.lost(opts.show ?? command));
+      child.once("close", async (code: number | null) => {
+        // 255 is ssh's own failure: if the master is (about to be) gone, say so.
+        if (code === 255 || code === null) await Promise.race([this.masterDone, new Promise((r) => setTimeout(r, 1000))]);
+        if ((code === 255 || code === null) && this.masterExited) reject(this.lost(opts.show ?? command));
         else resolve({ code: code ?? 255, stdout, stderr });
       });
       if (opts.stdin !== undefined) {
@@ -248,8 +258,9 @@ export class SshSession {
   }
 
   private lost(command: string): UserError {
+    const why = readConnectLog(this.masterTail).messages.filter((l) => !/^(Transferred|Bytes per second):/.test(l)).slice(-2).join(" / ");
     return new UserError(`the SSH connection to ${this.describe} was lost (running \`${command}\`)`, [
-      { code: "ssh-lost", severity: "error", path: "", message: "the ssh master connection ended", fix: "check the network path to the host and run again (apply is safe to repeat)" },
+      { code: "ssh-lost", severity: "error", path: "", message: why || "the ssh master connection ended", fix: "check the network path to the host and run again (apply is safe to repeat)" },
     ], 1);
   }
 }
