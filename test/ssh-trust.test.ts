@@ -5,7 +5,7 @@
 // namespace, and the namespace's /etc/ssh is /etc/netns/NS/ssh (the global known_hosts
 // file), so the machine's own ~/.ssh and /etc/ssh are never read.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +30,7 @@ const fp = (n: string) => execFileSync("ssh-keygen", ["-lf", `${key(n)}.pub`], {
 
 /** A fresh home directory for one scenario: .ssh (0700) with the files given. */
 function home(files: Record<string, string> = {}): string {
-  const h = tmp("relay6-home-");
+  const h = mkdtempSync(join(work, "home-"));
   mkdirSync(join(h, ".ssh"), { mode: 0o700 });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(h, ".ssh", name), text, { mode: 0o600 });
   return h;
