@@ -40,6 +40,9 @@ async function applyVps(
 
 export async function apply(req: ApplyRequest): Promise<ApplyReport> {
   const session = await connectSsh(req.access.ssh, req.log);
+  const port = session.target.port;
+  if (port !== req.plan.vps.ssh.port)
+    req.log(`warning: ssh reached the VPS on port ${port}, but the rendered firewall keeps vps.ssh.port (${req.plan.vps.ssh.port}) open: set vps.ssh.port: ${port} in ${req.site} unless a port map sends ${port} to ${req.plan.vps.ssh.port}`);
   try {
     const result = await applyVps(session, req.plan, req.ctx, req.artifacts, { dryRun: req.dryRun, log: req.log });
     const askKey = result.vpsPublicKey && req.plan.wireguard.keys === "device" && !req.plan.vps.publicKey;
