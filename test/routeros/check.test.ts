@@ -41,11 +41,22 @@ describe("routeros check", () => {
     expect(codes(undefined)).toEqual(["error routeros-version-missing"]);
   });
 
-  it("warns that advertise-dns=self is emulated before 7.21, naming version and feature", () => {
+  it("warns that advertise-dns=self is emulated before 7.21.4, naming version and feature", () => {
     const ds = checkRouterOS(planFor(recipe, "7.20.8", withKey));
     expect(ds).toEqual([expect.objectContaining({ code: "routeros-feature-emulated", severity: "warning", path: "dns.advertise" })]);
     expect(ds[0]!.message).toMatch(/RouterOS 7\.20\.8 has no advertise-dns=self/);
     expect(checkRouterOS(planFor(recipe, "7.21.4", withKey))).toEqual([]);
+  });
+
+  it("advertise-dns=self is gated on 7.21.4: 7.21.0-7.21.3 have no tree that shows it", () => {
+    for (const v of ["7.21", "7.21.3"]) {
+      const ds = checkRouterOS(planFor(recipe, v, withKey));
+      expect(ds.map((d) => d.code), v).toEqual(["routeros-feature-emulated"]);
+      expect(ds[0]!.message).toContain("it exists from 7.21.4");
+    }
+    // "7.21" means any 7.21.x: the fix says to name the exact release when it is 7.21.4 or later.
+    expect(checkRouterOS(planFor(recipe, "7.21", withKey))[0]!.fix).toMatch(/set router.version to its exact release/);
+    expect(checkRouterOS(planFor(recipe, "7.21.5", withKey))).toEqual([]);
   });
 
   it("keys: relay6 needs no router.publicKey: the script sets relay6's private key (and is 0600)", () => {
@@ -88,6 +99,8 @@ describe("capability table drives the syntax", () => {
     expect(capabilitiesOf(parseRelease("7.16.1")!)).toMatchObject({ bgpInstance: false, bgpAfiArg: "address-families", ndAdvertiseDnsSelf: false });
     expect(capabilitiesOf(parseRelease("7.19")!)).toMatchObject({ bgpInstance: false, bgpAfiArg: "afi" });
     expect(capabilitiesOf(parseRelease("7.20")!)).toMatchObject({ bgpInstance: true, bgpAfiArg: "afi", ndAdvertiseDnsSelf: false });
+    expect(capabilitiesOf(parseRelease("7.21.3")!)).toMatchObject({ ndAdvertiseDnsSelf: false });
+    expect(capabilitiesOf(parseRelease("7.21.4")!)).toMatchObject({ ndAdvertiseDnsSelf: true });
     expect(capabilitiesOf(parseRelease("7.22")!)).toMatchObject({ bgpInstance: true, ndAdvertiseDnsSelf: true });
   });
 
@@ -103,9 +116,10 @@ describe("capability table drives the syntax", () => {
     expect(arg(adds(render(planFor(recipe, "7.18.2")).setup!, "routing/bgp/connection")[0]!, "address-families")).toBe("ipv6");
   });
 
-  it("RDNSS: self from 7.21, the router's own address before", () => {
+  it("RDNSS: self from 7.21.4, the router's own address before (7.21 and 7.21.3 too)", () => {
     const nd = (v: string) => adds(render(planFor(recipe, v)).setup!, "ipv6/nd");
     expect(nd("7.21.4").map((c) => arg(c, "advertise-dns"))).toEqual(["self", "self", "self"]);
+    for (const v of ["7.21", "7.21.3"]) expect(nd(v).map((c) => arg(c, "advertise-dns")), v).toEqual(["yes", "yes", "yes"]);
     const old = nd("7.20.8");
     expect(old.map((c) => [arg(c, "advertise-dns"), arg(c, "dns")])).toEqual([
       ["yes", "2401:4520:110b:1::1"],

@@ -66,10 +66,10 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     id: "nd-advertise-dns-self",
-    since: [7, 21, 0],
+    since: [7, 21, 4],
     what: "advertise-dns=self on /ipv6/nd (RDNSS = the router's own address)",
     evidence:
-      "deep-inspect-7.22.3 completes advertise-dns with no|self|yes; the nd menu changes between inspect-7.20.8 and 7.21.4; RouterOS 7.21 added the self value (community.routeros PR #466)",
+      "the first tree with value completions that lists self: tikoci/restraml docs/7.21.4/deep-inspect.json (.ipv6.nd.add[\"advertise-dns\"]._completion = no|self|yes; 7.21.5 and 7.22.2 too), and ../shared deep-inspect-7.22.3.json; 7.21.0-7.21.3 have no deep tree (7.21.1's holds no completions), so they are unknown, not known to lack it",
     before: "advertise-dns=yes dns=<the router's own address on that segment> (ULA when the segment has one)",
     fallback: "approximate",
   },

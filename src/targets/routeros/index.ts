@@ -35,7 +35,10 @@ export function featureDiagnostics(
         severity: "warning",
         path: n.path,
         message: `RouterOS ${v} has no ${f.what} (it exists from ${since}); relay6 renders ${f.before} instead`,
-        fix: `upgrade the router to RouterOS ${since} or later for the recipe's exact form, or accept the equivalent`,
+        fix:
+          release[0] === f.since[0] && release[1] === f.since[1] && release[2] === 0
+            ? `router.version "${v}" means any ${v}.x and the feature is known from ${since} only: if the router runs ${since} or later, set router.version to its exact release; else upgrade it, or accept the equivalent`
+            : `upgrade the router to RouterOS ${since} or later for the recipe's exact form, or accept the equivalent`,
       });
     else
       out.push({

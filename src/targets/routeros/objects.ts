@@ -86,7 +86,7 @@ export function ndDnsArgs(plan: Plan, caps: Capabilities, segs: PlanSegment[]): 
   if (dns === "none") return [["advertise-dns", "no"]];
   if (dns !== "self") return [["advertise-dns", "yes"], ["dns", dns.join(",")]];
   if (caps.ndAdvertiseDnsSelf) return [["advertise-dns", "self"]];
-  // Before 7.21 there is no `self`: name the router's own address on the link. The ULA
+  // Before 7.21.4 no tree shows `self`: name the router's own address on the link. The ULA
   // one when there is one, because it survives a renumbering of the routed prefix.
   const own = segs.map((s) => (s.ula ?? s).router.address);
   return [["advertise-dns", "yes"], ["dns", own.join(",")]];
