@@ -7,6 +7,7 @@ import {
   containsAddress,
   formatPrefix6,
   ipv4ToNumber,
+  isIPv6,
   overlaps,
   parseAddress6,
   parsePrefix6,
@@ -39,13 +40,14 @@ export const LINT_CODES: readonly LintCode[] = [
   { code: "allowed-ips-covers-prefix", severity: "error", summary: "An AllowedIPs entry is as wide as the provider's connected prefix: the NIC route wins and return traffic is lost." },
   { code: "allowed-ips-missing-segment", severity: "error", summary: "A segment's /64 is not in the VPS's AllowedIPs: its return traffic never enters the tunnel." },
   { code: "allowed-ips-missing-transit", severity: "error", summary: "The router's transit address is not in the VPS's AllowedIPs." },
-  { code: "allowed-ips-outside-prefix", severity: "warning", summary: "An AllowedIPs entry lies outside the routed prefix." },
+  { code: "allowed-ips-outside-prefix", severity: "error", summary: "An AllowedIPs entry lies outside the routed prefix: the VPS would accept sources from the router that are not the site's." },
   { code: "allowed-ips-invalid", severity: "error", summary: "An AllowedIPs entry is not an IPv6 prefix." },
   { code: "ula-outside-fd00", severity: "error", summary: "The ULA is not inside fd00::/8 (RFC 4193, locally assigned)." },
   { code: "ula-index-out-of-range", severity: "error", summary: "A segment's index does not fit the ULA prefix." },
   { code: "asn-not-private", severity: "warning", summary: "An ASN is outside the private ranges of RFC 6996." },
   { code: "asn-equal", severity: "error", summary: "Both ends have the same ASN; the session is eBGP and needs two." },
   { code: "router-id-collision", severity: "error", summary: "Both ends have the same BGP router ID." },
+  { code: "vps-endpoint-ipv6-loop-clash", severity: "error", summary: "vps.endpoint is an IPv6 address: the router's ::/0 through the tunnel would carry the tunnel's own packets (a loop), and a native IPv6 default route (distance 1) beats the relay's (BGP, distance 20)." },
   { code: "mtu-above-underlay", severity: "error", summary: "The tunnel MTU is above what the underlay carries (1440 over IPv4, 1420 over IPv6, for a 1500 path)." },
   { code: "bfd-timers", severity: "info", summary: "Detection time and monthly traffic of the BFD timers." },
   { code: "static-failover-slow", severity: "info", summary: "Static failover detects a dead tunnel in about 30 s (ping check); bgp-bfd in under a second." },
@@ -143,6 +145,8 @@ export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "versio
       out.push(finding("router-id-collision", ["failover", "routerRouterId"], `both ends use router ID ${fo.vpsRouterId}`, "give each end its own router ID (e.g. 10.0.0.1 and 10.0.0.2)"));
   }
 
+  checkEndpoint(site, out);
+
   const family = underlayFamily(site);
   const maxMtu = site.vps.underlayMtu - (family === 4 ? 60 : 80);
   if (site.wireguard.mtu > maxMtu)
@@ -173,6 +177,22 @@ export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "versio
   return located(out, file, locate);
 }
 
+/** The router reaches the VPS over the underlay, and the relay gives the router its IPv6
+ *  default route. An IPv6 endpoint is both at once: the tunnel's own packets to it would
+ *  follow ::/0 into the tunnel, and the router it runs on has native IPv6, whose default
+ *  route wins over the relay's. True of every router platform, so it is checked here. */
+function checkEndpoint(site: SiteFile, out: Raw[]): void {
+  if (!isIPv6(site.vps.endpoint)) return;
+  out.push(
+    finding(
+      "vps-endpoint-ipv6-loop-clash",
+      ["vps", "endpoint"],
+      `${site.vps.endpoint} is an IPv6 address: the relay gives the router ::/0 through the tunnel, so the tunnel's own packets to ${site.vps.endpoint} would be routed into the tunnel (a loop); and a router with native IPv6 has its own default route (distance 1), which beats the relay's (BGP, distance 20), so the relay would carry nothing`,
+      "use the VPS's IPv4 address (or a DNS name with only an A record): relay6 relays IPv6 to a home that has none; running beside native IPv6 (a routing table per site) is not built",
+    ),
+  );
+}
+
 function checkAllowedIps(site: SiteFile, p: Prefix6, out: Raw[]): void {
   const list = site.vps.allowedIps!;
   // The provider's connected route: the NIC address's own mask when given, else the
@@ -191,7 +211,7 @@ function checkAllowedIps(site: SiteFile, p: Prefix6, out: Raw[]): void {
     if (overlaps(net, connected) && net.length <= connected.length)
       out.push(finding("allowed-ips-covers-prefix", ["vps", "allowedIps", i], `${text} is as wide as the connected ${formatPrefix6(connected)} on ${site.vps.nic}: that route wins on metric and return traffic to the LAN is solicited on the NIC and lost`, "list the router's transit /128 and one /64 per segment instead (remove vps.allowedIps to let relay6 compute them)"));
     else if (!overlaps(net, p))
-      out.push(finding("allowed-ips-outside-prefix", ["vps", "allowedIps", i], `${text} is outside the routed prefix ${formatPrefix6(p)}`, "remove it unless that prefix is also routed to the VPS"));
+      out.push(finding("allowed-ips-outside-prefix", ["vps", "allowedIps", i], `${text} is outside the routed prefix ${formatPrefix6(p)}: the VPS would take packets from the router with sources that are not the site's`, `remove it: the site's sources are inside ${formatPrefix6(p)}`));
     else entries.push({ net, i });
   });
   const covered = (inner: Prefix6) => entries.some((e) => contains(e.net, inner) && e.net.length > connected.length);

@@ -106,7 +106,7 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
         .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
       vps: z
         .object({
-          endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or IPv6."),
+          endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or a DNS name (lint refuses an IPv6 address: vps-endpoint-ipv6-loop-clash)."),
           nic: ifname.describe("The VPS's public interface."),
           os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
           upstream: z

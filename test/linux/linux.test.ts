@@ -164,15 +164,15 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
   });
 });
 
-describe("linux target: static failover, IPv6 endpoint, named WAN, RDNSS list", () => {
+describe("linux target: static failover, DNS-name endpoint, named WAN, RDNSS list", () => {
   const { plan, files } = render("static-linux.yaml");
 
-  it("wgvps.conf: default route via the VPS's transit address in PostUp, [v6]:port endpoint", () => {
+  it("wgvps.conf: default route via the VPS's transit address in PostUp, name:port endpoint", () => {
     const wg = parseWg(file(files, "router/files/etc/wireguard/wgvps.conf"));
     const iface = wg.find((s) => s.section === "Interface")!;
     expect(values(iface, "Address")).toEqual([plan.transit.router.cidr]);
     expect(values(iface, "PostUp")).toContain(`ip -6 route replace default via ${plan.transit.vps.address} dev %i metric 1024`);
-    expect(values(wg.find((s) => s.section === "Peer")!, "Endpoint")).toEqual(["[2001:db8:ffff::10]:51820"]);
+    expect(values(wg.find((s) => s.section === "Peer")!, "Endpoint")).toEqual(["vps.cabin.example:51820"]);
     expect(files.some((f) => f.path.includes("frr"))).toBe(false);
   });
 

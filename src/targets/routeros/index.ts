@@ -52,8 +52,41 @@ export function featureDiagnostics(
   return out;
 }
 
+/** What a RouterOS interface name that relay6 writes may hold: the characters RouterOS's
+ *  own exports leave bare in a value and relay6's tags carry (an RA entry's tag key is
+ *  `nd:<interface>`). The captured trees say only "string value" for names; what rules
+ *  out the one other character the site schema's Linux limit allows, `@`, is RouterOS
+ *  itself: in an address value it separates a routing table or VRF (`gateway=<addr>@main`,
+ *  netwatch `host=<ipv6>@<vrf>`), and relay6 writes `gateway=<vps>%<tunnel>`. */
+const ROUTEROS_IFNAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+/** Interface names of the plan that RouterOS scripts cannot carry: a lint error here, so
+ *  that render never meets them. */
+function interfaceNameDiagnostics(plan: Plan): Diagnostic[] {
+  const names: { path: string; name: string }[] = [
+    { path: "router.tunnelInterface", name: plan.router.tunnelInterface },
+    ...plan.segments.map((s, i) => ({ path: `segments[${i}].interface`, name: s.interface })),
+  ];
+  return names
+    .filter((n) => !ROUTEROS_IFNAME_RE.test(n.name))
+    .map((n) => {
+      const bad = [...new Set([...n.name].filter((c) => !ROUTEROS_IFNAME_RE.test(c)))].map((c) => JSON.stringify(c)).join(", ");
+      return {
+        code: "routeros-interface-name",
+        severity: "error" as const,
+        path: n.path,
+        message: `interface name ${JSON.stringify(n.name)} holds ${bad}, which relay6's RouterOS scripts cannot carry (in RouterOS addresses and gateways @ names a routing table or VRF; relay6 tags its objects by interface name)`,
+        fix: "rename the interface on the router to letters, digits, '.', '_' and '-' only, and use that name in the site file",
+      };
+    });
+}
+
 export function checkRouterOS(plan: Plan): Diagnostic[] {
   if (plan.router.platform !== "routeros") return [];
+  return [...interfaceNameDiagnostics(plan), ...checkRelease(plan)];
+}
+
+function checkRelease(plan: Plan): Diagnostic[] {
   const text = plan.router.version;
   if (text === undefined)
     return [

@@ -12,7 +12,7 @@ VTYSH_ARGS="${VTYSH_ARGS:-}"
 now=$(date +%s)
 hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)
 if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"
-else fail "WireGuard handshake within 180 s" "can the router reach 2001:db8:ffff::10:51820 over UDP? does the VPS hold this router's public key?"; fi
+else fail "WireGuard handshake within 180 s" "can the router reach vps56.example.net:51820 over UDP? does the VPS hold this router's public key?"; fi
 if ping -6 -c 2 -W 2 2001:db8:abcd:1200::1 >/dev/null 2>&1; then pass "ping VPS transit 2001:db8:abcd:1200::1"
 else fail "ping VPS transit 2001:db8:abcd:1200::1" "no answer over the tunnel: check the handshake"; fi
 if ip -6 addr show dev br0 2>/dev/null | grep -q ' 2001:db8:abcd:1210::1/64 '; then pass "segment lan: 2001:db8:abcd:1210::1/64 on br0"

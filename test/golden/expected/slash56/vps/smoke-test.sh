@@ -11,7 +11,7 @@ BIRD_SOCKET="${BIRD_SOCKET:-/run/bird/bird.ctl}"
 now=$(date +%s)
 hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)
 if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"
-else fail "WireGuard handshake within 180 s" "is the router's peer up, with this VPS's public key and endpoint 2001:db8:ffff::10:51820? is UDP 51820 open?"; fi
+else fail "WireGuard handshake within 180 s" "is the router's peer up, with this VPS's public key and endpoint vps56.example.net:51820? is UDP 51820 open?"; fi
 
 if ping -6 -c 2 -W 2 2001:db8:abcd:1200::2 >/dev/null 2>&1; then pass "ping router transit 2001:db8:abcd:1200::2"
 else fail "ping router transit 2001:db8:abcd:1200::2" "no answer over the tunnel: check the handshake, and that 2001:db8:abcd:1200::2/128 is in AllowedIPs"; fi
