@@ -23,7 +23,7 @@ const tagged = (o: Record<string, string>) => (o.comment ?? "").startsWith("rela
 
 /** The import model after importing these setup scripts (and the same user objects). */
 function imported(seed: "defconf" | "empty", plans: Plan[]): RouterModel {
-  const im = freshRouter(seed === "defconf");
+  const im = freshRouter(plans[0]!.router.version!, seed === "defconf");
   im.import(USER_SCRIPT);
   for (const p of plans) im.import(render(p, ctx).setup!);
   return im;
@@ -163,5 +163,18 @@ describe("apply router: a changed site changes only relay6's objects", () => {
       /interface vlan30 .* does not exist[\s\S]*wg-host exists and is not relay6's/,
     );
     expect(changing(m).length).toBe(writes);
+  });
+
+  it("refuses, before any change, a WireGuard port another interface already listens on (as the .rsc's guard does)", async () => {
+    const version = "7.20.8";
+    m = await startRouter(version, "defconf");
+    expect(m.runScript("/interface/wireguard/set [find where name=wg-mine] listen-port=51820").error).toBeUndefined();
+    const writes = changing(m).length;
+    await expect(apply(m, planOf(version), ctx)).rejects.toThrow(/WireGuard interface wg-mine already listens on UDP 51820 \(wireguard.port\)/);
+    expect(changing(m).length).toBe(writes);
+    // relay6's own interface on that port is no conflict: a second run is a no-op
+    expect(m.runScript("/interface/wireguard/set [find where name=wg-mine] listen-port=13231").error).toBeUndefined();
+    expect((await apply(m, planOf(version), ctx)).result.outcome).toBe("applied");
+    expect((await apply(m, planOf(version), ctx)).result.outcome).toBe("no-changes");
   });
 });

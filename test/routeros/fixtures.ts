@@ -52,8 +52,9 @@ export const DEFCONF = `
 
 export const LAN_INTERFACES = ["bridge", "vlan10", "vlan11", "vlan20"];
 
-export function freshRouter(withDefconf = true): RouterModel {
-  const m = new RouterModel(["ether1", ...LAN_INTERFACES]);
+/** A router running `release` (what `/system/resource/get version` answers), with defconf. */
+export function freshRouter(release: string, withDefconf = true): RouterModel {
+  const m = new RouterModel(["ether1", ...LAN_INTERFACES], release);
   if (withDefconf) m.import(DEFCONF);
   m.output = [];
   return m;

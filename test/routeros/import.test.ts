@@ -15,8 +15,8 @@ const staticSite = GOLDEN_SITES["static-inbound"].file;
 const relay6 = (o: Obj, site = "home") => (o.props.comment ?? "").startsWith(`relay6:${site}:`);
 
 /** A router with the user's own objects on it, beside defconf. */
-function usedRouter(withDefconf = true): RouterModel {
-  const m = freshRouter(withDefconf);
+function usedRouter(release: string, withDefconf = true): RouterModel {
+  const m = freshRouter(release, withDefconf);
   m.import(`
 /ipv6/address/add address=2001:db8:aaaa::1/64 interface=ether1 comment="my uplink"
 /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=22 in-interface=ether1 comment="my ssh"
@@ -89,7 +89,7 @@ describe("import model", () => {
   });
 
   it("RouterOS keys are enforced: a second ND entry for an interface is refused (control)", () => {
-    const m = freshRouter();
+    const m = freshRouter("7.22.3");
     m.import("/ipv6/nd/add interface=bridge");
     expect(() => m.import("/ipv6/nd/add interface=bridge")).toThrow(/already exists/);
     expect(() => m.import("/ipv6/address/add address=2001:db8::1/64 interface=nosuch")).toThrow(/interface/);
@@ -99,7 +99,7 @@ describe("import model", () => {
     for (const [name, file] of [["recipe-home", recipe], ["static-inbound", staticSite]] as const)
       it(`${name} @ ${v}: importing twice leaves what importing once left`, () => {
         const site = name === "recipe-home" ? "home" : "lab.2";
-        const { once, twice } = importTwice(planFor(file, v), () => usedRouter());
+        const { once, twice } = importTwice(planFor(file, v), () => usedRouter(v));
         expect(twice.snapshot()).toEqual(once.snapshot());
         // and the first import really did something
         const ours = [...once.menus.values()].flat().filter((o) => relay6(o, site));
@@ -108,7 +108,7 @@ describe("import model", () => {
 
   it("no duplicates: one of each object, as many firewall rules as the plan has", () => {
     const plan = planFor(recipe, "7.22.3");
-    const { twice } = importTwice(plan, () => freshRouter());
+    const { twice } = importTwice(plan, () => freshRouter("7.22.3"));
     const count = (menu: string) => twice.list(menu).filter((o) => relay6(o)).length;
     expect(count("interface/wireguard")).toBe(1);
     expect(count("interface/wireguard/peers")).toBe(1);
@@ -126,7 +126,7 @@ describe("import model", () => {
   it("the user's objects are untouched by setup and by undo; undo removes exactly what setup added", () => {
     for (const v of capturedVersions())
       for (const [file, site] of [[recipe, "home"], [staticSite, "lab.2"]] as const) {
-        const before = usedRouter();
+        const before = usedRouter(v);
         const files = render(planFor(file, v), ctx);
         const after = before.clone();
         after.import(files.setup!);
@@ -137,7 +137,7 @@ describe("import model", () => {
   });
 
   it("an ND entry the user already had is set, not duplicated, and survives undo", () => {
-    const before = usedRouter();
+    const before = usedRouter("7.22.3");
     before.import(`/ipv6/nd/add interface=vlan10 ra-interval=20s-60s comment="my guest RA"`);
     const files = render(planFor(recipe, "7.22.3"), ctx);
     const m = before.clone();
@@ -151,7 +151,7 @@ describe("import model", () => {
   });
 
   it("firewall rules sit before defconf's drop in both chains", () => {
-    const { once } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter());
+    const { once } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter("7.22.3"));
     for (const chain of ["input", "forward"]) {
       const rules = once.list("ipv6/firewall/filter").filter((r) => r.props.chain === chain);
       const drop = rules.findIndex((r) => r.props.comment === DEFCONF_DROP);
@@ -162,7 +162,7 @@ describe("import model", () => {
   });
 
   it("without defconf the rules land at the end of the chain and still act", () => {
-    const { once, twice } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter(false));
+    const { once, twice } = importTwice(planFor(recipe, "7.22.3"), () => usedRouter("7.22.3", false));
     expect(twice.snapshot()).toEqual(once.snapshot());
     const p = planFor(recipe, "7.22.3");
     const wg = p.router.tunnelInterface;
@@ -174,7 +174,7 @@ describe("import model", () => {
     const p = planFor(recipe, "7.22.3");
     const wg = p.router.tunnelInterface;
     const start = () => {
-      const m = freshRouter(false);
+      const m = freshRouter("7.22.3", false);
       m.import(`
 /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related comment="mine: replies"
 /ipv6/firewall/filter/add chain=input action=drop comment="mine: drop the rest"
@@ -200,7 +200,7 @@ describe("import model", () => {
       it(`${label}: unsolicited inbound to the LAN is dropped, replies and ICMPv6 pass`, () => {
         const p = planFor(recipe, "7.22.3");
         const wg = p.router.tunnelInterface;
-        const m = freshRouter(defconf);
+        const m = freshRouter("7.22.3", defconf);
         m.import(render(p, ctx).setup!);
         const lanHost = "2401:4520:110b:1::abcd";
         const out = (state: Packet["state"], protocol: Packet["protocol"], dstPort?: number) =>
@@ -214,7 +214,7 @@ describe("import model", () => {
       it(`${label}: the input chain takes BGP, BFD and ICMPv6 from the VPS, not SSH`, () => {
         const p = planFor(recipe, "7.22.3");
         const wg = p.router.tunnelInterface;
-        const m = freshRouter(defconf);
+        const m = freshRouter("7.22.3", defconf);
         m.import(render(p, ctx).setup!);
         const inp = (protocol: Packet["protocol"], dstPort?: number) =>
           verdict(m, { chain: "input", in: wg, state: "new", protocol, dstPort, src: p.transit.vps.address, dst: p.transit.router.address });
@@ -231,7 +231,7 @@ describe("import model", () => {
     it("an inbound service opens exactly its port to exactly its host", () => {
       const p = planFor(staticSite, "7.22.3");
       const wg = p.router.tunnelInterface;
-      const m = freshRouter();
+      const m = freshRouter("7.22.3");
       m.import(render(p, ctx).setup!);
       const to = (dst: string, dstPort: number) =>
         verdict(m, { chain: "forward", in: wg, out: "bridge", state: "new", protocol: "tcp", dstPort, src: "2001:db8:ffff::1", dst }).action;
@@ -242,7 +242,7 @@ describe("import model", () => {
 
     it("acceptAllFromTunnel: one accept-all input rule instead of the three", () => {
       const p = planFor(recipe, "7.22.3", (x) => ({ ...x, router: { ...x.router, acceptAllFromTunnel: true } }));
-      const m = freshRouter();
+      const m = freshRouter("7.22.3");
       m.import(render(p, ctx).setup!);
       const ours = m.list("ipv6/firewall/filter").filter((r) => relay6(r) && r.props.chain === "input");
       expect(ours.map((r) => r.props)).toEqual([{ chain: "input", action: "accept", "in-interface": "wg-host", comment: expect.stringMatching(/^relay6:home:fw:in-all;/) }]);
@@ -252,7 +252,7 @@ describe("import model", () => {
   it("switching failover mode converges: static → bgp-bfd removes the static route, and back", () => {
     const bgp = planFor(recipe, "7.22.3");
     const stat: Plan = { ...bgp, failover: { mode: "static" }, transit: { ...bgp.transit } };
-    const m = freshRouter();
+    const m = freshRouter("7.22.3");
     m.import(render(stat, ctx).setup!);
     expect(m.list("ipv6/route").filter((o) => relay6(o))).toHaveLength(1);
     expect(m.list("ipv6/route")[0]!.props).toMatchObject({ "dst-address": "::/0", gateway: "2401:4520:110b::1%wg-host", "check-gateway": "ping" });
@@ -262,7 +262,7 @@ describe("import model", () => {
     m.import(render(stat, ctx).setup!);
     for (const menu of ["routing/bgp/connection", "routing/bgp/template", "routing/bgp/instance", "routing/bfd/configuration"])
       expect(m.list(menu).filter((o) => relay6(o)), menu).toHaveLength(0);
-    const fresh = freshRouter();
+    const fresh = freshRouter("7.22.3");
     fresh.import(render(stat, ctx).setup!);
     expect(m.snapshot()).toEqual(fresh.snapshot());
   });
@@ -270,10 +270,10 @@ describe("import model", () => {
   it("dropping segments from the site file removes their addresses and RA entries on the next import", () => {
     const full = planFor(recipe, "7.22.3");
     const lanOnly: Plan = { ...full, segments: full.segments.slice(0, 1) };
-    const m = usedRouter();
+    const m = usedRouter("7.22.3");
     m.import(render(full, ctx).setup!);
     m.import(render(lanOnly, ctx).setup!);
-    const fresh = usedRouter();
+    const fresh = usedRouter("7.22.3");
     fresh.import(render(lanOnly, ctx).setup!);
     const ids = (x: RouterModel) => x.snapshot();
     // same objects as a router that only ever saw the smaller site (the WireGuard key aside)
@@ -285,7 +285,7 @@ describe("import model", () => {
 
   it("a new VPS key is set on the existing peer, not added as a second one", () => {
     const p = planFor(recipe, "7.22.3");
-    const m = freshRouter();
+    const m = freshRouter("7.22.3");
     m.import(render(p, ctx).setup!);
     m.import(render({ ...p, vps: { ...p.vps, publicKey: "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" } }, { ...ctx, secrets: {} }).setup!);
     const peers = m.list("interface/wireguard/peers");
@@ -294,13 +294,13 @@ describe("import model", () => {
   });
 
   it("prints the router's public key (the VPS needs it; RouterOS made it)", () => {
-    const m = freshRouter();
+    const m = freshRouter("7.22.3");
     m.import(render(planFor(recipe, "7.22.3"), ctx).setup!);
     expect(m.output.at(-1)).toBe(m.list("interface/wireguard")[0]!.props["public-key"]);
   });
 
   it("the defconf fixture is what the tests meet", () => {
     expect(DEFCONF).toContain(DEFCONF_DROP);
-    expect(freshRouter().list("ipv6/firewall/filter").filter((r) => r.props.comment === DEFCONF_DROP)).toHaveLength(2);
+    expect(freshRouter("7.22.3").list("ipv6/firewall/filter").filter((r) => r.props.comment === DEFCONF_DROP)).toHaveLength(2);
   });
 });

@@ -3,7 +3,10 @@
 // RouterOS refuses, e.g. a second /ipv6/nd entry for one interface, fails here too).
 // It is how the tests show that importing twice equals importing once, and that the
 // undo script takes away exactly what the setup added.
-import { allCommands, parse, type Command, type Cond, type Stmt, type Value } from "./rsc.js";
+import { allCommands, parse, type Command, type Cond, type Expr, type Stmt, type Value } from "./rsc.js";
+
+/** A script's `:error`: RouterOS stops the import there; what ran before it stays. */
+export class ScriptError extends Error {}
 
 export interface Obj {
   id: number;
@@ -31,12 +34,21 @@ export class RouterModel {
   private nextId = 1;
   private keyCounter = 0;
 
-  constructor(interfaces: string[]) {
+  /** What `/system/resource/get version` answers, as RouterOS prints it: "7.22.3 (stable)". */
+  readonly version: string;
+
+  constructor(interfaces: string[], release: string) {
     this.interfaces = new Set(interfaces);
+    this.version = `${release} (stable)`;
   }
 
   clone(): RouterModel {
-    const m = new RouterModel([...this.interfaces]);
+    return this.cloneAs(this.version.replace(/ \(stable\)$/, ""));
+  }
+
+  /** The same configuration on another release (the router was upgraded). */
+  cloneAs(release: string): RouterModel {
+    const m = new RouterModel([...this.interfaces], release);
     for (const [k, v] of this.menus) m.menus.set(k, v.map((o) => ({ id: o.id, props: { ...o.props } })));
     m.nextId = this.nextId;
     m.keyCounter = this.keyCounter;
@@ -64,14 +76,24 @@ export class RouterModel {
 
   private run(stmts: Stmt[]): void {
     for (const s of stmts) {
-      if (s.kind === "if") {
-        const left = this.evalValue(s.left);
-        const n = Number(Array.isArray(left) ? left.length : left);
-        const r = Number(s.right);
-        const ok = s.op === "=" ? n === r : s.op === "!=" ? n !== r : s.op === ">" ? n > r : n < r;
-        this.run(ok ? s.then : s.else);
-      } else this.exec(s);
+      if (s.kind === "if") this.run(this.test(s.cond) ? s.then : s.else);
+      else this.exec(s);
     }
+  }
+
+  /** A condition, as RouterOS evaluates the shapes relay6 writes: `~` is a regex match of
+   *  a string, the others compare numbers (a list counts as its length). */
+  private test(e: Expr): boolean {
+    if (e.kind === "not") return !this.test(e.expr);
+    const left = this.evalValue(e.left);
+    const right = this.evalValue(e.right);
+    if (e.op === "~") {
+      if (typeof left !== "string" || typeof right !== "string") throw new Error("model: ~ needs two strings");
+      return new RegExp(right).test(left);
+    }
+    const num = (x: string | number[] | number) => Number(Array.isArray(x) ? x.length : x);
+    const [n, r] = [num(left), num(right)];
+    return e.op === "=" ? n === r : e.op === "!=" ? n !== r : e.op === ">" ? n > r : n < r;
   }
 
   private evalValue(v: Value | undefined): string | number[] | number {
@@ -108,6 +130,8 @@ export class RouterModel {
       case "put":
         this.output.push(String(this.evalValue(c.args[0]?.value)));
         return "";
+      case "error":
+        throw new ScriptError(String(this.evalValue(c.args.find((a) => a.name === "message")?.value)));
       case "len": {
         const v = this.evalValue(c.args[0]?.value);
         return Array.isArray(v) ? v.length : String(v).length;
@@ -127,6 +151,11 @@ export class RouterModel {
       case "ping":
         return "";
       case "get": {
+        if (menu === "system/resource") {
+          const name = String(this.evalValue(c.args.find((a) => a.name === "value-name")?.value));
+          if (name !== "version") throw new Error(`model: /system/resource/get ${name} is not modelled`);
+          return this.version;
+        }
         const [id] = this.ids(c, "number");
         const o = this.list(menu).find((x) => x.id === id);
         if (!o) throw new Error(`model: get on a missing ${menu} object`);
@@ -196,7 +225,7 @@ export class RouterModel {
 
 /** Commands the model does not know are a test failure, not a silent skip. */
 export function unmodelled(script: string): string[] {
-  const known = new Set(["put", "len", "pick", "find", "print", "ping", "get", "remove", "set", "add", "if"]);
+  const known = new Set(["put", "error", "len", "pick", "find", "print", "ping", "get", "remove", "set", "add", "if"]);
   return allCommands(parse(script))
     .filter((c) => !known.has(c.verb))
     .map((c) => `/${[...c.menu, c.verb].join("/")}`);

@@ -44,11 +44,12 @@ export interface Command {
   line: number;
 }
 
+/** The condition of an `:if`: a comparison (`=`, `!=`, `>`, `<`, `~` regex match), or `!` of one. */
+export type Expr = { kind: "cmp"; left: Value; op: "=" | "!=" | ">" | "<" | "~"; right: Value } | { kind: "not"; expr: Expr };
+
 export interface IfStmt {
   kind: "if";
-  left: Value;
-  op: string;
-  right: string;
+  cond: Expr;
   then: Stmt[];
   else: Stmt[];
   line: number;
@@ -284,14 +285,28 @@ class Parser {
     }
   }
 
-  private ifStatement(first: Tok): IfStmt {
+  /** `( value op value )` or `( !( ... ) )`: the condition shapes relay6 writes. */
+  private condition(): Expr {
     this.expect("open", "(");
-    const left = this.value();
-    const op = this.next();
-    if (op.t !== "word" || !["=", "!=", ">", "<"].includes(op.text)) this.fail("expected a comparison", op);
-    const right = this.next();
-    if (right.t !== "word") this.fail("expected a number", right);
+    const t = this.peek();
+    let e: Expr;
+    if (t.t === "word" && t.text === "!") {
+      this.p++;
+      e = { kind: "not", expr: this.condition() };
+    } else {
+      const left = this.value();
+      const op = this.next();
+      if (op.t !== "word" || !["=", "!=", ">", "<", "~"].includes(op.text)) this.fail("expected a comparison", op);
+      const right = this.next();
+      if (right.t !== "word" && right.t !== "str") this.fail("expected a number or a string", right);
+      e = { kind: "cmp", left, op: op.text as "=", right: right.t === "str" ? { kind: "str", text: right.text, raw: right.raw } : { kind: "word", text: right.text } };
+    }
     this.expect("close", ")");
+    return e;
+  }
+
+  private ifStatement(first: Tok): IfStmt {
+    const cond = this.condition();
     const d = this.next();
     if (d.t !== "word" || d.text !== "do=") this.fail("expected do=", d);
     const thenV = this.value();
@@ -304,7 +319,7 @@ class Parser {
       elseStmts = v.stmts;
     }
     if (thenV.kind !== "block") this.fail("do= needs a block");
-    return { kind: "if", left, op: op.text, right: right.text, then: thenV.stmts, else: elseStmts, line: first.line };
+    return { kind: "if", cond, then: thenV.stmts, else: elseStmts, line: first.line };
   }
 }
 
@@ -315,16 +330,27 @@ const POSITIONAL: Record<string, string[]> = {
   set: ["numbers"],
   remove: ["numbers"],
   put: ["message"],
+  error: ["message"],
   len: ["value"],
   pick: ["counter", "begin", "end"],
 };
 
+/** The values a condition compares (for walking the commands inside them). */
+export function exprValues(e: Expr): Value[] {
+  return e.kind === "not" ? exprValues(e.expr) : [e.left, e.right];
+}
+
 function namePositionals(stmts: Stmt[]): void {
   for (const s of stmts) {
     if (s.kind === "if") {
-      for (const v of [s.left]) if (v.kind === "sub" || v.kind === "block") namePositionals(v.stmts);
+      for (const v of exprValues(s.cond)) if (v.kind === "sub" || v.kind === "block") namePositionals(v.stmts);
       namePositionals(s.then);
       namePositionals(s.else);
+      continue;
+    }
+    // `get version` of a menu without items (/system/resource): the one word is the value name.
+    if (s.verb === "get" && s.args.length === 1 && s.args[0]!.value === undefined) {
+      s.args[0] = { name: "value-name", value: { kind: "word", text: s.args[0]!.name } };
       continue;
     }
     const names = POSITIONAL[s.verb];
@@ -357,7 +383,7 @@ export function allCommands(stmts: Stmt[]): Command[] {
     for (const s of ss) {
       if (s.kind === "if") {
         out.push({ kind: "cmd", menu: [], verb: "if", args: [], line: s.line });
-        visitValue(s.left);
+        for (const v of exprValues(s.cond)) visitValue(v);
         walk(s.then);
         walk(s.else);
       } else {

@@ -108,6 +108,17 @@ export function releaseMatches(site: string, router: string): boolean {
   return s[0] === r[0] && s[1] === r[1] && (!exact || s[2] === r[2]);
 }
 
+/** A POSIX extended regex (RouterOS `~`) matching the router's version string
+ *  ("7.22.3 (stable)", "7.22 (stable)") exactly when releaseMatches(site, router) holds:
+ *  "7.22" any 7.22.x (7.22.0 prints as "7.22"), "7.22.3" only 7.22.3, "7.22.0" only 7.22. */
+export function releasePattern(site: string): string {
+  const r = parseRelease(site);
+  if (!r) throw new Error(`internal: not a release: ${JSON.stringify(site)}`);
+  const head = `^${r[0]}[.]${r[1]}`;
+  if (!/^\d+\.\d+\.\d+$/.test(site.trim())) return `${head}([. ]|$)`;
+  return r[2] === 0 ? `${head}([.]0)?( |$)` : `${head}[.]${r[2]}( |$)`;
+}
+
 export function isSupported(r: Release): boolean {
   return compareRelease(r, SUPPORTED.from) >= 0 && compareRelease(r, SUPPORTED.before) < 0;
 }

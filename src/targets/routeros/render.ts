@@ -23,6 +23,7 @@ import {
   setupSteps,
   type Step,
 } from "./objects.js";
+import { listenPortGuard, releaseGuard } from "./guards.js";
 import { quote, tag, tagsRegex } from "./quote.js";
 import { addBeforeText, byTag, comment, find, put, remove, upsert, type Cond, type Menu } from "./script.js";
 
@@ -66,6 +67,9 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
         "again, and import the full script.",
       ]),
       "",
+      releaseGuard(plan),
+      listenPortGuard(plan),
+      "",
       ...body,
       publicKeyLines(plan),
       put("relay6: step 1 done. Set vps.publicKey in the site file, run relay6 render again and import the new script."),
@@ -77,6 +81,9 @@ export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities):
       "Safe to import again: every object carries the tag relay6:" + site + ": in its comment,",
       "a re-run updates those objects and never touches others. Undo: relay6-" + site + "-undo.rsc.",
     ]),
+    "",
+    releaseGuard(plan),
+    listenPortGuard(plan),
     "",
     ...body,
     "",
@@ -105,6 +112,8 @@ export function renderUndo(plan: Plan, ctx: RenderContext, caps: Capabilities): 
       "they are (RouterOS keeps one per interface; relay6 cannot know their earlier values).",
       "Removing the WireGuard interface discards the router's private key.",
     ]),
+    "",
+    releaseGuard(plan),
     "",
     ...menus.map((m) => remove(m, all)),
     put(`relay6: removed the objects of site ${plan.site}.`),

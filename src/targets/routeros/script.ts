@@ -9,13 +9,13 @@ export type Menu = `/${string}`;
 export type Args = readonly (readonly [name: string, value: string | number])[];
 
 /** A where-condition: property equals value, matches a regex, or does not match one. */
-export type Cond = { prop: string; eq: string } | { prop: string; re: string } | { prop: string; notRe: string };
+export type Cond = { prop: string; eq: string } | { prop: string; num: number } | { prop: string; re: string } | { prop: string; notRe: string };
 
 export const byTag = (tagPrefix: string): Cond => ({ prop: "comment", re: prefixRegex(tagPrefix) });
 
 function condText(conds: readonly Cond[]): string {
   return conds
-    .map((c) => ("eq" in c ? `${c.prop}=${quote(c.eq)}` : "re" in c ? `${c.prop}~${quote(c.re)}` : `!(${c.prop}~${quote(c.notRe)})`))
+    .map((c) => ("eq" in c ? `${c.prop}=${quote(c.eq)}` : "num" in c ? `${c.prop}=${c.num}` : "re" in c ? `${c.prop}~${quote(c.re)}` : `!(${c.prop}~${quote(c.notRe)})`))
     .join(" and ");
 }
 
@@ -84,3 +84,13 @@ export function addBefore(menu: Menu, anchors: readonly (readonly Cond[])[], arg
 }
 
 export const addBeforeText = (menu: Menu, anchors: readonly (readonly Cond[])[], args: Args) => wrap(addBefore(menu, anchors, args));
+
+/** Stops the script with a RouterOS error when `cond` holds, before any later statement
+ *  runs: `:if (<cond>) do={ :error "<message>" }`. */
+export const stopIf = (cond: string, message: string) => `:if (${cond}) do={ :error ${quote(message)} }`;
+
+/** A condition: `text` (a value, e.g. `[/system/resource/get version]`) does not match `re`. */
+export const notMatching = (text: string, re: string) => `!(${text} ~ ${quote(re)})`;
+
+/** A condition: some object of `menu` matches `where`. */
+export const anyFound = (menu: Menu, where: readonly Cond[]) => `[:len ${find(menu, where)}] > 0`;

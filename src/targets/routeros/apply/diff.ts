@@ -82,7 +82,9 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
   };
 
   // Interfaces the plan names must exist (the tunnel's is made by relay6).
-  const wgName = argsObject(desired.find((o) => o.menu === WG)!.args).name!;
+  const wgArgs = argsObject(desired.find((o) => o.menu === WG)!.args);
+  const wgName = wgArgs.name!;
+  problems.push(...listenPortProblems(site, wgArgs["listen-port"], list(WG)));
   for (const o of desired) {
     const a = argsObject(o.args);
     for (const k of ["interface", "interfaces", "in-interface", "out-interface"]) {
@@ -240,6 +242,15 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
     }
   }
   return { ops: [...ops, ...removals], firewallBefore, problems };
+}
+
+/** Another WireGuard interface listening on the tunnel's port: relay6's interface could not
+ *  listen (the .rsc stops on the same check: guards.ts). */
+function listenPortProblems(site: string, port: string | undefined, interfaces: readonly RosObject[]): string[] {
+  if (port === undefined) return [];
+  return interfaces
+    .filter((i) => tagKey(site, i.comment) !== "wg" && i["listen-port"] === port)
+    .map((i) => `WireGuard interface ${i.name ?? i[".id"]} already listens on UDP ${port} (wireguard.port): set wireguard.port to a free port, or move that interface`);
 }
 
 function removeOp(menu: Menu, x: RosObject, key: string, table?: Menu): Op {

@@ -30,6 +30,7 @@ export function matches(o: RosObject, where: readonly Cond[]): boolean {
   return where.every((c) => {
     const p = o[c.prop] ?? "";
     if ("eq" in c) return p === c.eq;
+    if ("num" in c) return p === String(c.num);
     if ("re" in c) return new RegExp(c.re).test(p);
     return !new RegExp(c.notRe).test(p);
   });

@@ -4,6 +4,11 @@
 # public key into vps.publicKey and the router's into router.publicKey, render
 # again, and import the full script.
 
+# Stop before any change unless the router runs RouterOS 7.19.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]19([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.19.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+# Stop unless UDP 51820 (wireguard.port) is free of other WireGuard interfaces.
+:if ([:len [/interface/wireguard/find where listen-port=51820 and !(comment~"^relay6:fresh:wg;")]] > 0) do={ :error "relay6: another WireGuard interface on the router already listens on UDP 51820: set wireguard.port in the site file to a free port (and render again), or move that interface; nothing was changed" }
+
 # WireGuard interface; RouterOS makes its private key, relay6 never sees it.
 :if ([:len [/interface/wireguard/find where comment~"^relay6:fresh:wg;"]] = 0) do={ \
     /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \

@@ -3,6 +3,11 @@
 # Safe to import again: every object carries the tag relay6:home: in its comment,
 # a re-run updates those objects and never touches others. Undo: relay6-home-undo.rsc.
 
+# Stop before any change unless the router runs RouterOS 7.24.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]24([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.24.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+# Stop unless UDP 51820 (wireguard.port) is free of other WireGuard interfaces.
+:if ([:len [/interface/wireguard/find where listen-port=51820 and !(comment~"^relay6:home:wg;")]] > 0) do={ :error "relay6: another WireGuard interface on the router already listens on UDP 51820: set wireguard.port in the site file to a free port (and render again), or move that interface; nothing was changed" }
+
 # WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
 :if ([:len [/interface/wireguard/find where comment~"^relay6:home:wg;"]] = 0) do={ \
     /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
