@@ -126,7 +126,47 @@ describe("apply router: a changed site changes only relay6's objects", () => {
     const at = (c: string) => fwd.indexOf(c);
     expect(at("relay6:home:fw:fwd-icmpv6")).toBeLessThan(at("relay6:home:fw:fwd-in:cams:web"));
     expect(at("relay6:home:fw:fwd-in:cams:web")).toBeLessThan(at("relay6:home:fw:fwd-drop"));
-    expect(at("relay6:home:fw:fwd-drop")).toBe(at("defconf: drop everything else not coming from LAN") - 1);
+    // relay6's drop sits right in front of defconf's first IPsec/HIP accept (HIP), so none of
+    // them lets unsolicited packets from the tunnel through; the source check heads the chain.
+    expect(at("relay6:home:fw:fwd-drop")).toBe(at("defconf: accept HIP") - 1);
+    for (const c of ["defconf: accept HIP", "defconf: accept IKE", "defconf: accept ipsec AH", "defconf: accept ipsec ESP", "defconf: accept all that matches ipsec policy"])
+      expect(at("relay6:home:fw:fwd-drop"), c).toBeLessThan(at(c));
+    expect(fwd[0]).toBe("relay6:home:fw:fwd-src");
+    const src = m.state.list("ipv6/firewall/filter").find((r) => r.comment?.startsWith("relay6:home:fw:fwd-src;"))!;
+    expect(src).toMatchObject({ action: "reject", "reject-with": "icmp-admin-prohibited", "out-interface": "wg-host", "src-address": "!2401:4520:110b::/48" });
+  });
+
+  it("a rule an earlier install lacks (the source check) is created where the .rsc puts it, in one run", async () => {
+    const version = "7.24";
+    m = await startRouter(version, "defconf");
+    await apply(m, planOf(version), ctx);
+    const src = m.state.list("ipv6/firewall/filter").find((r) => r.comment?.startsWith("relay6:home:fw:fwd-src;"))!;
+    expect(m.runScript(`/ipv6/firewall/filter/remove numbers=${src[".id"]}`).error).toBeUndefined();
+    const r = await apply(m, planOf(version), ctx);
+    expect(r.result.changes.map((c) => `${c.action} ${c.key}`)).toEqual(["create fw:fwd-src"]);
+    expectSameAsImport(m, imported("defconf", [planOf(version)]), version);
+    expect((await apply(m, planOf(version), ctx)).result.outcome).toBe("no-changes");
+  });
+
+  it("a table that lists its forward rules before its input rules converges in one run; the next is a no-op", async () => {
+    const version = "7.22.3";
+    m = await startRouter(version, "defconf");
+    expect(m.runScript("/ipv6/firewall/filter/move numbers=[find where chain=input]").error).toBeUndefined(); // input rules to the end
+    const chains = m.state.list("ipv6/firewall/filter").map((r) => r.chain);
+    expect(chains.indexOf("input")).toBeGreaterThan(chains.lastIndexOf("forward"));
+    const first = await apply(m, planOf(version), ctx);
+    expect(first.result.outcome).toBe("applied");
+    expect(first.result.changes.every((c) => c.action === "create")).toBe(true);
+    const writes = changing(m).length;
+    const second = await apply(m, planOf(version), ctx);
+    expect(second.result.outcome).toBe("no-changes");
+    expect(changing(m).length).toBe(writes);
+    // and relay6's rules stand where they belong in each chain
+    const rules = m.state.list("ipv6/firewall/filter");
+    const pos = (c: string) => rules.findIndex((r) => r.comment === c || r.comment?.startsWith(`${c};`));
+    const inputDrop = rules.findIndex((r) => r.chain === "input" && r.comment === "defconf: drop everything else not coming from LAN");
+    expect(pos("relay6:home:fw:in-bfd")).toBe(inputDrop - 1);
+    expect(pos("relay6:home:fw:fwd-drop")).toBe(pos("defconf: accept HIP") - 1);
   });
 
   it("an existing ND entry for a segment's interface is set, not doubled, and keeps its comment", async () => {

@@ -33,7 +33,8 @@ export function render(plan: Plan, c: RenderContext = ctx): Record<"setup" | "un
   return { setup: by(`relay6-${plan.site}.rsc`), undo: by("-undo.rsc"), verify: by("-verify.rsc") };
 }
 
-/** RouterOS 7 defconf's IPv6 firewall and RA (the parts relay6's rules meet). */
+/** RouterOS 7 defconf's IPv6 firewall and RA (the parts relay6's rules meet), as the public
+ *  7.x exports list it (the same rules, in the same order, as the REST model's defconf seed). */
 export const DEFCONF = `
 /ipv6/nd/add interface=all advertise-dns=yes
 /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked comment="defconf: accept established,related,untracked"
@@ -41,12 +42,21 @@ export const DEFCONF = `
 /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 comment="defconf: accept ICMPv6"
 /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=33434-33534 comment="defconf: accept UDP traceroute"
 /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=546 src-address=fe80::/10 comment="defconf: accept DHCPv6-Client prefix delegation."
+/ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=500,4500 comment="defconf: accept IKE"
+/ipv6/firewall/filter/add chain=input action=accept protocol=ipsec-ah comment="defconf: accept ipsec AH"
+/ipv6/firewall/filter/add chain=input action=accept protocol=ipsec-esp comment="defconf: accept ipsec ESP"
+/ipv6/firewall/filter/add chain=input action=accept ipsec-policy=in,ipsec comment="defconf: accept all that matches ipsec policy"
 /ipv6/firewall/filter/add chain=input action=drop in-interface-list=!LAN comment="defconf: drop everything else not coming from LAN"
 /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked comment="defconf: accept established,related,untracked"
 /ipv6/firewall/filter/add chain=forward action=drop connection-state=invalid comment="defconf: drop invalid"
 /ipv6/firewall/filter/add chain=forward action=drop src-address-list=bad_ipv6 comment="defconf: drop packets with bad src ipv6"
 /ipv6/firewall/filter/add chain=forward action=drop protocol=icmpv6 hop-limit=equal:1 comment="defconf: rfc4890 drop hop-limit=1"
 /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 comment="defconf: accept ICMPv6"
+/ipv6/firewall/filter/add chain=forward action=accept protocol=139 comment="defconf: accept HIP"
+/ipv6/firewall/filter/add chain=forward action=accept protocol=udp dst-port=500,4500 comment="defconf: accept IKE"
+/ipv6/firewall/filter/add chain=forward action=accept protocol=ipsec-ah comment="defconf: accept ipsec AH"
+/ipv6/firewall/filter/add chain=forward action=accept protocol=ipsec-esp comment="defconf: accept ipsec ESP"
+/ipv6/firewall/filter/add chain=forward action=accept ipsec-policy=in,ipsec comment="defconf: accept all that matches ipsec policy"
 /ipv6/firewall/filter/add chain=forward action=drop in-interface-list=!LAN comment="defconf: drop everything else not coming from LAN"
 `;
 

@@ -41,7 +41,7 @@ interface Packet {
   in: string;
   out?: string;
   state: "new" | "established" | "related" | "invalid";
-  protocol: "tcp" | "udp" | "icmpv6";
+  protocol: "tcp" | "udp" | "icmpv6" | "139" | "ipsec-esp" | "ipsec-ah";
   dstPort?: number;
   src: string;
   dst: string;
@@ -61,12 +61,13 @@ function verdict(m: RouterModel, p: Packet): { action: string; rule?: string } {
     "connection-state": (v) => v.split(",").includes(p.state),
     protocol: (v) => v === p.protocol,
     "dst-port": (v) => p.dstPort !== undefined && v.split(",").some((r) => { const [lo, hi] = r.split("-").map(Number); return p.dstPort! >= lo! && p.dstPort! <= (hi ?? lo)!; }),
-    "src-address": (v) => inAddr(v, p.src),
+    "src-address": (v) => (v.startsWith("!") ? !inAddr(v.slice(1), p.src) : inAddr(v, p.src)),
+    "reject-with": () => true, // how it answers, not what it matches
     "dst-address": (v) => inAddr(v, p.dst),
   };
   for (const r of m.list("ipv6/firewall/filter")) {
     const conds = Object.entries(r.props).filter(([k]) => k !== "action" && k !== "comment");
-    if (conds.every(([k, v]) => matchers[k]?.(v) ?? false)) return { action: r.props.action!, rule: r.props.comment };
+    if (conds.every(([k, v]) => matchers[k]?.(v) ?? false)) return { action: r.props.action! + (r.props["reject-with"] ? ` ${r.props["reject-with"]}` : ""), rule: r.props.comment };
   }
   return { action: "accept (chain policy)" };
 }
@@ -119,7 +120,7 @@ describe("import model", () => {
     expect(count("routing/bgp/connection")).toBe(1);
     expect(count("routing/bfd/configuration")).toBe(1);
     expect(count("ipv6/route")).toBe(0); // bgp-bfd: the BGP route owns ::/0
-    expect(count("ipv6/firewall/filter")).toBe(3 + 3); // input: icmpv6, bgp, bfd; forward: replies, icmpv6, drop
+    expect(count("ipv6/firewall/filter")).toBe(3 + 4); // input: icmpv6, bgp, bfd; forward: source check, replies, icmpv6, drop
     expect(count("ipv6/firewall/mangle")).toBe(2);
   });
 
@@ -227,6 +228,55 @@ describe("import model", () => {
         else expect(ssh.rule ?? "").not.toMatch(/^relay6:/);
       });
     }
+
+    it("with defconf: unsolicited HIP, IKE, AH and ESP from the tunnel are dropped by relay6's rule, ahead of defconf's accepts", () => {
+      const p = planFor(recipe, "7.22.3");
+      const wg = p.router.tunnelInterface;
+      const m = freshRouter("7.22.3");
+      m.import(render(p, ctx).setup!);
+      const lanHost = "2401:4520:110b:1::abcd";
+      for (const [protocol, dstPort] of [["139"], ["ipsec-esp"], ["ipsec-ah"], ["udp", 500], ["udp", 4500]] as const)
+        expect(verdict(m, { chain: "forward", in: wg, out: "bridge", state: "new", protocol, dstPort, src: "2001:db8:ffff::1", dst: lanHost }), `${protocol} ${dstPort ?? ""}`).toEqual({
+          action: "drop",
+          rule: expect.stringMatching(/^relay6:home:fw:fwd-drop;/),
+        });
+      // defconf still accepts them between LAN segments (not from the tunnel)
+      expect(verdict(m, { chain: "forward", in: "vlan10", out: "bridge", state: "new", protocol: "ipsec-esp", src: "2401:4520:110b:10::5", dst: lanHost }).rule).toBe("defconf: accept ipsec ESP");
+    });
+
+    it("a defconf variant with other comments: relay6 still anchors on what the accepts accept", () => {
+      const p = planFor(recipe, "7.22.3");
+      const wg = p.router.tunnelInterface;
+      const m = new RouterModel(["ether1", ...LAN_INTERFACES], "7.22.3");
+      m.import(
+        DEFCONF.replace(/defconf: accept ipsec (AH|ESP)/g, "defconf: accept $1")
+          .replace("defconf: accept HIP", "hip in")
+          .replaceAll("defconf: drop everything else not coming from LAN", "defconf: drop all not coming from LAN"),
+      );
+      m.import(render(p, ctx).setup!);
+      const fwd = m.list("ipv6/firewall/filter").filter((r) => r.props.chain === "forward").map((r) => r.props.comment!.split(";")[0]);
+      expect(fwd.indexOf("relay6:home:fw:fwd-drop")).toBe(fwd.indexOf("hip in") - 1);
+      for (const protocol of ["139", "ipsec-esp", "ipsec-ah"] as const)
+        expect(verdict(m, { chain: "forward", in: wg, out: "bridge", state: "new", protocol, src: "2001:db8:ffff::1", dst: "2401:4520:110b:1::abcd" }).action).toBe("drop");
+    });
+
+    for (const { defconf, label } of cases)
+      it(`${label}: LAN traffic into the tunnel from a source outside the prefix is refused (admin-prohibited), from inside it passes`, () => {
+        const p = planFor(recipe, "7.22.3");
+        const wg = p.router.tunnelInterface;
+        const m = freshRouter("7.22.3", defconf);
+        m.import(render(p, ctx).setup!);
+        const out = (src: string, protocol: Packet["protocol"], state: Packet["state"] = "new") =>
+          verdict(m, { chain: "forward", in: "bridge", out: wg, state, protocol, dstPort: 443, src, dst: "2606:4700:4700::1111" });
+        for (const src of ["2001:db8:ffff::1", "fd12:3456:789a:1::5", "2401:4520:110c::1"])
+          for (const protocol of ["tcp", "icmpv6"] as const) {
+            expect(out(src, protocol), `${src} ${protocol}`).toEqual({ action: "reject icmp-admin-prohibited", rule: expect.stringMatching(/^relay6:home:fw:fwd-src;/) });
+            expect(out(src, protocol, "established").action).toBe("reject icmp-admin-prohibited");
+          }
+        for (const src of ["2401:4520:110b:1::abcd", "2401:4520:110b:11::7"]) expect(out(src, "tcp").action, src).toMatch(/^accept/);
+        // the first rule of the forward chain: nothing of defconf's can accept it first
+        expect(m.list("ipv6/firewall/filter").find((r) => r.props.chain === "forward")!.props.comment).toMatch(/^relay6:home:fw:fwd-src;/);
+      });
 
     it("an inbound service opens exactly its port to exactly its host", () => {
       const p = planFor(staticSite, "7.22.3");

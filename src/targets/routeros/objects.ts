@@ -102,6 +102,8 @@ export interface Rule {
   key: string;
   what: string;
   args: Args;
+  /** Where it goes, when not where its chain's rules go (firewallAnchors). */
+  anchors?: Cond[][];
 }
 
 /** Input chain: exactly what the tunnel needs, unless the site asks for everything. */
@@ -121,6 +123,26 @@ export function inputRules(plan: Plan): Rule[] {
   return rules;
 }
 
+/** The reject RouterOS can send for a source that is not the site's. RouterOS's reject-with
+ *  has no ICMPv6 type 1 code 5 ("source address failed ingress/egress policy"): its values
+ *  are icmp-address-unreachable, icmp-admin-prohibited, icmp-err-src-routing-header,
+ *  icmp-headers-too-long, icmp-no-route, icmp-not-neighbour, icmp-port-unreachable and
+ *  tcp-reset (deep-inspect 7.21.4, 7.21.5, 7.22.3). RFC 4443 section 3.1 makes codes 5 and 6
+ *  refinements of code 1, "administratively prohibited": the closest honest answer. */
+export const SOURCE_REJECT = "icmp-admin-prohibited";
+
+/** Forward chain, first: LAN traffic into the tunnel from a source outside the site's
+ *  prefix is refused (the VPS's WireGuard would drop it anyway; the host learns why). At
+ *  the top of the chain, so that no accept of defconf's (ICMPv6, established) lets it by. */
+export function sourceRule(plan: Plan, site: string): Rule {
+  return {
+    key: "fw:fwd-src",
+    what: `refuse traffic into the tunnel from sources outside ${plan.prefix} (ICMPv6 administratively prohibited)`,
+    args: [["chain", "forward"], ["action", "reject"], ["reject-with", SOURCE_REJECT], ["out-interface", plan.router.tunnelInterface], ["src-address", `!${plan.prefix}`]],
+    anchors: [[{ prop: "chain", eq: "forward" }, { prop: "comment", notRe: prefixRegex(`relay6:${site}:`) }]],
+  };
+}
+
 /** Forward chain: replies and ICMPv6 come in, the site's inbound services come in, and
  *  everything else new from the tunnel is dropped by relay6's own rule. defconf drops it
  *  too ("not coming from LAN"), but only while the tunnel stays out of the LAN list and
@@ -128,6 +150,7 @@ export function inputRules(plan: Plan): Rule[] {
 export function forwardRules(plan: Plan): Rule[] {
   const wg = plan.router.tunnelInterface;
   const rules: Rule[] = [
+    sourceRule(plan, plan.site),
     { key: "fw:fwd-established", what: "accept replies from the tunnel", args: [["chain", "forward"], ["action", "accept"], ["connection-state", "established,related,untracked"], ["in-interface", wg]] },
     { key: "fw:fwd-icmpv6", what: "accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)", args: [["chain", "forward"], ["action", "accept"], ["protocol", "icmpv6"], ["in-interface", wg]] },
   ];
@@ -179,10 +202,25 @@ export function addressKeys(plan: Plan): string[] {
 }
 
 
-/** The anchors of a chain: defconf's drop; without it, the chain's first drop rule that is
- *  not this site's; with none, the end. */
+/** defconf's forward accepts for HIP, IKE, IPsec AH and ESP and IPsec-policy traffic, in
+ *  the order every public defconf export lists them, matched by what they accept (their
+ *  comments differ between defconf variants). Unsolicited packets of those protocols from
+ *  the tunnel would reach LAN hosts through them, so relay6's forward rules go first. */
+export const IPSEC_ACCEPTS: readonly (readonly Cond[])[] = [
+  [{ prop: "protocol", eq: "139" }],
+  [{ prop: "protocol", eq: "udp" }, { prop: "dst-port", eq: "500,4500" }],
+  [{ prop: "protocol", eq: "ipsec-ah" }],
+  [{ prop: "protocol", eq: "ipsec-esp" }],
+  [{ prop: "ipsec-policy", eq: "in,ipsec" }],
+];
+
+/** The anchors of a chain: in the forward chain the first of defconf's IPsec/HIP accepts;
+ *  then defconf's drop; without it, the chain's first drop rule that is not this site's;
+ *  with none, the end. */
 export function firewallAnchors(site: string, chain: string): Cond[][] {
+  const ipsec = chain === "forward" ? IPSEC_ACCEPTS.map((a): Cond[] => [{ prop: "chain", eq: chain }, { prop: "action", eq: "accept" }, ...a]) : [];
   return [
+    ...ipsec,
     [
       { prop: "chain", eq: chain },
       { prop: "comment", eq: DEFCONF_DROP },
@@ -345,7 +383,9 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
         "Firewall. relay6's rules are removed and added again on every run, so they always sit",
         `in front of defconf's "${DEFCONF_DROP}" when it exists;`,
         "without defconf in front of the chain's first drop rule; with none, at the end (the",
-        "chain policy is accept, so they still act).",
+        "chain policy is accept, so they still act). In the forward chain they go in front of",
+        "defconf's HIP/IKE/IPsec accepts (found by protocol and port), which would otherwise let",
+        "unsolicited packets from the tunnel into the LAN; the source check heads the chain.",
       ].join("\n"),
     ),
   );
@@ -353,8 +393,8 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   steps.push({ kind: "remove", menu: MANGLE, select: { prefix: "fw:" } });
   const rule = (menu: Menu, r: Rule, anchors: Cond[][]) =>
     obj(menu, r.key, [...r.args, ["comment", c(r.key, r.what)]], { place: { chain: String(r.args.find(([k]) => k === "chain")?.[1]), anchors } });
-  for (const r of inputRules(plan)) rule(FILTER, r, firewallAnchors(site, "input"));
-  for (const r of forwardRules(plan)) rule(FILTER, r, firewallAnchors(site, "forward"));
+  for (const r of inputRules(plan)) rule(FILTER, r, r.anchors ?? firewallAnchors(site, "input"));
+  for (const r of forwardRules(plan)) rule(FILTER, r, r.anchors ?? firewallAnchors(site, "forward"));
   for (const r of mangleRules(plan)) rule(MANGLE, r, []);
   return { step1: false, steps };
 }

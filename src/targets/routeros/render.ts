@@ -21,11 +21,12 @@ import {
   objectNames,
   routerScriptPaths,
   setupSteps,
+  type DesiredObject,
   type Step,
 } from "./objects.js";
 import { listenPortGuard, releaseGuard } from "./guards.js";
 import { quote, tag, tagsRegex } from "./quote.js";
-import { addBeforeText, byTag, comment, find, put, remove, upsert, type Cond, type Menu } from "./script.js";
+import { addBeforeText, addText, byTag, comment, find, put, remove, upsert, type Cond, type Menu } from "./script.js";
 
 
 function header(plan: Plan, ctx: RenderContext, caps: Capabilities, what: string[]): string {
@@ -54,10 +55,43 @@ function stepText(site: string, s: Step): string {
   return upsert(o.menu, [byTag(tag(site, o.key))], o.args);
 }
 
+/** Firewall rules that go, one after the other, in front of the same anchor: the last is
+ *  placed by the anchor (the nested `:if`s of addBefore), each earlier one in front of the
+ *  rule after it, so the anchors are written once per run of rules, not once per rule. */
+function placedRunText(site: string, run: DesiredObject[]): string[] {
+  const last = run[run.length - 1]!;
+  const out = [addBeforeText(last.menu, last.place!.anchors, last.args)];
+  for (let i = run.length - 2; i >= 0; i--) {
+    const o = run[i]!;
+    const next = find(o.menu, [byTag(tag(site, run[i + 1]!.key))]);
+    out.push(addText(o.menu, o.args, `[:pick ${next} 0]`));
+  }
+  return out;
+}
+
+function bodyText(site: string, steps: readonly Step[]): string[] {
+  const out: string[] = [];
+  const sameSpot = (a: DesiredObject, b: DesiredObject) => a.menu === b.menu && JSON.stringify(a.place) === JSON.stringify(b.place);
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.kind !== "object" || !s.obj.place || s.obj.place.anchors.length === 0) {
+      out.push(stepText(site, s));
+      continue;
+    }
+    const run = [s.obj];
+    for (let n = steps[i + 1]; n?.kind === "object" && sameSpot(n.obj, s.obj); n = steps[i + 1]) {
+      run.push(n.obj);
+      i++;
+    }
+    out.push(...placedRunText(site, run));
+  }
+  return out;
+}
+
 export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities): string {
   const site = plan.site;
   const { step1, steps } = setupSteps(plan, ctx, caps);
-  const body = steps.map((s) => stepText(site, s));
+  const body = bodyText(site, steps);
   if (step1)
     return [
       header(plan, ctx, caps, [

@@ -85,6 +85,9 @@ export function addBefore(menu: Menu, anchors: readonly (readonly Cond[])[], arg
 
 export const addBeforeText = (menu: Menu, anchors: readonly (readonly Cond[])[], args: Args) => wrap(addBefore(menu, anchors, args));
 
+/** A plain `add`, in front of `placeBefore` (a `[...]` that names one object) when given. */
+export const addText = (menu: Menu, args: Args, placeBefore?: string) => wrap([`${menu}/add`, ...argsText(args), ...(placeBefore ? [`place-before=${placeBefore}`] : [])]);
+
 /** Stops the script with a RouterOS error when `cond` holds, before any later statement
  *  runs: `:if (<cond>) do={ :error "<message>" }`. */
 export const stopIf = (cond: string, message: string) => `:if (${cond}) do={ :error ${quote(message)} }`;

@@ -156,9 +156,13 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
       if (cur) present.set(r.key, cur);
     }
     const keptRules = rules.filter((r) => present.has(r.key));
-    // In order, and each in front of its anchor? Otherwise move all kept ones into place.
-    const positions = keptRules.map((r) => idx(present.get(r.key)));
-    const inOrder = positions.every((p, i) => i === 0 || p > positions[i - 1]!);
+    // In the plan's order within each chain (chains are evaluated apart: a table may list
+    // its forward rules before its input rules), and each in front of its anchor?
+    // Otherwise move all kept ones into place.
+    const inOrder = [...new Set(keptRules.map((r) => r.place!.chain))].every((chain) => {
+      const positions = keptRules.filter((r) => r.place!.chain === chain).map((r) => idx(present.get(r.key)));
+      return positions.every((p, i) => i === 0 || p > positions[i - 1]!);
+    });
     const beforeAnchors = keptRules.every((r) => idx(present.get(r.key)) < idx(anchorOf(r)));
     if (!inOrder || !beforeAnchors)
       for (const r of keptRules) {
@@ -200,11 +204,14 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
         });
         continue;
       }
-      // New: in front of the next rule of the plan (same chain) that is already there,
-      // else in front of the anchor, else at the end. Keeps the plan's order.
+      // New: in front of whichever comes first, the next rule of the plan (same chain) that
+      // is already there or the rule's anchor; with neither, at the end. Keeps the plan's
+      // order, and a rule anchored higher up (fw:fwd-src) goes where the .rsc puts it.
       const i = rules.indexOf(r);
       const next = rules.slice(i + 1).find((x) => x.place!.chain === r.place!.chain && present.has(x.key));
-      const anchor = next ? present.get(next.key) : anchorOf(r);
+      const own = anchorOf(r);
+      const nextObj = next ? present.get(next.key) : undefined;
+      const anchor = idx(own) < idx(nextObj) ? own : nextObj;
       const before = anchor?.[".id"];
       ops.push({
         change: {

@@ -50,7 +50,7 @@ export const RESTORE_ARGS: Record<string, string[]> = {
   "/routing/bgp/template": ["name", "as", "use-bfd"],
   "/routing/bgp/connection": ["name", "instance", "router-id", "templates", "as", "remote.address", "remote.as", "local.address", "local.role", "use-bfd", "afi", "address-families"],
   "/routing/bfd/configuration": ["interfaces", "min-rx", "min-tx", "multiplier"],
-  "/ipv6/firewall/filter": ["chain", "action", "protocol", "connection-state", "src-address", "dst-address", "dst-port", "in-interface", "out-interface"],
+  "/ipv6/firewall/filter": ["chain", "action", "reject-with", "protocol", "connection-state", "src-address", "dst-address", "dst-port", "in-interface", "out-interface"],
   "/ipv6/firewall/mangle": ["chain", "action", "new-mss", "passthrough", "protocol", "tcp-flags", "tcp-mss", "in-interface", "out-interface"],
 };
 

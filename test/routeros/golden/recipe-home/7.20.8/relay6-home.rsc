@@ -115,36 +115,11 @@
 # Firewall. relay6's rules are removed and added again on every run, so they always sit
 # in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
 # without defconf in front of the chain's first drop rule; with none, at the end (the
-# chain policy is accept, so they still act).
+# chain policy is accept, so they still act). In the forward chain they go in front of
+# defconf's HIP/IKE/IPsec accepts (found by protocol and port), which would otherwise let
+# unsolicited packets from the tunnel into the LAN; the source check heads the chain.
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:home:fw:"]
 /ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:home:fw:"]
-:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:home:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
-    } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:home:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
-    in-interface=wg-host \
-    comment="relay6:home:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    } }
-:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=2401:4520:110b::1 in-interface=wg-host \
-    comment="relay6:home:fw:in-bgp; accept BGP from the VPS" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
-    } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=2401:4520:110b::1 in-interface=wg-host \
-    comment="relay6:home:fw:in-bgp; accept BGP from the VPS" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=2401:4520:110b::1 in-interface=wg-host \
-    comment="relay6:home:fw:in-bgp; accept BGP from the VPS" } }
 :if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
     in-interface=wg-host comment="relay6:home:fw:in-bfd; accept BFD from the VPS" \
@@ -156,34 +131,48 @@
     place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
     in-interface=wg-host comment="relay6:home:fw:in-bfd; accept BFD from the VPS" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:home:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+/ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
+    src-address=2401:4520:110b::1 in-interface=wg-host \
+    comment="relay6:home:fw:in-bgp; accept BGP from the VPS" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:home:fw:in-bfd;"] 0]
+/ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:home:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:home:fw:in-bgp;"] 0]
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:home:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=reject reject-with=icmp-admin-prohibited \
+    out-interface=wg-host src-address="!2401:4520:110b::/48" \
+    comment="relay6:home:fw:fwd-src; refuse traffic into the tunnel from sources outside 2401:4520:110b::/48 (ICMPv6 administratively prohibited)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:home:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=reject \
+    reject-with=icmp-admin-prohibited out-interface=wg-host src-address="!2401:4520:110b::/48" \
+    comment="relay6:home:fw:fwd-src; refuse traffic into the tunnel from sources outside 2401:4520:110b::/48 (ICMPv6 administratively prohibited)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:home:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:home:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:home:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:home:fw:fwd-established; accept replies from the tunnel" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:home:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:home:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:home:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:home:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
-    in-interface=wg-host \
-    comment="relay6:home:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
     comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
@@ -193,7 +182,15 @@
     comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:home:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
-    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } }
+    comment="relay6:home:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } } } \
+    } } } }
+/ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:home:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:home:fw:fwd-drop;"] 0]
+/ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:home:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:home:fw:fwd-icmpv6;"] 0]
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 out-interface=wg-host \
     comment="relay6:home:fw:mss-out; clamp TCP MSS to 1360 into the tunnel"

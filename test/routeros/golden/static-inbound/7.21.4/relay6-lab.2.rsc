@@ -97,7 +97,9 @@
 # Firewall. relay6's rules are removed and added again on every run, so they always sit
 # in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
 # without defconf in front of the chain's first drop rule; with none, at the end (the
-# chain policy is accept, so they still act).
+# chain policy is accept, so they still act). In the forward chain they go in front of
+# defconf's HIP/IKE/IPsec accepts (found by protocol and port), which would otherwise let
+# unsolicited packets from the tunnel into the LAN; the source check heads the chain.
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:lab[.]2:fw:"]
 /ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:lab[.]2:fw:"]
 :if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
@@ -113,49 +115,41 @@
     in-interface=wg-relay \
     comment="relay6:lab.2:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
     } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=reject reject-with=icmp-admin-prohibited \
+    out-interface=wg-relay src-address="!2001:db8:4400::/48" \
+    comment="relay6:lab.2:fw:fwd-src; refuse traffic into the tunnel from sources outside 2001:db8:4400::/48 (ICMPv6 administratively prohibited)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:lab[.]2:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=reject \
+    reject-with=icmp-admin-prohibited out-interface=wg-relay src-address="!2001:db8:4400::/48" \
+    comment="relay6:lab.2:fw:fwd-src; refuse traffic into the tunnel from sources outside 2001:db8:4400::/48 (ICMPv6 administratively prohibited)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
-    in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=new protocol=tcp \
-    dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay out-interface=bridge \
-    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=new protocol=tcp \
-    dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay out-interface=bridge \
-    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept connection-state=new \
-    protocol=tcp dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay \
-    out-interface=bridge \
-    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
     comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
@@ -165,7 +159,19 @@
     comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:lab[.]2:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-relay \
-    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } }
+    comment="relay6:lab.2:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } } \
+    } } } } }
+/ipv6/firewall/filter/add chain=forward action=accept connection-state=new protocol=tcp \
+    dst-address=2001:db8:4400:1::80 dst-port=443 in-interface=wg-relay out-interface=bridge \
+    comment="relay6:lab.2:fw:fwd-in:lan:web; accept inbound tcp/443 to segment lan" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:lab[.]2:fw:fwd-drop;"] 0]
+/ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:lab[.]2:fw:fwd-in:lan:web;"] 0]
+/ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-relay \
+    comment="relay6:lab.2:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:lab[.]2:fw:fwd-icmpv6;"] 0]
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1340 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1341-65535 out-interface=wg-relay \
     comment="relay6:lab.2:fw:mss-out; clamp TCP MSS to 1340 into the tunnel"
