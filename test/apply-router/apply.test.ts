@@ -181,6 +181,24 @@ describe("apply router: a changed site changes only relay6's objects", () => {
     expect((await apply(m, planOf(version), ctx)).result.outcome).toBe("no-changes");
   });
 
+  for (const [version, how] of [["7.20.8", "dns= set to the router's address"], ["7.22.3", "PATCH dns=\"\""], ["7.24", "POST /ipv6/nd/unset"]] as const)
+    it(`${version}: a user's RA entry keeps its M and O flags; a dns= list left on it goes (${how})`, async () => {
+      m = await startRouter(version, "defconf");
+      expect(m.runScript('/ipv6/nd/add interface=bridge managed-address-configuration=yes other-configuration=yes advertise-dns=yes dns=2001:db8::53 comment="my DHCPv6 RA"').error).toBeUndefined();
+      const r = await apply(m, planOf(version), ctx);
+      const change = r.result.changes.find((c) => c.menu === "/ipv6/nd" && c.key === "interface=bridge")!;
+      expect(Object.keys(change.set!).sort()).toEqual(["advertise-dns", "dns", "mtu"].filter((k) => version !== "7.20.8" || k !== "advertise-dns"));
+      const nd = m.state.list("ipv6/nd").find((n) => n.interface === "bridge")!;
+      expect(nd).toMatchObject({ comment: "my DHCPv6 RA", "managed-address-configuration": "true", "other-configuration": "true", mtu: "1420" });
+      if (version === "7.20.8") expect(nd).toMatchObject({ "advertise-dns": "yes", dns: "2401:4520:110b:1::1" });
+      else expect(nd["advertise-dns"]).toBe("self");
+      if (version === "7.22.3") expect(nd.dns).toBe("");
+      if (version === "7.24") expect(nd.dns).toBeUndefined();
+      const unsets = m.requests.filter((q) => q.method === "POST" && q.path === "/rest/ipv6/nd/unset");
+      expect(unsets.length).toBe(version === "7.24" ? 1 : 0);
+      expect((await apply(m, planOf(version), ctx)).result.outcome).toBe("no-changes");
+    });
+
   it("relay6 rules out of place (moved by hand behind the drop) are put back in front of it", async () => {
     const version = "7.21.4";
     m = await startRouter(version, "defconf");

@@ -7,11 +7,13 @@ import type { Plan } from "../../src/plan/plan.js";
 import { DEFCONF_DROP } from "../../src/targets/routeros/objects.js";
 import { DEFCONF, GOLDEN_SITES, LAN_INTERFACES, ctx, freshRouter, planFor, render } from "./fixtures.js";
 import { RouterModel, unmodelled, type Obj } from "./model.js";
+import { allCommands, parse } from "./rsc.js";
 import { capturedVersions } from "./tree.js";
 
 const recipe = GOLDEN_SITES["recipe-home"].file;
 const staticSite = GOLDEN_SITES["static-inbound"].file;
 
+const allCommandsOf = (script: string) => allCommands(parse(script));
 const relay6 = (o: Obj, site = "home") => (o.props.comment ?? "").startsWith(`relay6:${site}:`);
 
 /** A router with the user's own objects on it, beside defconf. */
@@ -352,5 +354,29 @@ describe("import model", () => {
   it("the defconf fixture is what the tests meet", () => {
     expect(DEFCONF).toContain(DEFCONF_DROP);
     expect(freshRouter("7.22.3").list("ipv6/firewall/filter").filter((r) => r.props.comment === DEFCONF_DROP)).toHaveLength(2);
+  });
+});
+
+describe("an RA entry relay6 did not create", () => {
+  const user = `/ipv6/nd/add interface=bridge managed-address-configuration=yes other-configuration=yes advertise-dns=yes dns=2001:db8::53 comment="my DHCPv6 RA"`;
+  for (const [v, dns] of [["7.20.8", "2401:4520:110b:1::1"], ["7.22.3", undefined], ["7.24", undefined]] as const)
+    it(`${v}: keeps its M and O flags; advertise-dns=${v === "7.20.8" ? "yes with the router's address" : "self, its dns= list cleared"}`, () => {
+      const m = freshRouter(v);
+      m.import(user);
+      m.import(render(planFor(recipe, v), ctx).setup!);
+      const bridge = m.list("ipv6/nd").find((o) => o.props.interface === "bridge")!.props;
+      expect(bridge).toMatchObject({ comment: "my DHCPv6 RA", "managed-address-configuration": "yes", "other-configuration": "yes", mtu: "1420" });
+      expect(bridge["advertise-dns"]).toBe(dns ? "yes" : "self");
+      expect(bridge.dns).toBe(dns);
+      // the entries relay6 made have both flags off
+      const made = m.list("ipv6/nd").find((o) => o.props.interface === "vlan10")!.props;
+      expect(made).toMatchObject({ "managed-address-configuration": "no", "other-configuration": "no" });
+    });
+
+  it("the dns= list is cleared with unset from 7.23, with dns=\"\" before (no unset there)", () => {
+    const nd = (v: string) => allCommandsOf(render(planFor(recipe, v), ctx).setup!).filter((c) => c.menu.join("/") === "ipv6/nd");
+    expect(nd("7.24").filter((c) => c.verb === "unset").length).toBe(3);
+    expect(nd("7.22.3").filter((c) => c.verb === "unset")).toEqual([]);
+    expect(nd("7.22.3").filter((c) => c.verb === "set" && c.args.some((a) => a.name === "dns" && a.value?.kind === "str" && a.value.text === "")).length).toBe(3);
   });
 });

@@ -170,13 +170,25 @@ export class RouterModel {
         );
         return "";
       }
+      case "unset": {
+        const targets = new Set(this.ids(c, "numbers"));
+        const name = String(this.evalValue(c.args.find((a) => a.name === "value-name")?.value));
+        for (const o of this.list(menu)) if (targets.has(o.id)) delete o.props[name];
+        return "";
+      }
       case "set": {
         const targets = new Set(this.ids(c, "numbers"));
         const objs = this.list(menu);
         for (const o of objs)
           if (targets.has(o.id)) {
             const props = { ...o.props };
-            for (const a of args) if (a.name !== "numbers") props[a.name] = String(this.evalValue(a.value));
+            // An empty value is no value (RouterOS's /export leaves it out): dns="" clears.
+            for (const a of args)
+              if (a.name !== "numbers") {
+                const v = String(this.evalValue(a.value));
+                if (v === "") delete props[a.name];
+                else props[a.name] = v;
+              }
             this.checkUnique(menu, props, o.id, c);
             o.props = props;
           }
@@ -225,7 +237,7 @@ export class RouterModel {
 
 /** Commands the model does not know are a test failure, not a silent skip. */
 export function unmodelled(script: string): string[] {
-  const known = new Set(["put", "error", "len", "pick", "find", "print", "ping", "get", "remove", "set", "add", "if"]);
+  const known = new Set(["put", "error", "len", "pick", "find", "print", "ping", "get", "remove", "set", "unset", "add", "if"]);
   return allCommands(parse(script))
     .filter((c) => !known.has(c.verb))
     .map((c) => `/${[...c.menu, c.verb].join("/")}`);

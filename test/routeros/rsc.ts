@@ -328,6 +328,7 @@ class Parser {
 const POSITIONAL: Record<string, string[]> = {
   get: ["number", "value-name"],
   set: ["numbers"],
+  unset: ["numbers"],
   remove: ["numbers"],
   put: ["message"],
   error: ["message"],

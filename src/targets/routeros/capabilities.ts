@@ -14,7 +14,8 @@ export type FeatureId =
   | "bgp-afi-arg"
   | "wg-peer-name"
   | "wg-responder-arg"
-  | "nd-advertise-dns-self";
+  | "nd-advertise-dns-self"
+  | "nd-unset";
 
 export interface Feature {
   id: FeatureId;
@@ -73,6 +74,14 @@ export const FEATURES: readonly Feature[] = [
     before: "advertise-dns=yes dns=<the router's own address on that segment> (ULA when the segment has one)",
     fallback: "approximate",
   },
+  {
+    id: "nd-unset",
+    since: [7, 23, 0],
+    what: "/ipv6/nd/unset (takes a value such as dns= off an RA entry)",
+    evidence: "ipv6.nd.unset (numbers, value-name) in tikoci/restraml docs/7.23/inspect.json (from 7.23beta2) and ../shared inspect-7.24; absent in inspect-7.22.3 and every tree before",
+    before: 'set dns="" (an empty list; that RouterOS takes it is not shown by any tree)',
+    fallback: "same",
+  },
 ];
 
 /** One row per release range: what relay6 renders there. Derived from FEATURES. */
@@ -82,6 +91,7 @@ export interface Capabilities {
   bgpAfiArg: "afi" | "address-families";
   wgPeerName: boolean;
   ndAdvertiseDnsSelf: boolean;
+  ndUnset: boolean;
 }
 
 export function parseRelease(text: string): Release | undefined {
@@ -136,5 +146,6 @@ export function capabilitiesOf(r: Release): Capabilities {
     bgpAfiArg: has(r, "bgp-afi-arg") ? "afi" : "address-families",
     wgPeerName: has(r, "wg-peer-name"),
     ndAdvertiseDnsSelf: has(r, "nd-advertise-dns-self"),
+    ndUnset: has(r, "nd-unset"),
   };
 }

@@ -40,8 +40,9 @@ export interface DesiredObject {
   /** How RouterOS finds it again. `tag`: by relay6's tag (add when missing, else set).
    *  `prop`: the menu allows one object per value of `prop` (/ipv6/nd: one entry per
    *  interface), so an existing one, relay6's or not, is set with `setArgs` (no comment),
-   *  and only a missing one is added (tagged). */
-  identity: { by: "tag" } | { by: "prop"; prop: string; value: string; setArgs: Args };
+   *  and only a missing one is added (tagged); `clear`: values an existing one must not
+   *  keep (unset from 7.23, set to "" before: capabilities nd-unset). */
+  identity: { by: "tag" } | { by: "prop"; prop: string; value: string; setArgs: Args; clear?: string[] };
   /** Firewall rules: relay6 removes and re-adds them (the .rsc) or keeps them in order (apply),
    *  in front of the first object matching the first anchor that matches anything; with no
    *  anchor matching (or none given), at the end of the table. */
@@ -90,6 +91,22 @@ export function ndDnsArgs(plan: Plan, caps: Capabilities, segs: PlanSegment[]): 
   // one when there is one, because it survives a renumbering of the routed prefix.
   const own = segs.map((s) => (s.ula ?? s).router.address);
   return [["advertise-dns", "yes"], ["dns", own.join(",")]];
+}
+
+/** A segment interface's RA entry: what a new entry gets, what an existing one (the user's,
+ *  or relay6's from before) is set to, and which values are cleared on it. An existing
+ *  entry keeps its M and O flags (managed-address-configuration, other-configuration):
+ *  a DHCPv6 setup needs them. With advertise-dns=self a dns= list left on the entry
+ *  (by the user, or by relay6's fallback before an upgrade) is cleared. */
+export function ndEntry(plan: Plan, caps: Capabilities, segs: PlanSegment[]): { add: Args; set: Args; clear: string[] } {
+  const dns = ndDnsArgs(plan, caps, segs);
+  const set: Args = [...dns, ["mtu", plan.wireguard.mtu]];
+  const self = dns.some(([k, v]) => k === "advertise-dns" && v === "self");
+  return {
+    add: [...set, ["managed-address-configuration", "no"], ["other-configuration", "no"]],
+    set,
+    clear: self ? ["dns"] : [],
+  };
 }
 
 export function segmentsByInterface(plan: Plan): Map<string, PlanSegment[]> {
@@ -303,7 +320,8 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
     comment(
       [
         `Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing`,
-        `one is set, not added to. mtu=${plan.wireguard.mtu} tells clients the tunnel MTU: a full-size packet`,
+        `one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).`,
+        `mtu=${plan.wireguard.mtu} tells clients the tunnel MTU: a full-size packet`,
         `would otherwise need an ICMPv6 packet-too-big that many paths drop.`,
       ].join("\n"),
     ),
@@ -311,14 +329,9 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   const ndKeys = [...segmentsByInterface(plan).keys()].map((i) => `nd:${i}`);
   steps.push({ kind: "remove", menu: ND, select: { prefix: "nd:", keep: ndKeys } });
   for (const [iface, segs] of segmentsByInterface(plan)) {
-    const ndArgs: Args = [
-      ...ndDnsArgs(plan, caps, segs),
-      ["mtu", plan.wireguard.mtu],
-      ["managed-address-configuration", "no"],
-      ["other-configuration", "no"],
-    ];
-    obj(ND, `nd:${iface}`, [["interface", iface], ...ndArgs, ["comment", c(`nd:${iface}`, `RA for ${segs.map((s) => s.name).join(", ")}`)]], {
-      identity: { by: "prop", prop: "interface", value: iface, setArgs: ndArgs },
+    const nd = ndEntry(plan, caps, segs);
+    obj(ND, `nd:${iface}`, [["interface", iface], ...nd.add, ["comment", c(`nd:${iface}`, `RA for ${segs.map((s) => s.name).join(", ")}`)]], {
+      identity: { by: "prop", prop: "interface", value: iface, setArgs: nd.set, ...(nd.clear.length ? { clear: nd.clear } : {}) },
     });
   }
 

@@ -26,7 +26,7 @@ import {
 } from "./objects.js";
 import { listenPortGuard, releaseGuard } from "./guards.js";
 import { quote, tag, tagsRegex } from "./quote.js";
-import { addBeforeText, addText, byTag, comment, find, put, remove, upsert, type Cond, type Menu } from "./script.js";
+import { addBeforeText, addText, byTag, comment, find, put, remove, upsert, type Args, type Cond, type Menu } from "./script.js";
 
 
 function header(plan: Plan, ctx: RenderContext, caps: Capabilities, what: string[]): string {
@@ -40,7 +40,7 @@ function header(plan: Plan, ctx: RenderContext, caps: Capabilities, what: string
 }
 
 /** One step of the setup as .rsc text. */
-function stepText(site: string, s: Step): string {
+function stepText(site: string, s: Step, caps: Capabilities): string {
   if (s.kind === "text") return s.text;
   if (s.kind === "remove") {
     const where: Cond[] =
@@ -51,7 +51,12 @@ function stepText(site: string, s: Step): string {
   }
   const o = s.obj;
   if (o.place) return addBeforeText(o.menu, o.place.anchors, o.args);
-  if (o.identity.by === "prop") return upsert(o.menu, [{ prop: o.identity.prop, eq: o.identity.value }], o.args, o.identity.setArgs);
+  if (o.identity.by === "prop") {
+    // Values to clear: unset from 7.23; before, set to "" (there is no unset).
+    const clear = o.identity.clear ?? [];
+    const setArgs: Args = caps.ndUnset ? o.identity.setArgs : [...o.identity.setArgs, ...clear.map((k) => [k, ""] as const)];
+    return upsert(o.menu, [{ prop: o.identity.prop, eq: o.identity.value }], o.args, setArgs, caps.ndUnset ? clear : []);
+  }
   return upsert(o.menu, [byTag(tag(site, o.key))], o.args);
 }
 
@@ -69,13 +74,13 @@ function placedRunText(site: string, run: DesiredObject[]): string[] {
   return out;
 }
 
-function bodyText(site: string, steps: readonly Step[]): string[] {
+function bodyText(site: string, steps: readonly Step[], caps: Capabilities): string[] {
   const out: string[] = [];
   const sameSpot = (a: DesiredObject, b: DesiredObject) => a.menu === b.menu && JSON.stringify(a.place) === JSON.stringify(b.place);
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     if (s.kind !== "object" || !s.obj.place || s.obj.place.anchors.length === 0) {
-      out.push(stepText(site, s));
+      out.push(stepText(site, s, caps));
       continue;
     }
     const run = [s.obj];
@@ -91,7 +96,7 @@ function bodyText(site: string, steps: readonly Step[]): string[] {
 export function renderSetup(plan: Plan, ctx: RenderContext, caps: Capabilities): string {
   const site = plan.site;
   const { step1, steps } = setupSteps(plan, ctx, caps);
-  const body = bodyText(site, steps);
+  const body = bodyText(site, steps, caps);
   if (step1)
     return [
       header(plan, ctx, caps, [

@@ -49,8 +49,9 @@ export const comment = (text: string) =>
     .join("\n");
 
 /** Add when no object matches `key`, otherwise set the matching one: a re-run updates
- *  in place instead of adding a second copy. `setArgs` defaults to `args`. */
-export function upsert(menu: Menu, key: readonly Cond[], args: Args, setArgs: Args = args): string {
+ *  in place instead of adding a second copy. `setArgs` defaults to `args`; `unset`: values
+ *  the matching one loses (`unset ... value-name=`, after the set). */
+export function upsert(menu: Menu, key: readonly Cond[], args: Args, setArgs: Args = args, unset: readonly string[] = []): string {
   return wrap([
     `:if ([:len ${find(menu, key)}] = 0) do={`,
     `${menu}/add`,
@@ -59,6 +60,7 @@ export function upsert(menu: Menu, key: readonly Cond[], args: Args, setArgs: Ar
     `${menu}/set`,
     find(menu, key),
     ...argsText(setArgs),
+    ...unset.flatMap((v) => [";", `${menu}/unset`, find(menu, key), `value-name=${value(v)}`]),
     "}",
   ]);
 }

@@ -123,12 +123,28 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
         if (cur[k] !== undefined) before[k] = cur[k]!;
       }
     }
-    if (Object.keys(diff).length === 0) continue;
+    // Values the entry must not keep: unset from 7.23 (capabilities nd-unset), "" before.
+    const unset: string[] = [];
+    for (const k of o.identity.by === "prop" ? (o.identity.clear ?? []) : []) {
+      if ((cur[k] ?? "") === "") continue;
+      before[k] = cur[k]!;
+      if (caps.ndUnset) unset.push(k);
+      else diff[k] = "";
+    }
+    if (Object.keys(diff).length === 0 && unset.length === 0) continue;
     const id = cur[".id"]!;
     ops.push({
-      change: { action: "update", menu: o.menu, key: o.identity.by === "prop" ? `${o.identity.prop}=${o.identity.value}` : key, id, set: shown(diff, o.secretArgs), from: shown(before, o.secretArgs) },
+      change: {
+        action: "update",
+        menu: o.menu,
+        key: o.identity.by === "prop" ? `${o.identity.prop}=${o.identity.value}` : key,
+        id,
+        set: shown({ ...diff, ...Object.fromEntries(unset.map((k) => [k, ""])) }, o.secretArgs),
+        from: shown(before, o.secretArgs),
+      },
       run: async (rest) => {
-        await rest.set(REST_PATH(o.menu), id, diff);
+        if (Object.keys(diff).length > 0) await rest.set(REST_PATH(o.menu), id, diff);
+        for (const k of unset) await rest.command(`${REST_PATH(o.menu)}/unset`, { numbers: id, "value-name": k });
         return undefined;
       },
       undo: Object.keys(before).length ? [`${o.menu}/set ${findOf(site, o)} ${Object.entries(before).map(([k, v]) => `${k}=${scriptValue(v)}`).join(" ")}`] : [],

@@ -41,7 +41,7 @@ export function describeOp(c: RouterChange): string {
   if (c.action === "move") return `> ${c.menu} ${c.key} (${c.id}) before ${c.placeBefore}`;
   const from = c.from ?? {};
   return `~ ${c.menu} ${c.key} (${c.id}): ${Object.entries(c.set ?? {})
-    .map(([k, v]) => `${k}: ${from[k] ?? "(unset)"} -> ${v}`)
+    .map(([k, v]) => `${k}: ${from[k] ?? "(unset)"} -> ${v === "" ? "(unset)" : v}`)
     .join(", ")}`;
 }
 

@@ -46,14 +46,14 @@
     interface=bridge advertise=yes comment="relay6:tiny:addr:lan; segment lan" }
 
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
-# one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
+# one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).
+# mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:tiny:nd:" and !(comment~"^relay6:tiny:(nd:bridge);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 managed-address-configuration=no \
     other-configuration=no comment="relay6:tiny:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 \
-    managed-address-configuration=no other-configuration=no }
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 }
 
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:tiny:route:default;"]] = 0) do={ \

@@ -61,24 +61,22 @@
     interface=vlan11 advertise=yes comment="relay6:home:addr:iot; segment iot" }
 
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
-# one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
+# one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).
+# mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:home:nd:" and !(comment~"^relay6:home:(nd:bridge|nd:vlan10|nd:vlan11);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
     comment="relay6:home:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=self mtu=1420 \
-    managed-address-configuration=no other-configuration=no }
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=self mtu=1420 dns="" }
 :if ([:len [/ipv6/nd/find where interface="vlan10"]] = 0) do={ /ipv6/nd/add interface=vlan10 \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
     comment="relay6:home:nd:vlan10; RA for guest" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="vlan10"] advertise-dns=self mtu=1420 \
-    managed-address-configuration=no other-configuration=no }
+    [/ipv6/nd/find where interface="vlan10"] advertise-dns=self mtu=1420 dns="" }
 :if ([:len [/ipv6/nd/find where interface="vlan11"]] = 0) do={ /ipv6/nd/add interface=vlan11 \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
     comment="relay6:home:nd:vlan11; RA for iot" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="vlan11"] advertise-dns=self mtu=1420 \
-    managed-address-configuration=no other-configuration=no }
+    [/ipv6/nd/find where interface="vlan11"] advertise-dns=self mtu=1420 dns="" }
 
 # Default route learned by BGP from the VPS on a BFD-watched session: withdrawn
 # ~600 ms after the tunnel goes silent (200 ms x 3).

@@ -63,7 +63,8 @@
     comment="relay6:lab.2:addr:cams; segment cams - \$x \$(1+1) end\\" }
 
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
-# one is set, not added to. mtu=1400 tells clients the tunnel MTU: a full-size packet
+# one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).
+# mtu=1400 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:lab[.]2:nd:" and !(comment~"^relay6:lab[.]2:(nd:bridge|nd:vlan20);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
@@ -71,15 +72,13 @@
     managed-address-configuration=no other-configuration=no \
     comment="relay6:lab.2:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="bridge"] advertise-dns=yes \
-    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 managed-address-configuration=no \
-    other-configuration=no }
+    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 }
 :if ([:len [/ipv6/nd/find where interface="vlan20"]] = 0) do={ /ipv6/nd/add interface=vlan20 \
     advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
     managed-address-configuration=no other-configuration=no \
     comment="relay6:lab.2:nd:vlan20; RA for cams" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="vlan20"] advertise-dns=yes \
-    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 managed-address-configuration=no \
-    other-configuration=no }
+    dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 }
 
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:lab[.]2:route:default;"]] = 0) do={ \
