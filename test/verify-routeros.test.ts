@@ -27,6 +27,10 @@ interface Live {
   bgp?: boolean;
   bfd?: "up" | "down";
   defaultFromBgp?: boolean;
+  /** /ip/dns allow-remote-requests (default yes: a working relay's router answers DNS). */
+  dns?: boolean;
+  /** defconf's input drop for interfaces outside LAN, with only `bridge` in LAN. */
+  lanOnlyBridge?: boolean;
 }
 
 async function router(live: Live): Promise<RunningModel> {
@@ -39,6 +43,20 @@ async function router(live: Live): Promise<RunningModel> {
       "ipv6/route": live.defaultFromBgp === false ? [] : [{ "dst-address": "::/0", gateway: "fe80::1%wg-host", active: "true", bgp: "true", dynamic: "true" }],
       "routing/bgp/session": [{ name: "relay6-home-1", "remote.address": VPS_TRANSIT, established: live.bgp === false ? "false" : "true" }],
       "routing/bfd/session": [{ "remote-address": `${VPS_TRANSIT}%wg-host`, state: bfd, "hold-time": "600ms" }],
+      "ip/dns": [{ "allow-remote-requests": live.dns === false ? "false" : "true" }],
+      ...(live.lanOnlyBridge
+        ? {
+            "interface/bridge": [{ name: "bridge" }],
+            "interface/vlan": [{ name: "vlan10", interface: "bridge", "vlan-id": "10" }, { name: "vlan11", interface: "bridge", "vlan-id": "11" }],
+            "interface/list": [...["all", "none", "dynamic", "static"].map((name) => ({ name, builtin: "true" })), { name: "LAN" }, { name: "GUESTS", include: "" }],
+            "interface/list/member": [{ list: "LAN", interface: "bridge" }, { list: "GUESTS", interface: "vlan10" }],
+            "ipv6/firewall/filter": [
+              { chain: "input", action: "accept", "connection-state": "established,related,untracked", comment: "defconf: accept established,related,untracked" },
+              { chain: "input", action: "accept", protocol: "icmpv6", comment: "defconf: accept ICMPv6" },
+              { chain: "input", action: "drop", "in-interface-list": "!LAN", comment: "defconf: drop everything else not coming from LAN" },
+            ],
+          }
+        : {}),
     },
     auth: { user: "admin", password: PASSWORD },
   });
@@ -48,8 +66,8 @@ async function verify(m: RunningModel) {
   process.env.RELAY6_ROUTER_PASSWORD = PASSWORD;
   try {
     const r = await runCli("verify", site(), "--no-vps", "--router-url", m.url, "--json");
-    const findings = JSON.parse(r.stdout).findings as { check: string; status: string; fault?: string }[];
-    return { code: r.code, by: new Map(findings.map((f) => [f.check, f])), out: r.stdout + r.stderr };
+    const findings = JSON.parse(r.stdout).findings as { check: string; status: string; detail: string; fault?: string }[];
+    return { code: r.code, findings, by: new Map(findings.map((f) => [f.check, f])), out: r.stdout + r.stderr };
   } finally {
     delete process.env.RELAY6_ROUTER_PASSWORD;
   }
@@ -67,7 +85,7 @@ describe("verify: RouterOS over REST", () => {
     const v = await verify(m);
     expect([...v.by.values()].filter((f) => f.status !== "pass")).toEqual([]);
     expect(v.code).toBe(0);
-    for (const c of ["router.version", "router.handshake", "router.default-route", "router.bgp", "router.bfd"]) expect(v.by.get(c)?.status, c).toBe("pass");
+    for (const c of ["router.version", "router.handshake", "router.default-route", "router.bgp", "router.bfd", "router.dns"]) expect(v.by.get(c)?.status, c).toBe("pass");
     expect(v.out).not.toContain(PASSWORD);
   });
 
@@ -79,6 +97,23 @@ describe("verify: RouterOS over REST", () => {
     expect(v.by.get("router.bfd")).toMatchObject({ status: "fail", fault: "bfd-down" });
     expect(v.by.get("router.bgp")).toMatchObject({ status: "fail", fault: "bgp-down" });
     expect(v.by.get("router.default-route")).toMatchObject({ status: "fail", fault: "no-default-route" });
+  });
+
+  it("the RA's DNS cannot answer: allow-remote-requests=no, and VLANs outside LAN that defconf's input drop takes", async () => {
+    m = await router({ dns: false, lanOnlyBridge: true });
+    const v = await verify(m);
+    const dns = v.findings.filter((f) => f.check === "router.dns");
+    expect(dns.map((f) => f.status)).toEqual(["warn", "warn", "warn"]);
+    expect(dns[0]!.detail).toMatch(/allow-remote-requests=no/);
+    expect(dns[1]!.detail).toMatch(/segment guest \(vlan10\): .*drops its DNS queries .*"defconf: drop everything else not coming from LAN".*vlan10 is not in interface list LAN/);
+    expect(dns[2]!.detail).toMatch(/segment iot \(vlan11\)/);
+    expect(v.code).toBe(0); // warnings, not failures
+    // LAN including the guests' list takes vlan10 in
+    await m.stop();
+    m = await router({ lanOnlyBridge: true });
+    m.model.findItem(m.model.menu(["interface", "list"]), "LAN")!.include = "GUESTS";
+    const again = (await verify(m)).findings.filter((f) => f.check === "router.dns");
+    expect(again.map((f) => f.detail)).toEqual([expect.stringMatching(/segment iot \(vlan11\)/)]);
   });
 
   it("a wrong public key on the router's peer, and a router on another release than the site says", async () => {

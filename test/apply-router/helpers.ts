@@ -1,6 +1,6 @@
 // Shared set-up for the apply-router tests: a RouterOS REST model with the recipe's LAN
 // interfaces, a client, and the state comparisons.
-import { startRouterOsModel, type RunningModel } from "../fixtures/routeros-model/index.js";
+import { startRouterOsModel, type RunningModel, type StartOptions } from "../fixtures/routeros-model/index.js";
 import type { Plan } from "../../src/plan/plan.js";
 import type { RenderContext } from "../../src/render/types.js";
 import { RouterOsRest } from "../../src/remote/routeros-rest.js";
@@ -20,8 +20,9 @@ export const USER_SCRIPT = `
 /interface/wireguard/add name=wg-mine listen-port=13231 comment="my own tunnel"
 `;
 
-export async function startRouter(version: string, seed: "defconf" | "empty", opts: { timeScale?: number; tls?: boolean; user?: boolean } = {}): Promise<RunningModel> {
-  const m = await startRouterOsModel({ version, state: seed, auth: { user: "admin", password: PASSWORD }, ...opts });
+export async function startRouter(version: string, seed: "defconf" | "empty", opts: { timeScale?: number; tls?: boolean; user?: boolean; deviceMode?: StartOptions["deviceMode"] } = {}): Promise<RunningModel> {
+  const { user: _user, ...model } = opts;
+  const m = await startRouterOsModel({ version, state: seed, auth: { user: "admin", password: PASSWORD }, ...model });
   const lan = seed === "empty" ? "/interface/bridge/add name=bridge\n" : "";
   const r = m.runScript(`${lan}/interface/vlan/add name=vlan10 interface=bridge vlan-id=10\n/interface/vlan/add name=vlan11 interface=bridge vlan-id=11\n/interface/vlan/add name=vlan20 interface=bridge vlan-id=20\n${opts.user === false ? "" : USER_SCRIPT}`);
   if (r.error) throw new Error(`seeding the model: ${r.error}`);

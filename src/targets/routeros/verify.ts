@@ -8,6 +8,7 @@ import { HANDSHAKE_MAX_AGE_S } from "../../verify/wireguard.js";
 import { releaseMatches } from "./capabilities.js";
 import { rosDurationMs } from "./duration.js";
 import type { VerifyRequest } from "../types.js";
+import { dnsReachProblems, readDnsState } from "./apply/dns.js";
 
 /** Seconds since the peer's last handshake ("1m3s" on REST), Infinity without one. */
 function handshakeAge(text: string | undefined): number {
@@ -66,7 +67,21 @@ async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: st
         : { check: "router.default-route", status: "fail", detail: "no active static ::/0 via the VPS", hint: "check-gateway found the VPS unreachable, or the route is missing", fault: "no-default-route" },
     );
   }
+  out.push(...(await dnsFindings(rest, plan)));
   return out;
+}
+
+/** With dns.advertise: self the RAs name the router as DNS server: can it answer? */
+async function dnsFindings(rest: RouterOsRest, plan: Plan): Promise<Finding[]> {
+  if (plan.dns.advertise !== "self") return [];
+  let problems: string[];
+  try {
+    problems = dnsReachProblems(plan, await readDnsState(rest));
+  } catch (e) {
+    return [{ check: "router.dns", status: "warn", detail: `could not read /ip/dns and the interface lists: ${e instanceof Error ? e.message : String(e)}`, hint: "does the REST user have read access?" }];
+  }
+  if (problems.length === 0) return [{ check: "router.dns", status: "pass", detail: "the router takes DNS queries from every segment (allow-remote-requests=yes, no input rule drops UDP 53)" }];
+  return problems.map((p) => ({ check: "router.dns", status: "warn" as const, detail: p, hint: "clients get the router as DNS server from the RA and cannot resolve names" }));
 }
 
 export async function verify(req: VerifyRequest): Promise<Finding[]> {

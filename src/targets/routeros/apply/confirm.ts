@@ -1,6 +1,7 @@
 // --confirm: a rollback scheduled on the router before anything changes, cancelled only once
 // the router answers again after the changes (and the tunnel has a handshake). If relay6
 // loses the router, the rollback fires by itself.
+import { EXIT, UserError } from "../../../errors.js";
 import { RestError, type RosObject, type RouterOsRest } from "../../../remote/routeros-rest.js";
 import { HANDSHAKE_MAX_AGE_S } from "../../../verify/wireguard.js";
 import { rosDurationMs } from "../duration.js";
@@ -38,7 +39,42 @@ export async function scheduleRollback(rest: RouterOsRest, site: string, ops: re
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** --confirm needs /system/scheduler, and device-mode can switch it off (mode home, the
+ *  factory mode of many home routers). Read before anything is written: refuse unless
+ *  `scheduler` is on; a missing key (or no answer) is unknown, not yes. */
+export async function requireScheduler(rest: RouterOsRest, log: (l: string) => void): Promise<void> {
+  log("reading /system/device-mode (--confirm needs the scheduler)");
+  let dm: RosObject | undefined;
+  let why = "";
+  try {
+    const r = await rest.request<RosObject | RosObject[]>("GET", "/system/device-mode");
+    dm = Array.isArray(r) ? r[0] : r;
+  } catch (e) {
+    why = ` (${e instanceof Error ? e.message : String(e)})`;
+  }
+  const v = dm?.scheduler;
+  if (v === "true" || v === "yes") return;
+  const off = v === "false" || v === "no";
+  const mode = dm?.mode ? `mode=${dm.mode}, ` : "";
+  throw new UserError(
+    off ? `--confirm needs /system/scheduler, and the router's device-mode has it off (${mode}scheduler=no)` : `--confirm needs /system/scheduler, and relay6 cannot tell whether device-mode allows it (GET /system/device-mode shows no scheduler${why})`,
+    [
+      {
+        code: off ? "router-scheduler-off" : "router-scheduler-unknown",
+        severity: "error",
+        path: "",
+        message: "the rollback of --confirm is a /system/scheduler entry; without the scheduler it would never fire, and a change that cuts you off would stay",
+        fix: "on the router: /system/device-mode/update scheduler=yes, then confirm it as RouterOS asks (press the button or power-cycle it within the activation timeout); or run without --confirm (nothing was changed)",
+      },
+    ],
+    EXIT.findings,
+  );
+}
+
 export interface ConfirmOptions {
+  /** How long the scheduled rollback's timer runs, in relay6's clock (default: the
+   *  --confirm seconds; tests whose model clock runs faster pass less). */
+  windowMs?: number;
   skipHandshake?: boolean;
   /** How long to wait for the router (and handshake); default: the confirm window minus a margin. */
   confirmWaitMs?: number;
@@ -51,8 +87,9 @@ export interface ConfirmOptions {
  *  the VPS; then the scheduled rollback is removed. The rollback fires `seconds` after it
  *  was scheduled (router clock); relay6 stops waiting a margin before that, so that its
  *  cancel arrives in time. */
-export async function confirm(rest: RouterOsRest, site: string, s: Scheduled, opts: ConfirmOptions): Promise<{ confirmed: true } | { confirmed: false; error: string }> {
-  const waitMs = opts.confirmWaitMs ?? Math.max(1000, s.seconds * 1000 - Math.min(10_000, (s.seconds * 1000) / 4));
+export async function confirm(rest: RouterOsRest, site: string, s: Scheduled, opts: ConfirmOptions): Promise<{ confirmed: true } | { confirmed: false; fired?: boolean; error: string }> {
+  const windowMs = opts.windowMs ?? s.seconds * 1000;
+  const waitMs = opts.confirmWaitMs ?? Math.max(1000, windowMs - Math.min(10_000, windowMs / 4));
   const poll = opts.pollMs ?? 2000;
   const deadline = (opts.confirmWaitMs !== undefined ? Date.now() : s.at) + waitMs;
   let reached = false;
@@ -82,10 +119,7 @@ export async function confirm(rest: RouterOsRest, site: string, s: Scheduled, op
     await rest.remove("/system/scheduler", s.schedulerId!);
   } catch (e) {
     const fired = e instanceof RestError && e.status === 404;
-    return {
-      confirmed: false,
-      error: fired ? "the rollback fired before relay6 could cancel it: the router is back to the state before this run" : `could not cancel the rollback: ${e instanceof Error ? e.message : String(e)}`,
-    };
+    return fired ? { confirmed: false, fired: true, error: "the rollback fired before relay6 could cancel it" } : { confirmed: false, error: `could not cancel the rollback: ${e instanceof Error ? e.message : String(e)}` };
   }
   for (const x of (await rest.get("/system/script")).filter((y) => y.name === s.name)) await rest.remove("/system/script", x[".id"]!);
   opts.log(`confirmed: removed /system/scheduler ${s.name} and its script`);

@@ -5,7 +5,7 @@ import type { RosObject, RouterOsRest } from "../../../remote/routeros-rest.js";
 import type { Capabilities } from "../capabilities.js";
 import { FILTER, MANGLE, WG, managedMenus, type DesiredObject } from "../objects.js";
 import type { Menu } from "../script.js";
-import { REST_PATH, RESTORE_ARGS, argsObject, findOf, findTag, matches, restoreArgs, sameValue, scriptValue, shown, tagKey } from "./values.js";
+import { REST_PATH, RESTORE_ARGS, argsObject, findOf, findSame, findTag, matches, restoreArgs, sameValue, scriptValue, shown, tagKey } from "./values.js";
 
 /** One change, as shown to people and in --json. Secret values are "(secret)". */
 export interface RouterChange {
@@ -286,7 +286,9 @@ function removeOp(menu: Menu, x: RosObject, key: string, table?: Menu): Op {
       await rest.remove(menu, id);
       return undefined;
     },
-    undo: table ? [] : [`${menu}/add ${restoreArgs(menu, x).join(" ")}`],
+    // Added back after the same one goes, if it is still there: the scheduled rollback may
+    // fire before this run got to the removal, and must not double the object then.
+    undo: table ? [] : [`${menu}/remove ${findSame(menu, x)}`, `${menu}/add ${restoreArgs(menu, x).join(" ")}`],
     ...(table ? { table } : {}),
   };
 }

@@ -10,11 +10,13 @@ export type RouterOutcome =
   | "applied"
   /** changed, router reached again, rollback cancelled */
   | "confirmed"
-  /** a step failed and the rollback ran at once: the router is as before */
+  /** a step failed (or the --confirm window ran out) and a rollback ran: the router is as
+   *  before, read again and compared */
   | "rolled-back"
   /** the router stopped answering (or no handshake): the scheduled rollback will restore it */
   | "rollback-pending"
-  /** a step failed and the rollback could not be run: state unknown */
+  /** a step failed and no rollback restored the router: state unknown, or `left` lists
+   *  what differs from before the run */
   | "failed";
 
 export interface ApplyRouterResult {
@@ -28,6 +30,11 @@ export interface ApplyRouterResult {
   /** The router's WireGuard public key (the VPS needs it; with keys: device only the router knows it). */
   routerPublicKey?: string;
   error?: string;
+  /** After a rollback that did not restore everything: what differs from the state before
+   *  the run, read from the router (secrets as "(secret)"). */
+  left?: string[];
+  /** What the live router says the plan cannot count on (e.g. the RA's DNS cannot answer). */
+  warnings?: string[];
 }
 
 export function describeOp(c: RouterChange): string {
@@ -67,15 +74,17 @@ export function formatRouterResult(r: ApplyRouterResult, askKeyFor: string | und
       L.push(`applied ${r.changes.length} change${r.changes.length === 1 ? "" : "s"} and confirmed: the router answered, the rollback ${rb?.scheduler} is cancelled`);
       break;
     case "rolled-back":
-      L.push(`FAILED: ${r.error}\nthe router was rolled back to the state before this run`);
+      L.push(`FAILED: ${r.error}\nthe router is back to the state before this run (read again and compared)`);
       break;
     case "rollback-pending":
       L.push(`NOT CONFIRMED: ${r.error}\nthe rollback ${rb?.scheduler ?? ""} on the router restores the state before this run ${rb ? `${rb.seconds} s after it was scheduled` : ""}`);
       break;
     case "failed":
-      L.push(`FAILED: ${r.error}\nthe router may be half-configured: run again (relay6 only touches its tagged objects), or import the undo script`);
+      if (r.left?.length) L.push(`FAILED: ${r.error}\nleft on the router (differs from before this run):\n${r.left.map((l) => `  ${l}`).join("\n")}\nrun apply again (relay6 only touches its tagged objects), or import the undo script`);
+      else L.push(`FAILED: ${r.error}\nthe router may be half-configured: run again (relay6 only touches its tagged objects), or import the undo script`);
       break;
   }
+  for (const w of r.warnings ?? []) L.push(`warning: ${w}`);
   if (r.routerPublicKey && askKeyFor) L.push(`the router made its own key: put router.publicKey: ${r.routerPublicKey} in ${askKeyFor}, then apply the VPS again`);
   else if (r.routerPublicKey) L.push(`router WireGuard public key: ${r.routerPublicKey}`);
   return L.join("\n");

@@ -64,6 +64,16 @@ export function findOf(site: string, o: DesiredObject): string {
   return o.identity.by === "prop" ? `[find where ${o.identity.prop}=${quote(o.identity.value)}]` : findTag(site, o.key);
 }
 
+/** `[find ...]` of exactly this object as REST showed it: its comment and the values relay6
+ *  manages that are not yes/no (how a script compares booleans is not shown anywhere) and
+ *  not secret (a key never goes into a condition). */
+export function findSame(menu: Menu, obj: RosObject): string {
+  const conds = ["comment", ...(RESTORE_ARGS[menu] ?? [])]
+    .filter((k) => k !== "private-key" && obj[k] !== undefined && obj[k] !== "" && obj[k] !== "true" && obj[k] !== "false")
+    .map((k) => `${k}=${quote(obj[k]!)}`);
+  return `[find where ${conds.join(" and ")}]`;
+}
+
 export function restoreArgs(menu: Menu, obj: RosObject): string[] {
   const names = [...(RESTORE_ARGS[menu] ?? []), "disabled", "comment"];
   return names.filter((k) => obj[k] !== undefined && obj[k] !== "").map((k) => `${k}=${scriptValue(obj[k]!)}`);
