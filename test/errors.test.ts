@@ -1,5 +1,6 @@
 // Golden diagnostics: each bad site file in test/errors gives exactly the .expected output
-// (exit status, stdout, stderr) from `relay6 lint`. `npm run golden:update` rewrites them.
+// (exit status, stdout, stderr) from `relay6 lint`. `npm run golden:update` rewrites them;
+// nothing else writes one: a site file without its .expected file fails.
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,7 +19,8 @@ describe("error goldens", () => {
         const r = await runCli("lint", rel);
         const got = `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
         const expectedFile = join(DIR, file.replace(/\.yaml$/, ".expected"));
-        if (UPDATE || !existsSync(expectedFile)) writeFileSync(expectedFile, got);
+        if (UPDATE) writeFileSync(expectedFile, got);
+        else if (!existsSync(expectedFile)) expect.fail(`no ${relative(REPO, expectedFile)}: run \`npm run golden:update\` and review what it wrote`);
         expect(got).toBe(readFileSync(expectedFile, "utf8"));
         expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // never a stack trace
       } finally {
