@@ -57,3 +57,37 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function hasErrors(ds: readonly Diagnostic[]): boolean {
   return ds.some((d) => d.severity === "error");
 }
+
+/** Errno codes that mean "the path the user gave is wrong" (exit 2): a file where a folder
+ *  must be, a folder where a file must be, a name too long. The rest (EACCES, EPERM, EROFS,
+ *  ENOSPC, EIO, EBUSY...) mean the machine refused (exit 1). */
+const BAD_PATH = new Set(["ENOTDIR", "EISDIR", "EEXIST", "ENOENT", "ENAMETOOLONG", "ELOOP", "EINVAL"]);
+
+/** A failed file operation as the user's error: exit 2 when the path they gave cannot be
+ *  used as they asked (a file under a regular file...), exit 1 when the system refused
+ *  (permission denied, read-only, disk full). `what` names the thing ("output folder out"),
+ *  `fix` says what to do about a bad path; the environment's fix is said here. */
+export function fileSystemError(e: unknown, what: string, fix: { badPath: string; refused?: string }, code = "file-error"): UserError {
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
+  const at = (e as NodeJS.ErrnoException | undefined)?.path;
+  const where = at ? ` (${at})` : "";
+  const bad = BAD_PATH.has(errno);
+  const reason =
+    errno === "ENOTDIR" ? "a part of the path is a file, not a folder"
+    : errno === "EISDIR" ? "it is a folder"
+    : errno === "EEXIST" ? "something is in the way"
+    : errno === "EACCES" || errno === "EPERM" ? "permission denied"
+    : errno === "EROFS" ? "the file system is read-only"
+    : errno === "ENOSPC" || errno === "EDQUOT" ? "no space left"
+    : errno === "ENOENT" ? "no such file or folder"
+    : errno || String(e);
+  return new UserError(`cannot write ${what}: ${reason}${where}`, [
+    {
+      code,
+      severity: "error",
+      path: "",
+      message: `${reason}${errno ? ` (${errno})` : ""}`,
+      fix: bad ? fix.badPath : fix.refused ?? "run relay6 as a user that may write there, or choose a place you can write to",
+    },
+  ], bad ? EXIT.badInput : EXIT.findings);
+}

@@ -22,7 +22,7 @@ function render(text: string, out: string) {
   const a = analyse(loaded);
   // keys: device renders with no secrets at all.
   const artifacts = renderPlan(a.plan!, { secrets: {}, version: "test" });
-  writeArtifacts(out, artifacts);
+  writeArtifacts(out, artifacts, { sites: [{ site: a.plan!.site }] });
   return { findings: a.findings, artifacts };
 }
 

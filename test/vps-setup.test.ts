@@ -17,7 +17,8 @@ const work = tmp("relay6-setup-");
 function render(siteText: string, out: string) {
   const site = join(work, "site.yaml");
   writeFileSync(site, siteText);
-  writeArtifacts(out, renderFile(site).artifacts);
+  const { plan, artifacts } = renderFile(site);
+  writeArtifacts(out, artifacts, { sites: [{ site: plan.site }] });
 }
 
 const inNs = (script: string) => host.sh(script);

@@ -111,7 +111,7 @@ export function labSecretsFile(state: LabState): string {
 async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
   mkdirSync(join(state.dir, "logs"), { recursive: true });
   const artDir = join(state.dir, "artifacts");
-  writeArtifacts(artDir, artifacts);
+  writeArtifacts(artDir, artifacts, { sites: [{ site: plan.site }] });
   const { clients, vpsUnderlay, internetHost } = await buildTopology(state, plan, log);
 
   // --- the rendered files, where `ip netns exec` shows them as /etc/... -----------------

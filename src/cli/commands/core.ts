@@ -1,7 +1,8 @@
 // plan, lint, render, keys, schema: the commands of the pure pipeline.
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { EXIT, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
-import { writeArtifacts } from "../../io/write.js";
+import { checkOutput, isInside, writeArtifacts, type OutputOwner } from "../../io/write.js";
 import { defaultSecretsPath, ensureKeys, publicKeyOf, requireKeys, stageSecrets, withMissingKeys, type SecretsFile, type StagedSecrets } from "../../keys/wireguard.js";
 import { formatBytes } from "../../plan/bfd.js";
 import type { Plan } from "../../plan/plan.js";
@@ -111,19 +112,27 @@ export function registerCore(program: Command): void {
     .command("render")
     .description("Render every artifact for both ends into a directory")
     .argument("<site>", "site file (YAML)")
-    .requiredOption("-o, --out <dir>", "output directory (replaced as a whole)")
+    .requiredOption("-o, --out <dir>", "output folder: new, empty, or one relay6 rendered for this site (replaced as a whole)")
     .option("--secrets <file>", "secrets file (default: <site>.secrets.yaml beside the site file)")
     .option("--json", "print what was written as JSON")
     .action((site: string, opts: { out: string; secrets?: string; json?: boolean }) => {
       const { plan, findings } = loadAndAnalyse(site);
       if (!opts.json) printFindings(findings.filter((d) => d.severity !== "info"));
       if (!plan || hasErrors(findings)) throw blocked(findings);
+      // The output folder is checked before anything is written (the secrets file included).
+      const owner: OutputOwner = { sites: [{ site: plan.site, file: resolve(site) }] };
+      checkOutput(opts.out, owner);
+      const secretsPath = opts.secrets ?? defaultSecretsPath(site);
+      if (plan.wireguard.keys === "relay6" && isInside(secretsPath, opts.out))
+        throw new UserError(`secrets file ${secretsPath} is inside the output folder ${opts.out}`, [
+          { code: "secrets-in-output", severity: "error", path: "", file: secretsPath, message: "render replaces the output folder as a whole: the keys would be lost", fix: "keep the secrets file outside the output folder (--secrets FILE), or render into another folder with -o" },
+        ]);
       // Keys made now are saved only once the output is written: a refusal saves nothing.
       const { secrets, staged, note } = secretsToRender(plan, site, opts.secrets);
       let artifacts;
       try {
         artifacts = renderPlan(plan, { secrets, version: VERSION });
-        writeArtifacts(opts.out, artifacts);
+        writeArtifacts(opts.out, artifacts, owner);
         staged?.commit();
       } finally {
         staged?.abort();
