@@ -7,6 +7,7 @@
 //   4. remove the temp dir
 import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
+import { redactSecrets } from "./redact.js";
 import { shQuote } from "../render/quote.js";
 import type { Artifact } from "../render/types.js";
 import type { SshSession } from "../remote/ssh.js";
@@ -29,8 +30,10 @@ export interface FileChange {
   path: string;
   action: FileAction;
   secret: boolean;
-  /** Unified diff (never for secrets). */
+  /** Unified diff (never for secrets; secret values inside it are <redacted>). */
   diff?: string;
+  /** Some lines of the diff held secret values, shown as <redacted>. */
+  secretsHidden?: true;
   from?: string;
   to: string;
 }
@@ -64,16 +67,24 @@ export function parseState(output: string): Map<string, RemoteFile> {
   return out;
 }
 
+/** The unified diff as apply shows it: secret values of either side (a hand-made
+ *  wg0.conf's PrivateKey, a password) replaced by <redacted> first (src/apply/redact.ts). */
+function shownDiff(from: string, to: string, oldText: string, newText: string): { diff: string; secretsHidden?: true } {
+  const a = redactSecrets(oldText);
+  const b = redactSecrets(newText);
+  return { diff: createTwoFilesPatch(from, to, a.text, b.text), ...(a.redacted || b.redacted ? { secretsHidden: true as const } : {}) };
+}
+
 export function diffFiles(files: readonly ManagedFile[], remote: Map<string, RemoteFile>): FileChange[] {
   return files.map((f) => {
     const r = remote.get(f.dst) ?? { exists: false };
     const to = f.owner ? `${f.mode} ${f.owner}` : f.mode;
     const had = f.owner ? r.modeOwner : r.modeOwner?.split(" ")[0];
-    if (!r.exists) return { path: f.dst, action: "create", secret: f.secret, to, ...(f.secret ? {} : { diff: createTwoFilesPatch("/dev/null", f.dst, "", f.content) }) };
+    if (!r.exists) return { path: f.dst, action: "create", secret: f.secret, to, ...(f.secret ? {} : shownDiff("/dev/null", f.dst, "", f.content)) };
     const old = f.secret ? r.body : Buffer.from(r.body ?? "", "base64").toString("utf8");
     const same = f.secret ? old === sha256(f.content) : old === f.content;
     if (!same)
-      return { path: f.dst, action: "update", secret: f.secret, ...(had !== undefined ? { from: had } : {}), to, ...(f.secret ? {} : { diff: createTwoFilesPatch(f.dst, f.dst, old ?? "", f.content) }) };
+      return { path: f.dst, action: "update", secret: f.secret, ...(had !== undefined ? { from: had } : {}), to, ...(f.secret ? {} : shownDiff(f.dst, f.dst, old ?? "", f.content)) };
     if (had !== to) return { path: f.dst, action: "mode", secret: f.secret, ...(had !== undefined ? { from: had } : {}), to };
     return { path: f.dst, action: "unchanged", secret: f.secret, to };
   });
@@ -128,7 +139,7 @@ export function formatChanges(changes: readonly FileChange[]): string {
   for (const c of changes) {
     if (c.action === "unchanged") continue;
     const what = c.action === "mode" ? `mode/owner ${c.from} -> ${c.to}` : c.action === "create" ? `new (${c.to})` : `changed${c.from !== c.to ? ` (${c.from} -> ${c.to})` : ""}`;
-    L.push(`~ ${c.path}: ${what}${c.secret ? " [secret: contents not shown]" : ""}`);
+    L.push(`~ ${c.path}: ${what}${c.secret ? " [secret: contents not shown]" : c.secretsHidden ? " [secret values shown as <redacted>]" : ""}`);
     if (c.diff) L.push(...c.diff.split("\n").slice(2).filter((l) => l !== "\\ No newline at end of file").map((l) => `    ${l}`));
   }
   return L.length === 0 ? "no file changes" : L.join("\n");
