@@ -2,9 +2,16 @@
 // file (src/site/load.ts), the secrets file (src/keys/wireguard.ts) and the router
 // credentials file (src/remote/routeros-rest.ts) share this machinery. It knows no schema:
 // each caller passes its own.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
-import { formatPath, UserError, type Diagnostic } from "./errors.js";
+import { EXIT, formatPath, UserError, type Diagnostic } from "./errors.js";
+
+/** The largest YAML file relay6 reads (a site file is a few KiB). */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/** How many times aliases may be expanded in one file (the yaml package's guard against an
+ *  alias bomb: a few lines that expand to gigabytes). */
+const MAX_ALIAS_COUNT = 100;
 
 export type YamlPath = readonly (string | number)[];
 
@@ -31,14 +38,23 @@ export function parseYamlFile<S extends z.ZodType>(
   schema: S,
   kind: YamlFileKind,
 ): { data: z.output<S>; locate(path: YamlPath): { line: number; col: number }; given(path: YamlPath): boolean } {
+  if (Buffer.byteLength(text, "utf8") > MAX_YAML_BYTES) throw tooLarge(file, kind, `it is over ${MAX_YAML_BYTES / 1024 / 1024} MiB`);
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `0x10` is an integer, `no` stays a string.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    if (e instanceof RangeError) throw tooLarge(file, kind, "it is nested too deeply to read");
+    throw e;
+  }
   const pos = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
   };
   const diagnostics: Diagnostic[] = [];
+  // The yaml package reports a nest deeper than the stack as a syntax error of its own.
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) throw tooLarge(file, kind, "it is nested too deeply to read");
   for (const err of [...doc.errors, ...doc.warnings]) {
     const at = pos(err.pos[0]);
     diagnostics.push({
@@ -55,7 +71,15 @@ export function parseYamlFile<S extends z.ZodType>(
   if (diagnostics.length > 0) throw fileError(file, kind, diagnostics);
 
   const locate = (path: YamlPath) => locateIn(doc, path, pos);
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // The yaml package stops an alias bomb with a ReferenceError; a deep nest overflows.
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw tooLarge(file, kind, `its aliases (*name) expand it more than ${MAX_ALIAS_COUNT} times`);
+    if (e instanceof RangeError) throw tooLarge(file, kind, "it is nested too deeply to read");
+    throw e;
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
     const ds = result.error.issues.flatMap((issue) => issueToDiagnostics(issue, file, locate, raw, kind));
@@ -64,9 +88,45 @@ export function parseYamlFile<S extends z.ZodType>(
   return { data: result.data, locate, given: (path) => doc.hasIn(path) };
 }
 
+function tooLarge(file: string, kind: YamlFileKind, why: string): UserError {
+  return fileError(file, kind, [
+    {
+      code: "yaml-too-large",
+      severity: "error",
+      message: `refused: ${why}`,
+      fix: `a ${kind.name} is a few KiB of plain YAML: check that ${file} is the file you meant`,
+      path: "",
+      file,
+    },
+  ]);
+}
+
+/** Reads a YAML file's text, at most MAX_YAML_BYTES of it: a larger file (or a device that
+ *  never ends, /dev/zero) is refused without reading it all. Errors are errno codes for the
+ *  caller to word (ENOENT...), or the UserError yaml-too-large. */
+export function readYamlText(path: string, kind: YamlFileKind): string {
+  const fd = openSync(path, "r");
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR" });
+    if (st.isFile() && st.size > MAX_YAML_BYTES) throw tooLarge(path, kind, `it is over ${MAX_YAML_BYTES / 1024 / 1024} MiB (${st.size} bytes)`);
+    const buf = Buffer.alloc(MAX_YAML_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_YAML_BYTES) throw tooLarge(path, kind, `it is over ${MAX_YAML_BYTES / 1024 / 1024} MiB`);
+    }
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function fileError(file: string, kind: YamlFileKind, diagnostics: Diagnostic[]): UserError {
   const n = diagnostics.length;
-  return new UserError(`${file}: ${n} problem${n === 1 ? "" : "s"} in the ${kind.name}`, diagnostics, 2);
+  return new UserError(`${file}: ${n} problem${n === 1 ? "" : "s"} in the ${kind.name}`, diagnostics, EXIT.badInput);
 }
 
 function locateIn(doc: Document, path: YamlPath, pos: (o: number) => { line: number; col: number }) {

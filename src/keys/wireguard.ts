@@ -1,11 +1,11 @@
 // WireGuard keys (Curve25519) with node:crypto, and the 0600 secrets file that holds them.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { EXIT, UserError } from "../errors.js";
-import { parseYamlFile, type YamlFileKind } from "../yaml-file.js";
+import { parseYamlFile, readYamlText, type YamlFileKind } from "../yaml-file.js";
 
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 const KEY_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -63,7 +63,7 @@ export function defaultSecretsPath(siteFile: string): string {
 
 /** Reads a file that holds secrets: it must be a regular file that only its owner can read.
  *  Undefined when there is none. Errors name the file, never its contents. */
-export function readPrivateFile(path: string, what: string): string | undefined {
+export function readPrivateFile(path: string, what: string, kind: YamlFileKind): string | undefined {
   let st;
   try {
     st = statSync(path);
@@ -78,8 +78,9 @@ export function readPrivateFile(path: string, what: string): string | undefined 
       { code: "secrets-mode", severity: "error", path: "", file: path, message: "secrets must not be readable by group or others", fix: `chmod 600 ${path}` },
     ]);
   try {
-    return readFileSync(path, "utf8");
+    return readYamlText(path, kind);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], EXIT.badInput);
   }
 }
@@ -87,7 +88,7 @@ export function readPrivateFile(path: string, what: string): string | undefined 
 /** The secrets file, validated (exit 2 naming file, line and YAML path, never a value);
  *  undefined when there is none. */
 export function readSecrets(path: string): SecretsFile | undefined {
-  const text = readPrivateFile(path, "secrets file");
+  const text = readPrivateFile(path, "secrets file", SECRETS_FILE);
   return text === undefined ? undefined : parseYamlFile(text, path, SecretsFileSchema, SECRETS_FILE).data;
 }
 

@@ -11,6 +11,7 @@ import {
   overlaps,
   parseAddress6,
   parsePrefix6,
+  prefixScope,
   subnetCount,
   ULA_RANGE,
   type Prefix6,
@@ -32,6 +33,8 @@ export interface LintCode {
 export const LINT_CODES: readonly LintCode[] = [
   { code: "prefix-on-link", severity: "error", summary: "The prefix is a /64: on-link, not routed; it needs NDP proxying, which relay6 does not build yet." },
   { code: "prefix-length-unsupported", severity: "error", summary: "The routed prefix is shorter than /40 or longer than /63." },
+  { code: "prefix-not-global", severity: "error", summary: "The routed prefix is not global unicast (2000::/3): link-local, multicast, a ULA, IPv4-mapped or another special-purpose prefix is never routed to a VPS." },
+  { code: "prefix-documentation", severity: "warning", summary: "The routed prefix is documentation space (2001:db8::/32, 3fff::/20): right for examples and the lab, never routed on the internet." },
   { code: "prefix-host-bits", severity: "warning", summary: "The prefix has host bits set (an address was pasted, not the network)." },
   { code: "segment-index-out-of-range", severity: "error", summary: "A segment's index names a /64 outside the routed prefix." },
   { code: "segment-index-transit", severity: "error", summary: "A segment uses index 0, the tunnel's transit /64." },
@@ -91,6 +94,13 @@ export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "versio
     out.push(finding("prefix-length-unsupported", ["prefix"], `/${p.length} is outside /40../63`, "give the routed prefix exactly as the provider routes it, /40 to /63"));
     return located(out, file, locate);
   }
+  const scope = prefixScope(p, parseAddress6(site.prefix.trim().split("/")[0]!));
+  if (scope.scope === "special") {
+    out.push(finding("prefix-not-global", ["prefix"], `${formatPrefix6(p)} is ${scope.what}, not a global unicast prefix (2000::/3)`, "give the global prefix the provider routes to the VPS (it starts with 2 or 3)"));
+    return located(out, file, locate);
+  }
+  if (scope.scope === "documentation")
+    out.push(finding("prefix-documentation", ["prefix"], `${formatPrefix6(p)} is documentation space (${scope.range}): no provider routes it`, "fine for examples and the lab; for a real relay give the prefix the provider routes to the VPS"));
   if (parsed.hostBitsSet)
     out.push(finding("prefix-host-bits", ["prefix"], `${site.prefix} has host bits set; the network is ${formatPrefix6(p)}`, `write prefix: ${formatPrefix6(p)}`));
 

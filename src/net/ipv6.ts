@@ -91,3 +91,49 @@ export function isIPv6(text: string): boolean {
 export function ipv4ToNumber(text: string): number {
   return ipaddr.IPv4.parse(text).octets.reduce((acc, o) => acc * 256 + o, 0);
 }
+
+export const GLOBAL_UNICAST: Prefix6 = { network: 0x2n << 124n, length: 3 };
+/** Documentation space: RFC 3849 and RFC 9637. Never routed; fine for examples and the lab. */
+export const DOCUMENTATION: readonly { prefix: Prefix6; text: string }[] = [
+  { prefix: { network: 0x20010db8n << 96n, length: 32 }, text: "2001:db8::/32" },
+  { prefix: { network: 0x3fffn << 112n, length: 20 }, text: "3fff::/20" },
+];
+
+/** What ipaddr.js calls a special-purpose range, as users read it. */
+const SPECIAL: Record<string, string> = {
+  linkLocal: "link-local (fe80::/10)",
+  multicast: "multicast (ff00::/8)",
+  uniqueLocal: "unique local, a ULA (fc00::/7)",
+  ipv4Mapped: "IPv4-mapped (::ffff:0:0/96)",
+  rfc6145: "IPv4-translated (RFC 6145)",
+  rfc6052: "NAT64 (64:ff9b::/96, RFC 6052)",
+  deprecatedSiteLocal: "site-local, deprecated (fec0::/10)",
+  discard: "discard-only (100::/64)",
+  "6to4": "6to4 (2002::/16)",
+  teredo: "Teredo (2001::/32)",
+  benchmarking: "benchmarking (2001:2::/48)",
+  amt: "AMT (2001:3::/32)",
+  as112v6: "AS112 (RFC 7534, RFC 7535)",
+  deprecatedOrchid: "ORCHID, deprecated (2001:10::/28)",
+  orchid2: "ORCHIDv2 (2001:20::/28)",
+  droneRemoteIdProtocolEntityTags: "drone remote ID tags (2001:30::/28)",
+  segmentRouting: "segment routing SIDs (5f00::/16)",
+  reserved: "IETF protocol assignments (2001::/23)",
+};
+
+/** Whether a routed prefix can be what a provider routes to a VPS: global unicast
+ *  (2000::/3, no special-purpose range), documentation space (examples and the lab), or a
+ *  special-purpose prefix (link-local, multicast, a ULA, IPv4-mapped, 6to4...). `written`:
+ *  the address as the user wrote it, before the mask (`::ffff:203.0.113.0/56` is IPv4-mapped
+ *  even though its network is ::/56). */
+export function prefixScope(p: Prefix6, written: bigint = p.network): { scope: "global" } | { scope: "documentation"; range: string } | { scope: "special"; what: string } {
+  const doc = DOCUMENTATION.find((d) => contains(d.prefix, p));
+  if (doc) return { scope: "documentation", range: doc.text };
+  // A range ipaddr.js names; the single addresses (::, ::1) say nothing about a prefix.
+  const named = [written, p.network]
+    .map((a) => ipaddr.IPv6.parse(formatAddress6(a)).range())
+    .find((r) => r !== "unicast" && r !== "unspecified" && r !== "loopback");
+  if (named) return { scope: "special", what: SPECIAL[named] ?? named };
+  if (!contains(GLOBAL_UNICAST, p)) return { scope: "special", what: "outside 2000::/3, the global unicast space" };
+  return { scope: "global" };
+}

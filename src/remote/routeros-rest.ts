@@ -369,7 +369,7 @@ const CREDENTIALS_FILE: YamlFileKind = {
  *  with `user:` and `password:` (validated: exit 2 naming file, line and key, never a value). */
 export function routerCredentials(file?: string): { user: string; password: string } {
   if (file) {
-    const text = readPrivateFile(file, "router credentials file");
+    const text = readPrivateFile(file, "router credentials file", CREDENTIALS_FILE);
     if (text === undefined)
       throw new UserError(`no router credentials file ${file}`, [
         { code: "router-credentials", severity: "error", path: "", file, message: "the file does not exist", fix: `write it with \`user:\` and \`password:\` (install -m 600 /dev/null ${file} first), or drop --router-credentials and set RELAY6_ROUTER_PASSWORD` },

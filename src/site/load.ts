@@ -1,9 +1,8 @@
 // Site file → validated SiteFile, with every problem located at file:line:col. The schema
 // is an argument (src/pipeline.ts makes it for the registry's router platforms); the YAML
 // machinery is src/yaml-file.ts's, which the secrets and router credentials files share.
-import { readFileSync } from "node:fs";
-import { UserError } from "../errors.js";
-import { parseYamlFile, type YamlFileKind, type YamlPath } from "../yaml-file.js";
+import { EXIT, UserError } from "../errors.js";
+import { parseYamlFile, readYamlText, type YamlFileKind, type YamlPath } from "../yaml-file.js";
 import type { SiteFile, SiteSchema } from "./schema.js";
 
 export type { YamlPath };
@@ -26,10 +25,14 @@ const SITE_FILE: YamlFileKind = {
 export function loadSiteFile(file: string, schema: SiteSchema): LoadedSite {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readYamlText(file, SITE_FILE);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read site file ${file}: ${code ?? String(e)}`, [], 2);
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : (code ?? String(e));
+    throw new UserError(`cannot read site file ${file}: ${why}`, [
+      { code: "site-unreadable", severity: "error", path: "", file, message: `cannot read it (${code ?? "error"})`, fix: code === "ENOENT" ? "check the path, or make a site file with `relay6 init`" : "give the path of a site file you can read" },
+    ], EXIT.badInput);
   }
   return parseSite(text, file, schema);
 }

@@ -42,8 +42,17 @@ const ipv6Prefix = z.string().refine((s) => parsePrefix6(s).ok, {
 const ipv6Address = z.string().refine(isIPv6, { message: "must be an IPv6 address" });
 const ipv4Address = z.string().refine(isIPv4, { message: "must be a dotted-quad IPv4 address" });
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const endpoint = z.string().refine((s) => isIPv4(s) || isIPv6(s) || hostname.test(s), {
-  message: "must be an IPv4 address, an IPv6 address or a DNS name",
+/** A DNS name, and never one a resolver reads as an address: no all-numeric last label
+ *  (RFC 3696 2), and no name made only of numbers, which inet_aton takes as IPv4 in
+ *  decimal, octal or hex (`010.0.0.1` is 8.0.0.1, `0x7f000001` is 127.0.0.1). */
+function isDnsName(s: string): boolean {
+  if (!hostname.test(s)) return false;
+  const labels = s.split(".");
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return false;
+  return !labels.every((l) => /^(0x[0-9a-f]*|[0-9]+)$/i.test(l));
+}
+const endpoint = z.string().refine((s) => isIPv4(s) || isIPv6(s) || isDnsName(s), {
+  message: "must be an IPv4 address (four decimal numbers 0-255, no leading zeros), an IPv6 address or a DNS name",
 });
 const port = z.number().int().min(1).max(65535);
 const asn = z.number().int().min(1).max(4294967295);
