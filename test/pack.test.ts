@@ -47,5 +47,10 @@ describe("the npm package", () => {
     // The JSON Schema and the lab's site ship too.
     expect(JSON.parse(readFileSync(join(pkg, "schema/site.schema.json"), "utf8")).title).toBe("relay6 site file");
     expect(existsSync(join(pkg, "lab/sites/lab.yaml"))).toBe(true);
+    // init names the installed relay6's own schema, by absolute path, and it exists.
+    const init = run("init", "-o", "new.yaml", "--prefix", "2401:4520:110b::/48", "--endpoint", "203.0.113.10");
+    expect(init.status, init.stderr).toBe(0);
+    const line = /^# yaml-language-server: \$schema=(.+)$/m.exec(readFileSync(join(cwd, "new.yaml"), "utf8"))![1]!;
+    expect(realpathSync(line)).toBe(realpathSync(join(pkg, "schema/site.schema.json")));
   }, 120_000);
 });

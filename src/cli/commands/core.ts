@@ -1,7 +1,8 @@
 // plan, lint, render, keys, schema: the commands of the pure pipeline.
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { EXIT, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
+import { EXIT, fileSystemError, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
 import { checkOutput, isInside, writeArtifacts, type OutputOwner } from "../../io/write.js";
 import { defaultSecretsPath, ensureKeys, publicKeyOf, requireKeys, stageSecrets, withMissingKeys, type SecretsFile, type StagedSecrets } from "../../keys/wireguard.js";
 import { formatBytes } from "../../plan/bfd.js";
@@ -171,8 +172,16 @@ export function registerCore(program: Command): void {
 
   program
     .command("schema")
-    .description("Print the site file's JSON Schema (for editors)")
-    .action(() => {
-      out(JSON.stringify(siteJsonSchema(), null, 2));
+    .description("Print the site file's JSON Schema (for editors), or write it to a file to keep beside the site file")
+    .option("-o, --out <file>", "write the schema to FILE (e.g. site.schema.json beside the site file, with `# yaml-language-server: $schema=./site.schema.json`)")
+    .action((opts: { out?: string }) => {
+      const text = JSON.stringify(siteJsonSchema(), null, 2) + "\n";
+      if (!opts.out) return void out(text);
+      try {
+        writeFileSync(opts.out, text, { mode: 0o644 });
+      } catch (e) {
+        throw fileSystemError(e, `schema file ${opts.out}`, { badPath: "give -o a file path whose folders exist" }, "schema-unwritable");
+      }
+      err(`wrote ${opts.out}`);
     });
 }
