@@ -27,12 +27,17 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-/** An error whose text is for the user: printed without a stack trace. */
+/** An error whose text is for the user: printed without a stack trace, as one line
+ *  `relay6: <message>` naming the thing, then each diagnostic with its `fix:`, or `fix`
+ *  itself when there are none. Exit status: badInput (2) for the user's arguments and
+ *  files, findings (1) for the environment, a remote end, or checks that failed. */
 export class UserError extends Error {
   constructor(
     message: string,
     readonly diagnostics: Diagnostic[] = [],
     readonly exitCode: number = EXIT.badInput,
+    /** What to do, when no diagnostic says it. */
+    readonly fix?: string,
   ) {
     super(message);
     this.name = "UserError";

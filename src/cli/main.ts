@@ -15,15 +15,28 @@ export function buildProgram(): Command {
   const program = new Command("relay6")
     .description("Relay a VPS's routed IPv6 prefix over WireGuard to a home router.")
     .version(VERSION)
-    .exitOverride()
-    .showHelpAfterError("(relay6 --help lists the commands)");
+    .exitOverride();
   registerCore(program);
   registerInit(program);
   registerApply(program);
   registerLab(program);
   registerDoctor(program);
   registerVerify(program);
+  commanderErrors(program, "relay6");
   return program;
+}
+
+/** commander's own errors (an unknown command or option, a missing argument, a bad option
+ *  value) the way relay6 prints every error: one line naming it, then the fix. */
+function commanderErrors(cmd: Command, path: string): void {
+  cmd.configureOutput({
+    outputError: (text, write) => {
+      const [first, ...more] = text.trim().replace(/^error: /, "").split("\n");
+      const fix = cmd.commands.length > 0 ? `\`${path} --help\` lists the commands` : `\`${path} --help\` lists its arguments and options`;
+      write(`relay6: ${[first, ...more.map((l) => l.trim())].join(" ")}\n    fix: ${fix}\n`);
+    },
+  });
+  for (const c of cmd.commands) commanderErrors(c, `${path} ${c.name()}`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,7 +68,8 @@ function report(e: unknown): { code: number; json?: { message: string; exit: num
   if (e instanceof UserError) {
     process.stderr.write(`relay6: ${e.message}\n`);
     for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-    return { code: e.exitCode, json: { message: e.message, exit: e.exitCode, diagnostics: e.diagnostics } };
+    if (e.diagnostics.length === 0 && e.fix) process.stderr.write(`    fix: ${e.fix}\n`);
+    return { code: e.exitCode, json: { message: e.message, exit: e.exitCode, diagnostics: e.diagnostics, ...(e.fix ? { fix: e.fix } : {}) } };
   }
   const err = e as Error;
   process.stderr.write(

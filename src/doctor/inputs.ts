@@ -4,7 +4,7 @@
 // produce the same texts behind the same interface. The VPS's inputs are doctor's own; the
 // router's input is its platform's (DoctorSupport.input).
 import { readFileSync } from "node:fs";
-import { UserError } from "../errors.js";
+import { EXIT, UserError } from "../errors.js";
 
 /** The VPS's inputs. */
 export type VpsInputKey = "wgConf" | "birdConf" | "ipRoute" | "ipAddr" | "ufwStatus";
@@ -67,7 +67,7 @@ export function fileSource(paths: Partial<Record<InputKey, string>>, kinds: read
           problems.push(`${kind.flag} ${path}: ${code}`);
         }
       }
-      if (problems.length > 0) throw new UserError(`cannot read ${problems.join("; ")}`);
+      if (problems.length > 0) throw new UserError(`cannot read ${problems.join("; ")}`, [], EXIT.badInput, "give each input option a file you can read (see docs/doctor.md)");
       return inputs;
     },
   };

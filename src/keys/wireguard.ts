@@ -4,7 +4,7 @@ import { closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync
 import { dirname, basename, join } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
-import { EXIT, UserError } from "../errors.js";
+import { EXIT, fileSystemError, UserError } from "../errors.js";
 import { parseYamlFile, readYamlText, type YamlFileKind } from "../yaml-file.js";
 
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
@@ -29,7 +29,7 @@ export function isWireGuardKey(text: string): boolean {
 
 /** `wg pubkey`: the public key of a base64 private key. */
 export function publicKeyOf(privateKey: string): string {
-  if (!isWireGuardKey(privateKey)) throw new UserError("a WireGuard private key must be 32 bytes of base64 (44 characters)");
+  if (!isWireGuardKey(privateKey)) throw new UserError("not a WireGuard private key", [], EXIT.badInput, "a WireGuard private key is 32 bytes of base64 (44 characters), as `wg genkey` prints");
   const der = Buffer.concat([PKCS8_X25519_PREFIX, Buffer.from(privateKey, "base64")]);
   const pub = createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
   return b64(pub.export({ format: "jwk" }).x!);
@@ -70,9 +70,9 @@ export function readPrivateFile(path: string, what: string, kind: YamlFileKind):
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    throw new UserError(`cannot read ${what} ${path}: ${code ?? String(e)}`, [], EXIT.badInput);
+    throw new UserError(`cannot read ${what} ${path}: ${code ?? String(e)}`, [], EXIT.badInput, `give a ${what} you can read`);
   }
-  if (!st.isFile()) throw new UserError(`${what} ${path} is not a file`, [], EXIT.badInput);
+  if (!st.isFile()) throw new UserError(`${what} ${path} is not a file`, [], EXIT.badInput, `give the path of the ${what} itself`);
   if ((st.mode & 0o077) !== 0)
     throw new UserError(`${what} ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, [
       { code: "secrets-mode", severity: "error", path: "", file: path, message: "secrets must not be readable by group or others", fix: `chmod 600 ${path}` },
@@ -81,7 +81,7 @@ export function readPrivateFile(path: string, what: string, kind: YamlFileKind):
     return readYamlText(path, kind);
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], EXIT.badInput);
+    throw new UserError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], EXIT.badInput, `give a ${what} you can read`);
   }
 }
 
@@ -127,9 +127,7 @@ export function stageSecrets(path: string, secrets: SecretsFile): StagedSecrets 
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
-    throw new UserError(`cannot write secrets file ${path}: ${(e as NodeJS.ErrnoException).code}`, [
-      { code: "secrets-unwritable", severity: "error", path: "", file: path, message: "the directory is not writable", fix: "pass --secrets PATH to keep the secrets file elsewhere" },
-    ], EXIT.findings);
+    throw fileSystemError(e, `secrets file ${path}`, { badPath: "pass --secrets PATH to keep the secrets file in a folder that exists", refused: "pass --secrets PATH to keep the secrets file where you may write" }, "secrets-unwritable");
   }
   try {
     writeSync(fd, secretsText(secrets));

@@ -2,7 +2,7 @@
 // crashed or interrupted `lab up`: written before each thing is made, not after.
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
+import { EXIT, UserError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 
 export const LAB_ROOT = "/run/relay6-lab";
@@ -54,9 +54,7 @@ export interface LabState {
 
 export function checkLabName(name: string): string {
   if (!NAME_RE.test(name))
-    throw new UserError(
-      `lab name "${name}" is not usable: 1-12 characters of a-z, 0-9 and '-', starting with a letter or digit`,
-    );
+    throw new UserError(`lab name "${name}" is not usable`, [], EXIT.badInput, "give --name 1-12 characters of a-z, 0-9 and '-', starting with a letter or digit");
   return name;
 }
 
@@ -106,6 +104,6 @@ export function loadState(name: string): LabState | undefined {
 export function requireReadyLab(name: string): LabState & Required<Pick<LabState, "nodes" | "addresses" | "plan" | "keys">> {
   const s = loadState(name);
   if (!s || !s.ready || !s.nodes || !s.addresses || !s.plan || !s.keys)
-    throw new UserError(`no lab "${name}" is up: run \`relay6 lab up${name === DEFAULT_LAB_NAME ? "" : ` --name ${name}`}\` first`);
+    throw new UserError(`no lab "${name}" is up`, [], EXIT.findings, `run \`relay6 lab up${name === DEFAULT_LAB_NAME ? "" : ` --name ${name}`}\` first`);
   return s as LabState & Required<Pick<LabState, "nodes" | "addresses" | "plan" | "keys">>;
 }

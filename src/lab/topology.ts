@@ -15,7 +15,7 @@
 //                        ┌──┴──┐      ┌──┴──┐
 //                        │ c1  │      │ c2  │  SLAAC hosts
 //                        └─────┘      └─────┘
-import { UserError } from "../errors.js";
+import { EXIT, UserError } from "../errors.js";
 import { containsAddress, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
 import type { Plan } from "../plan/plan.js";
 import { LabError, must } from "./exec.js";
@@ -40,7 +40,7 @@ function underlayOf(plan: Plan): { vps: string; gateway: string; length: number 
   const last = octets[3]!;
   const gw = [...octets.slice(0, 3), last === 1 ? 254 : 1].join(".");
   if (plan.vps.endpoint.startsWith("100.64.0."))
-    throw new UserError("the lab uses 100.64.0.0/24 for the router's underlay: pick another vps.endpoint");
+    throw new UserError(`vps.endpoint ${plan.vps.endpoint} is in 100.64.0.0/24, the lab's underlay for the router`, [], EXIT.badInput, "pick another vps.endpoint for the lab (a copy of the site file is fine)");
   return { vps: plan.vps.endpoint, gateway: gw, length: 24 };
 }
 

@@ -3,7 +3,7 @@
 // files.ts, the daemons daemons.ts, what is polled probes.ts; this file puts them in order.
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { hasErrors, UserError } from "../errors.js";
+import { EXIT, hasErrors, UserError } from "../errors.js";
 import { writeArtifacts } from "../io/write.js";
 import { generateKeyPair, writeSecrets } from "../keys/wireguard.js";
 import { isIPv4 } from "../net/ipv6.js";
@@ -46,7 +46,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const log = opts.log ?? (() => {});
   const name = checkLabName(opts.name);
-  if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: run it as root");
+  if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: it needs root", [], EXIT.findings, "run it as root (sudo)");
   const { plan, artifacts, keys, secrets } = renderForLab(opts.siteFile);
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
@@ -89,11 +89,11 @@ function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifact[]; ke
   const plan = analysis.plan;
   const runnable = labPlatforms();
   if (!runnable.includes(plan.router.platform))
-    throw new UserError(`the lab runs the router with the ${runnable.join(" or ")} target: set router.platform: ${runnable.join(" or ")} in ${siteFile} (a copy is fine)`);
+    throw new UserError(`the lab runs the router with the ${runnable.join(" or ")} target, not ${plan.router.platform}`, [], EXIT.badInput, `set router.platform: ${runnable.join(" or ")} in ${siteFile} (a copy is fine)`);
   if (!isIPv4(plan.vps.endpoint))
-    throw new UserError(`the lab's underlay is IPv4: vps.endpoint must be an IPv4 address in ${siteFile}`);
+    throw new UserError(`the lab's underlay is IPv4: vps.endpoint ${plan.vps.endpoint} is not an IPv4 address`, [], EXIT.badInput, `set vps.endpoint to an IPv4 address in ${siteFile} (a copy is fine)`);
   if (plan.wireguard.keys !== "relay6")
-    throw new UserError(`the lab makes its own keys: use wireguard.keys: relay6 in ${siteFile}`);
+    throw new UserError("the lab makes its own keys, and this site has wireguard.keys: device", [], EXIT.badInput, `use wireguard.keys: relay6 in ${siteFile} (a copy is fine)`);
   const vps = generateKeyPair();
   const router = generateKeyPair();
   const artifacts = renderPlan(plan, {

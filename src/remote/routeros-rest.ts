@@ -340,7 +340,7 @@ export class RouterOsRest {
     const res = await this.request<RosObject | RosObject[]>("GET", "/system/resource");
     const obj = Array.isArray(res) ? res[0] : res;
     const v = /^(\d+\.\d+(?:\.\d+)?)/.exec(obj?.version ?? "")?.[1];
-    if (!v) throw new UserError(`router ${this.shown} did not report a RouterOS version (${printable(JSON.stringify(obj?.version ?? null), { oneLine: true }).slice(0, 80)})`, [], EXIT.findings);
+    if (!v) throw new UserError(`router ${this.shown} did not report a RouterOS version (${printable(JSON.stringify(obj?.version ?? null), { oneLine: true }).slice(0, 80)})`, [], EXIT.findings, "check that the URL is the RouterOS router's REST API (GET /rest/system/resource)");
     return v;
   }
 

@@ -245,7 +245,7 @@ export class SshSession {
   async run(command: string, opts: ExecOptions = {}): Promise<string> {
     const r = await this.exec(command, opts);
     if (r.code !== 0)
-      throw new UserError(`on ${this.target.host}: \`${opts.show ?? command}\` failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`, [], 1);
+      throw new UserError(`on ${this.target.host}: \`${opts.show ?? command}\` failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`, [], 1, "the host's message above says why; relay6 changed nothing after it");
     return r.stdout;
   }
 
@@ -268,10 +268,10 @@ export class SshSession {
 /** Host and user go to ssh as arguments: refuse anything it could read as an option. */
 function checkTarget(t: SshTarget): void {
   if (!t.host || t.host.startsWith("-") || /[\s\x00-\x1f\x7f'"`$\\%@/]/.test(t.host))
-    throw new UserError(`SSH host ${JSON.stringify(t.host)}: not a host name, address or ssh_config Host alias`);
+    throw new UserError(`SSH host ${JSON.stringify(t.host)}: not a host name, address or ssh_config Host alias`, [], 2, "give the host's name or address (a user goes in --vps-user or --router-user, a port in the port option)");
   if (t.user !== undefined && (!t.user || t.user.startsWith("-") || !/^[A-Za-z0-9._][A-Za-z0-9._@-]*$/.test(t.user)))
-    throw new UserError(`SSH user ${JSON.stringify(t.user)}: not a user name`);
-  if (t.port !== undefined && (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535)) throw new UserError(`SSH port ${t.port}: not a port number`);
+    throw new UserError(`SSH user ${JSON.stringify(t.user)}: not a user name`, [], 2, "give a login name of letters, digits, '.', '_', '-'");
+  if (t.port !== undefined && (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535)) throw new UserError(`SSH port ${t.port}: not a port number`, [], 2, "give a port from 1 to 65535");
 }
 
 /** -i FILE must be a key ssh can use (`ssh-keygen -l` reads it; an encrypted one too). */

@@ -52,15 +52,15 @@ export function registerApply(program: Command): void {
 
 async function run(end: "vps" | "router", site: string, opts: ApplyFlags): Promise<void> {
   const { loaded, plan, findings } = loadAndAnalyse(site);
-  if (!plan || hasErrors(findings)) throw new UserError("the site file has lint errors: `relay6 lint` lists them; nothing applied", [], EXIT.findings);
+  if (!plan || hasErrors(findings)) throw new UserError(`${site} has lint errors: nothing applied`, [], EXIT.findings, `\`relay6 lint ${site}\` lists them with their fixes`);
   const confirm = opts.confirm === undefined ? undefined : Number(opts.confirm);
   if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 10 || confirm > 3600))
-    throw new UserError(`--confirm ${opts.confirm}: give the rollback delay in whole seconds, 10 to 3600`);
+    throw new UserError(`--confirm ${opts.confirm}: not a rollback delay relay6 takes`, [], EXIT.badInput, "give --confirm in whole seconds, 10 to 3600");
   const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100)) throw new UserError(`--timeout ${opts.timeout}: milliseconds, at least 100`);
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100)) throw new UserError(`--timeout ${opts.timeout}: not a deadline relay6 takes`, [], EXIT.badInput, "give --timeout in whole milliseconds, at least 100");
   const runTimeoutMs = opts.runTimeout === undefined ? undefined : Number(opts.runTimeout);
   if (runTimeoutMs !== undefined && (!Number.isInteger(runTimeoutMs) || runTimeoutMs < 1000 || runTimeoutMs <= (confirm ?? 0) * 1000))
-    throw new UserError(`--run-timeout ${opts.runTimeout}: milliseconds, at least 1000${confirm !== undefined ? ` and more than the --confirm window (${confirm * 1000})` : ""}`);
+    throw new UserError(`--run-timeout ${opts.runTimeout}: not a time budget relay6 takes`, [], EXIT.badInput, `give --run-timeout in whole milliseconds, at least 1000${confirm !== undefined ? ` and more than the --confirm window (${confirm * 1000})` : ""}`);
   const timeouts = { ...(timeoutMs ? { timeoutMs } : {}), ...(runTimeoutMs ? { runTimeoutMs } : {}), runExtraMs: (confirm ?? 0) * 1000 };
   const access: RemoteAccess =
     end === "vps" ? { ssh: vpsAccess(opts, siteSsh(loaded, plan)), rest: {} } : routerAccess(opts, platformOf(plan.router.platform), loaded, timeouts);

@@ -26,7 +26,7 @@ export function loadAndAnalyse(file: string): { loaded: LoadedSite; plan?: Plan;
 
 function blocked(findings: Diagnostic[]): UserError {
   const n = findings.filter((d) => d.severity === "error").length;
-  return new UserError(`${n} lint error${n === 1 ? "" : "s"}: nothing rendered`, [], EXIT.findings);
+  return new UserError(`${n} lint error${n === 1 ? "" : "s"}: nothing rendered`, [], EXIT.findings, "fix what each error above says (`relay6 lint SITE` lists them again)");
 }
 
 const asSecrets = (s: SecretsFile): Secrets => ({

@@ -56,13 +56,13 @@ export function registerDoctor(program: Command): void {
     const paths: Partial<Record<InputKey, string>> = {};
     for (const k of keys) if (typeof opts[k] === "string") paths[k] = opts[k] as string;
     const platform = routers.find((r) => r.platform.id === opts.routerPlatform);
-    if (!platform) throw new UserError(`--router-platform ${opts.routerPlatform}: doctor reads ${routers.map((r) => r.platform.id).join(", ")}`);
+    if (!platform) throw new UserError(`--router-platform ${opts.routerPlatform}: not a platform doctor reads`, [], EXIT.badInput, `give one of ${routers.map((r) => r.platform.id).join(", ")}`);
     const vps = vpsAccess(opts, { defaultUser: "root" });
     const router = routerAccess(opts, platform.platform);
     const live = vps.host !== undefined || router.ssh.host !== undefined || router.rest.url !== undefined;
     if (Object.keys(paths).length === 0 && !live) {
       const flags = [...VPS_FLAGS.slice(0, 4).map(([, f]) => f), ...routers.map((r) => r.support.input.flag)];
-      throw new UserError(`doctor needs at least one input: ${flags.join(", ")} or --ufw-status, or a live host: --vps-host, --router-ssh, --router-url`);
+      throw new UserError("doctor needs at least one input", [], EXIT.badInput, `give ${flags.join(", ")} or --ufw-status, or a live host: --vps-host, --router-ssh, --router-url`);
     }
     // Loaded when doctor runs, not at start-up.
     const { fileSource, inputOrder } = await import("../../doctor/index.js");
@@ -82,11 +82,11 @@ export function registerDoctor(program: Command): void {
       };
       if (vps.host !== undefined) sources.push(sshVpsSource(await open(vps)));
       if (router.ssh.host !== undefined) {
-        if (!mine.doctor.sshSource) throw new UserError(`doctor cannot read a ${mine.platform} router over SSH`);
+        if (!mine.doctor.sshSource) throw new UserError(`doctor cannot read a ${mine.platform} router over SSH`, [], EXIT.badInput, "give the router's files instead (docs/doctor.md), or --router-url");
         sources.push(mine.doctor.sshSource(await open(router.ssh)));
       }
       if (router.rest.url !== undefined) {
-        if (!mine.doctor.restSource) throw new UserError(`doctor cannot read a ${mine.platform} router over REST`);
+        if (!mine.doctor.restSource) throw new UserError(`doctor cannot read a ${mine.platform} router over REST`, [], EXIT.badInput, "give the router's files instead (docs/doctor.md), or --router-ssh");
         const rest = await openRest(router.rest);
         closers.push(() => rest.close());
         sources.push(mine.doctor.restSource(rest));
@@ -138,11 +138,11 @@ async function doctorFrom(source: DoctorSource, opts: DoctorFlags, routers: Load
 /** Writes the proposed site file only if it loads and passes the site checks, and never
  *  over an existing file without --force. */
 function writeSite(yaml: string | undefined, missing: string[], file: string, force: boolean): string {
-  if (!yaml) throw new UserError(`no site file written: doctor lacks ${missing.join("; ")}`, [], EXIT.findings);
+  if (!yaml) throw new UserError(`no site file written: doctor lacks ${missing.join("; ")}`, [], EXIT.findings, "give doctor the inputs that hold those (docs/doctor.md)");
   const loaded = parseSite(yaml, file);
   const problems = checkSite(loaded.site, file, loaded.locate).filter((d) => d.severity === "error");
   if (problems.length > 0) throw new UserError("the site file doctor made does not pass lint; not written", problems, EXIT.findings);
-  if (existsSync(file) && !force) throw new UserError(`${file} exists; pass --force to overwrite it`);
+  if (existsSync(file) && !force) throw new UserError(`${file} exists; pass --force to overwrite it`, [], EXIT.badInput, "pass --force to overwrite it, or --write-site another file");
   writeFileSync(file, yaml, { mode: 0o644 });
   return file;
 }

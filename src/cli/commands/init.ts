@@ -121,7 +121,7 @@ async function ask(rl: Interface, prompt: string, closed: AbortSignal): Promise<
     return (await rl.question("", { signal: closed })).trim();
   } catch {
     process.stderr.write("\n");
-    throw new UserError("init stopped: the input ended before every question had an answer; nothing written", [], EXIT.badInput);
+    throw new UserError("init stopped: the input ended before every question had an answer; nothing written", [], EXIT.badInput, "run relay6 init again and answer every question (or give them all as flags)");
   }
 }
 

@@ -21,7 +21,7 @@ function positiveInt(v: string): number {
 }
 
 function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces and runs daemons: run it as root");
+  if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces and runs daemons: it needs root", [], EXIT.findings, "run it as root (sudo)");
 }
 
 const nameOption = (c: Command) =>
@@ -71,7 +71,7 @@ export function registerLab(program: Command): void {
     const failed = results.filter((r) => !r.ok).length;
     if (o.json) out(JSON.stringify({ ok: failed === 0, results }, null, 2));
     else out(`${results.length - failed}/${results.length} checks passed`);
-    if (failed > 0) throw new UserError(`${failed} lab check${failed === 1 ? "" : "s"} failed`, [], EXIT.findings);
+    if (failed > 0) throw new UserError(`${failed} lab check${failed === 1 ? "" : "s"} failed`, [], EXIT.findings, "each FAIL above names what to look at");
   });
 
   nameOption(

@@ -2,7 +2,7 @@
 // what they come to: a RemoteAccess per end. Which of it a target uses is the target's
 // business (src/targets/<id>/apply.ts, verify.ts); this file names no platform.
 import { Option, type Command } from "commander";
-import { UserError } from "../../errors.js";
+import { EXIT, UserError } from "../../errors.js";
 import { routerPlatforms } from "../../pipeline.js";
 import type { Plan } from "../../plan/plan.js";
 import type { RemoteAccess, SshAccess } from "../../remote/connect.js";
@@ -91,7 +91,7 @@ export function addRouterOptions(cmd: Command, urlHelp: string): Command {
 function portOf(text: string | undefined, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`SSH port ${text}: not a port number`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`SSH port ${text}: not a port number`, [], EXIT.badInput, "give a port from 1 to 65535");
   return port;
 }
 
@@ -101,7 +101,7 @@ function either(o: Record<string, unknown>, name: string, ...older: string[]): s
   const given = [name, ...older].filter((k) => o[k] !== undefined);
   const [first, ...rest] = given;
   const clash = rest.find((k) => o[k] !== o[first!]);
-  if (clash) throw new UserError(`${flag(first!)} and ${flag(clash)} name the same thing: give one`);
+  if (clash) throw new UserError(`${flag(first!)} and ${flag(clash)} name the same thing: give one`, [], EXIT.badInput, `give ${flag(first!)} only`);
   return first === undefined ? undefined : (o[first] as string);
 }
 

@@ -30,7 +30,7 @@ export function registerVerify(program: Command): void {
   addRouterOptions(cmd, "the router's REST base URL (default: $RELAY6_ROUTER_URL, else router.api.url)");
   cmd.action(async (site: string, o: VerifyFlags) => {
     const { loaded, plan, findings: lint } = loadAndAnalyse(site);
-    if (!plan || hasErrors(lint)) throw new UserError("the site file has lint errors: `relay6 lint` lists them", [], EXIT.findings);
+    if (!plan || hasErrors(lint)) throw new UserError(`${site} has lint errors: nothing verified`, [], EXIT.findings, `\`relay6 lint ${site}\` lists them with their fixes`);
     const ctx = { secrets: secretsFor(plan, site, o.secrets), version: VERSION };
     const log = (l: string) => {
       if (!o.json) process.stderr.write(`${l}\n`);
@@ -54,6 +54,7 @@ export function registerVerify(program: Command): void {
         `nothing was checked${findings.length ? `: ${findings.map((f) => f.detail).join("; ")}` : " (--no-vps and --no-router)"}`,
         [],
         EXIT.findings,
+        "give verify a way to each end: --vps-host (or vps.ssh in the site file), --router-url or --router-ssh",
       );
     if (findings.some((f) => f.status === "fail")) process.exitCode = EXIT.findings;
   });

@@ -1,7 +1,7 @@
 // relay6 apply router for platform: linux — the router end over SSH, the same steps as
 // apply vps (src/apply/ssh.ts: state, diff, upload, the rendered router/setup.sh).
 import { readAndDiff, sshReport, uploadAndRun, type FileChange, type ManagedFile } from "../../apply/ssh.js";
-import { UserError } from "../../errors.js";
+import { EXIT, UserError } from "../../errors.js";
 import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import type { SshSession } from "../../remote/ssh.js";
@@ -44,7 +44,7 @@ async function applyLinuxRouter(
 }
 
 export async function apply(req: ApplyRequest): Promise<ApplyReport> {
-  if (req.confirmSeconds !== undefined) throw new UserError("--confirm is for RouterOS; the linux router's setup.sh rolls back by itself when a step fails");
+  if (req.confirmSeconds !== undefined) throw new UserError("--confirm is for RouterOS; the linux router's setup.sh rolls back by itself when a step fails", [], EXIT.badInput, "leave out --confirm for a linux router");
   if (!req.access.ssh.host)
     throw new UserError("no SSH host for the linux router", [
       { code: "router-ssh-host", severity: "error", path: "", message: "a linux router is applied over SSH", fix: "pass --router-ssh <the router's address> (and --router-user, -i as needed)" },

@@ -13,7 +13,7 @@
 // Every rollback that ran is checked by reading the router again (check.ts): what differs
 // from the state before the run is reported, never a restore that did not happen.
 // The values compared are values.ts's; what is printed, output.ts's.
-import { UserError } from "../../../errors.js";
+import { EXIT, UserError } from "../../../errors.js";
 import type { Plan } from "../../../plan/plan.js";
 import { openRest } from "../../../remote/connect.js";
 import { RestError, type RouterOsRest } from "../../../remote/routeros-rest.js";
@@ -43,7 +43,7 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   const site = plan.site;
   const want = plan.router.version;
   const release: Release | undefined = want ? parseRelease(want) : undefined;
-  if (!want || !release) throw new UserError("router.version is not set: the site file must name the router's RouterOS release");
+  if (!want || !release) throw new UserError("router.version is not set: the site file must name the router's RouterOS release", [], EXIT.badInput, 'set router.version to the release the router runs (e.g. "7.22"; /system/resource prints it)');
   opts.log(`reading the router's version`);
   const have = await rest.version();
   if (!releaseMatches(want, have))
