@@ -11,6 +11,13 @@ export interface WgPeer {
   latestHandshake: number;
 }
 
+/** `wg show IF dump` with the interface's private key (the first field of its first line)
+ *  replaced on the host, before it crosses the connection: verify needs the listen port and
+ *  the peers, never the key. Exit status: wg's when it fails. */
+export function wgDumpCommand(ifname: string): string {
+  return `dump=$(wg show ${ifname} dump) && printf '%s\\n' "$dump" | awk -F '\\t' -v OFS='\\t' 'NR == 1 { $1 = "(hidden)" } 1'`;
+}
+
 /** `wg show wg0 dump`: the interface line, then one tab-separated line per peer. */
 export function parseWgDump(text: string): { listenPort?: number; peers: WgPeer[] } | undefined {
   const lines = text.split("\n").filter((l) => l.includes("\t"));

@@ -4,14 +4,14 @@ import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
 import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
-import { handshakeFinding, parseWgDump } from "../../verify/wireguard.js";
+import { handshakeFinding, parseWgDump, wgDumpCommand } from "../../verify/wireguard.js";
 import type { VerifyRequest } from "../types.js";
 
 export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
   const wg = plan.router.tunnelInterface;
   const cmds: [string, string][] = [
     ["now", "date +%s"],
-    ["wg-dump", `wg show ${wg} dump`],
+    ["wg-dump", wgDumpCommand(wg)],
     ["default", "ip -6 route show default"],
     ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.vps.address}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],

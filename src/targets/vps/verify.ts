@@ -4,14 +4,14 @@ import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
 import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
-import { handshakeFinding, parseWgDump } from "../../verify/wireguard.js";
+import { handshakeFinding, parseWgDump, wgDumpCommand } from "../../verify/wireguard.js";
 import type { VerifyRequest } from "../types.js";
 import { BIRD_PROTOCOL } from "./bird.js";
 
 export function vpsScript(plan: Plan): string {
   const cmds: [string, string][] = [
     ["now", "date +%s"],
-    ["wg-dump", "wg show wg0 dump"],
+    ["wg-dump", wgDumpCommand("wg0")],
     ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.router.address}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
   ];
