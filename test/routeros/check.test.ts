@@ -1,7 +1,11 @@
 // Lint of a plan against the RouterOS version, and the render's meaning read back.
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
-import { parseSite, targetsFor } from "../../src/pipeline.js";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseSite, siteJsonSchema, targetsFor } from "../../src/pipeline.js";
+import { runCli } from "../helpers.js";
 import { FEATURES, capabilitiesOf, parseRelease, type Feature } from "../../src/targets/routeros/capabilities.js";
 import { checkRouterOS, featureDiagnostics, requirementsOf, routerosTarget } from "../../src/targets/routeros/index.js";
 import type { Plan } from "../../src/plan/plan.js";
@@ -20,9 +24,26 @@ const arg = (c: Command, name: string) => {
 };
 
 describe("routeros check", () => {
-  it("is the registered target for routeros routers", () => {
-    expect(routerosTarget).toMatchObject({ id: "routeros", role: "router", platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin" } });
-    expect(targetsFor(planFor(recipe)).router).toBe(routerosTarget);
+  it("is the registered target for routeros routers: the registry, not this file, gives a site its defaults, checks and files", async () => {
+    // A site that writes no tunnelInterface gets the platform's, through the pipeline.
+    const site = readFileSync(recipe, "utf8");
+    expect(site).not.toMatch(/tunnelInterface/);
+    const plan = planFor(recipe);
+    expect(targetsFor(plan).router).toBe(routerosTarget);
+    expect(plan.router.tunnelInterface).toBe(routerosTarget.platform!.tunnelInterface);
+    expect(plan.router.tunnelInterface).not.toBe("wg0"); // not the linux target's, nor a default of the core
+    // The schema the registry makes takes the platform; the shipped JSON Schema lists it.
+    expect(() => parseSite(site, "home.yaml")).not.toThrow();
+    expect(JSON.stringify(siteJsonSchema())).toContain('"routeros"');
+    // Its check runs in lint (a version outside its table is an error there), and render
+    // writes its files: both through the pipeline.
+    const dir = mkdtempSync(join(tmpdir(), "relay6-registered-"));
+    writeFileSync(join(dir, "old.yaml"), site.replace(/version: "[^"]+"/, 'version: "7.14"'));
+    const lint = await runCli("lint", join(dir, "old.yaml"), "--json");
+    expect(JSON.parse(lint.stdout).findings.map((d: { code: string }) => d.code)).toContain("routeros-version-unsupported");
+    const r = await runCli("render", recipe, "-o", join(dir, "out"), "--secrets", join(dir, "s.yaml"), "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(["router/relay6-home.rsc", "router/relay6-home-undo.rsc"]));
   });
 
   it.each(["7.15", "7.16.1", "7.17", "7.20", "7.21", "7.22", "7.24", "7.24.9"])("accepts %s", (v) => {

@@ -134,7 +134,7 @@ export function inputRules(plan: Plan): Rule[] {
   if (plan.failover.mode === "bgp-bfd") {
     rules.push(
       { key: "fw:in-bgp", what: "accept BGP from the VPS", args: [["chain", "input"], ["action", "accept"], ["protocol", "tcp"], ["dst-port", "179"], ["src-address", plan.transit.vps.address], ["in-interface", wg]] },
-      { key: "fw:in-bfd", what: "accept BFD from the VPS", args: [["chain", "input"], ["action", "accept"], ["protocol", "udp"], ["dst-port", "3784"], ["in-interface", wg]] },
+      { key: "fw:in-bfd", what: "accept BFD from the VPS", args: [["chain", "input"], ["action", "accept"], ["protocol", "udp"], ["dst-port", "3784"], ["src-address", plan.transit.vps.address], ["in-interface", wg]] },
     );
   }
   return rules;

@@ -118,15 +118,18 @@
 /ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:home:fw:"]
 :if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:home:fw:in-bfd; accept BFD from the VPS" \
+    src-address=2401:4520:110b::1 in-interface=wg-host \
+    comment="relay6:home:fw:in-bfd; accept BFD from the VPS" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
     } else={ \
     :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")]] > 0) do={ \
     /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:home:fw:in-bfd; accept BFD from the VPS" \
+    src-address=2401:4520:110b::1 in-interface=wg-host \
+    comment="relay6:home:fw:in-bfd; accept BFD from the VPS" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:home:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:home:fw:in-bfd; accept BFD from the VPS" } }
+    src-address=2401:4520:110b::1 in-interface=wg-host \
+    comment="relay6:home:fw:in-bfd; accept BFD from the VPS" } }
 /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
     src-address=2401:4520:110b::1 in-interface=wg-host \
     comment="relay6:home:fw:in-bgp; accept BGP from the VPS" \
