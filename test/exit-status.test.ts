@@ -6,7 +6,7 @@
 // may resolve (RFC 6761).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type Socket } from "node:net";
@@ -141,6 +141,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.RELAY6_ROUTER_PASSWORD;
   for (const c of cleanups.reverse()) await c();
+  rmSync(w, { recursive: true, force: true });
 });
 
 const ssh = (...more: string[]) => ["apply", "vps", site, "--vps-host", "127.0.0.1", "--vps-port", String(port.ssh), "-i", keys.user, "--dry-run", ...more];
