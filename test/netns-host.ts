@@ -1,46 +1,97 @@
-// A test host in its own network namespace: its own /etc dirs (ip netns exec binds
-// /etc/netns/NS/*), its own /run (a tmpfs per exec, with persistent bird and wireguard
-// socket dirs), optionally an sshd. Used by the apply tests; the lab has its own.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+// A test host in its own network namespace AND its own mount namespace, held open by one
+// long-lived process: every command (sh, exec, spawn, sshd and the SSH sessions it
+// serves) runs inside that same mount namespace, so the host has its own copy of every
+// path relay6's scripts write and keeps it between commands:
+//   /etc, /var, /usr/local   overlays on the machine's own (reads see the packages'
+//                            files, writes stay in this host's upper layer)
+//   /etc/wireguard           a fresh, empty 0700 directory
+//   /run                     a private tmpfs (wireguard-go's sockets, bird's, ufw's lock,
+//                            relay6's run dirs)
+// /tmp is the machine's (tests hand rendered folders over through it). PID 1 here is not
+// systemd: the scripts take their no-systemd paths, as in the lab.
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { tmp } from "./helpers.js";
 
 export const WG_ENV = { WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go", WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" };
 
-export class NetnsHost {
-  readonly etc: string;
-  readonly dir = tmp("relay6-host-");
-  private sshd?: ChildProcess;
+/** The host's own paths: overlay mounts on the machine's directories of the same name. */
+const OVERLAYS = ["/etc", "/var", "/usr/local"];
 
-  constructor(readonly ns: string) {
-    this.etc = `/etc/netns/${ns}`;
-  }
+export class NetnsHost {
+  readonly dir = tmp("relay6-host-");
+  private holderPid?: number;
+  private children: ChildProcess[] = [];
+
+  constructor(readonly ns: string) {}
 
   create(): this {
-    if (process.getuid?.() !== 0) throw new Error("this test needs root (network namespaces)");
+    if (process.getuid?.() !== 0) throw new Error("this test needs root (network and mount namespaces)");
     execFileSync("ip", ["netns", "add", this.ns]);
-    for (const d of ["wireguard", "bird", "sysctl.d", "systemd", "ssh"]) mkdirSync(join(this.etc, d), { recursive: true });
-    cpSync("/etc/ufw", join(this.etc, "ufw"), { recursive: true });
-    cpSync("/etc/default", join(this.etc, "default"), { recursive: true });
-    for (const d of ["bird", "wireguard"]) mkdirSync(join(this.dir, "run", d), { recursive: true });
+    const mounts: string[] = ["mount --make-rprivate /"];
+    for (const m of OVERLAYS) {
+      const n = m.slice(1).replace(/\//g, "-");
+      mkdirSync(join(this.dir, `${n}.up`), { recursive: true });
+      mkdirSync(join(this.dir, `${n}.work`), { recursive: true });
+      mounts.push(`mount -t overlay relay6-${n} -o lowerdir=${m},upperdir=${this.dir}/${n}.up,workdir=${this.dir}/${n}.work ${m}`);
+    }
+    mkdirSync(join(this.dir, "wireguard"), { mode: 0o700 });
+    mounts.push(
+      `mount --bind ${this.dir}/wireguard /etc/wireguard`,
+      "mount -t tmpfs -o mode=755 relay6-run /run",
+      "mkdir -p /run/sshd /run/lock",
+    );
+    const pidFile = join(this.dir, "holder.pid");
+    // `ip netns exec` enters the network namespace and gives the command a mount namespace
+    // of its own; the holder makes the mounts there and then only keeps it open.
+    const holder = spawn("ip", ["netns", "exec", this.ns, "bash", "-c", `set -e; ${mounts.join("; ")}; echo $$ > ${pidFile}; exec sleep infinity`], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    holder.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    this.children.push(holder);
+    const end = Date.now() + 10_000;
+    while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") {
+      if (holder.exitCode !== null || Date.now() > end) throw new Error(`the namespace host ${this.ns} did not start: ${err}`);
+      spawnSync("sleep", ["0.02"]);
+    }
+    this.holderPid = Number(readFileSync(pidFile, "utf8").trim());
     execFileSync("ip", ["-n", this.ns, "link", "set", "lo", "up"]);
     return this;
   }
 
-  /** The shell prefix that gives an exec this host's /run. */
-  get runSetup(): string {
-    const r = join(this.dir, "run");
-    return `mount -t tmpfs relay6 /run && mkdir -p /run/bird /run/wireguard /run/sshd && mount --bind ${r}/bird /run/bird && mount --bind ${r}/wireguard /run/wireguard`;
+  get pid(): number {
+    if (this.holderPid === undefined) throw new Error(`namespace host ${this.ns} not created`);
+    return this.holderPid;
   }
 
-  sh(script: string, env: Record<string, string> = {}): { code: number; out: string } {
-    const r = spawnSync("ip", ["netns", "exec", this.ns, "bash", "-c", `${this.runSetup} && ${script}`], {
-      encoding: "utf8",
-      env: { ...process.env, ...WG_ENV, ...env },
-    });
-    return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? "") };
+  /** A path on this host as the test process sees it (through the holder's root). */
+  path(p: string): string {
+    return `/proc/${this.pid}/root${p}`;
+  }
+
+  /** This host's /etc, seen from the test process. */
+  get etc(): string {
+    return this.path("/etc");
+  }
+
+  /** argv that runs `cmd` on this host (its network and mount namespaces). */
+  argv(cmd: readonly string[]): string[] {
+    return ["nsenter", "-t", String(this.pid), "-m", "-n", "--", ...cmd];
+  }
+
+  sh(script: string, env: Record<string, string> = {}, timeoutMs = 120_000): { code: number; out: string; stdout: string; stderr: string } {
+    const [c, ...args] = this.argv(["bash", "-c", script]);
+    const r = spawnSync(c!, args, { encoding: "utf8", env: { ...process.env, ...WG_ENV, ...env }, timeout: timeoutMs });
+    return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? ""), stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  /** Starts a long-running process on this host; destroy() stops it. */
+  spawn(cmd: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+    const [c, ...args] = this.argv(cmd);
+    const p = spawn(c!, args, { stdio: "ignore", ...opts, env: { ...process.env, ...WG_ENV, ...(opts.env ?? {}) } });
+    this.children.push(p);
+    return p;
   }
 
   /** sshd's log (one `Accepted publickey` line per SSH connection). */
@@ -48,38 +99,44 @@ export class NetnsHost {
     return join(this.dir, "sshd", "sshd.log");
   }
 
-  /** Starts sshd (root login by key) on `address`:22; returns the host key's .pub text. */
-  startSshd(address: string, authorizedKey: string): string {
+  /** Starts sshd (root login by key) on `address`:`port` with its config where sshd itself
+   *  looks for it (/etc/ssh/sshd_config), so that `sshd -T` on this host describes it.
+   *  Returns the host key's .pub text. */
+  startSshd(address: string, authorizedKey: string, port = 22): string {
     const d = join(this.dir, "sshd");
     mkdirSync(d, { recursive: true });
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(d, "host_ed25519")]);
     writeFileSync(join(d, "authorized_keys"), authorizedKey, { mode: 0o600 });
+    mkdirSync(this.path("/etc/ssh"), { recursive: true });
     writeFileSync(
-      join(d, "sshd_config"),
+      this.path("/etc/ssh/sshd_config"),
       [
+        `Port ${port}`,
         `ListenAddress ${address}`,
         `HostKey ${join(d, "host_ed25519")}`,
         `AuthorizedKeysFile ${join(d, "authorized_keys")}`,
-        `PidFile ${join(d, "sshd.pid")}`,
+        `PidFile /run/sshd.pid`,
         "PermitRootLogin prohibit-password",
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
         "UsePAM no",
         "StrictModes no",
-        // The lab VPS has no kernel WireGuard: wg-quick uses wireguard-go.
+        // The namespace host has no kernel WireGuard: wg-quick uses wireguard-go.
         `SetEnv ${Object.entries(WG_ENV).map(([k, v]) => `${k}=${v}`).join(" ")}`,
         "",
       ].join("\n"),
     );
-    this.sshd = spawn("ip", ["netns", "exec", this.ns, "bash", "-c", `${this.runSetup} && exec /usr/sbin/sshd -D -E ${this.sshdLog} -f ${join(d, "sshd_config")}`], { stdio: "ignore" });
+    this.spawn(["/usr/sbin/sshd", "-D", "-e"]);
     return readFileSync(join(d, "host_ed25519.pub"), "utf8");
   }
 
   destroy(): void {
-    this.sshd?.kill("SIGKILL");
+    for (const c of this.children) c.kill("SIGKILL");
+    // Everything started on this host lives in its network namespace: detached runs too.
     spawnSync("bash", ["-c", `ip netns pids ${this.ns} | xargs -r kill -9`]);
     spawnSync("ip", ["netns", "del", this.ns]);
-    rmSync(this.etc, { recursive: true, force: true });
+    // The mounts went with the last process of the mount namespace (a process's
+    // namespaces are released when it exits, zombie or not).
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

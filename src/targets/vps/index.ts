@@ -7,6 +7,7 @@ import { vpsFiles } from "./files.js";
 import { renderFirewallScript } from "./firewall.js";
 import { renderSetup } from "./setup.js";
 import { renderVpsFailoverTest, renderVpsSmoke } from "./smoke.js";
+import { renderVpsUndo } from "./undo.js";
 
 export const vpsTarget: Target = {
   id: "vps",
@@ -21,6 +22,7 @@ export const vpsTarget: Target = {
     for (const f of files) out.push({ path: `vps/${f.src}`, content: f.content, mode: f.artifactMode });
     out.push({ path: "vps/setup.sh", content: renderSetup(plan, files, peerKey), mode: 0o755 });
     if (plan.vps.firewall === "ufw" && peerKey) out.push({ path: "vps/firewall.sh", content: renderFirewallScript(plan), mode: 0o755 });
+    out.push({ path: "vps/undo.sh", content: renderVpsUndo(plan), mode: 0o755 });
     for (const f of all.filter((x) => x.secret)) out.push({ path: `vps/${f.src}`, content: f.content, mode: f.artifactMode });
     if (peerKey) {
       out.push({ path: "vps/smoke-test.sh", content: renderVpsSmoke(plan, bgp ? BIRD_PROTOCOL(plan) : undefined), mode: 0o755 });

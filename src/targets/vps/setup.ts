@@ -1,12 +1,16 @@
 // setup.sh: the VPS end in one idempotent script. It installs the rendered files that
 // differ (each by an atomic rename), and applies each change live: `wg syncconf` plus
 // routes for AllowedIPs (never wg-quick down/up, which would drop the tunnel), `birdc
-// configure` for bird. A failing step rolls every file back and re-applies the old state,
-// as wg-quick undoes a half-done `up`. `relay6 apply vps` runs this same script.
+// configure` for bird. A failing step puts back everything the run changed — every file
+// (a restore that fails is reported and the rest still restored), the ufw rules, defaults
+// and enabled state, the sysctl values, wg0, bird — as wg-quick undoes a half-done `up`.
+// The first time it replaces a file it also records what was there, for undo.sh.
+// `relay6 apply vps` runs this same script.
 import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
+import { bash, SETUP_FUNCTIONS, stateDir } from "../../render/install-lib.js";
 import { shQuote } from "../../render/quote.js";
-import { KEY_FILE } from "./wireguard.js";
+import { ENDPOINTS_FILE, KEY_FILE } from "./wireguard.js";
 
 export interface InstalledFile {
   /** Path under vps/ in the render output. */
@@ -36,64 +40,100 @@ export function renderSysctl(plan: Plan): string {
   ].join("\n");
 }
 
-const FUNCTIONS = [
-  `step() { printf '\\n[relay6] %s\\n' "$*" >&2; }`,
-  `run() { printf '[#] %s\\n' "$*" >&2; "$@"; }`,
-  "has_systemd() { [ -d /run/systemd/system ]; }",
-  "bird_running() { birdc show status >/dev/null 2>&1; }",
-  "",
-  'backup="$(mktemp -d /tmp/relay6-backup.XXXXXX)"',
-  "changed=0 wg_changed=0 bird_changed=0 unit_changed=0 sysctl_changed=0",
-  "wg_was_up=0; ip link show wg0 >/dev/null 2>&1 && wg_was_up=1",
-  "touched=()",
-  "",
-  "# install_file SRC DST MODE OWNER: installs SRC when content, mode or owner differ, by an",
-  "# atomic rename; keeps the old file for rollback. Returns 0 when it installed.",
-  "install_file() {",
-  '  local src="$here/$1" dst="$2" mode="$3" owner="$4"',
-  `  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c '%a %U:%G' "$dst")" = "$mode $owner" ]; then return 1; fi`,
-  '  mkdir -p "$backup$(dirname "$dst")"',
-  '  if [ -e "$dst" ]; then cp -p "$dst" "$backup$dst"; else : > "$backup$dst.absent"; fi',
-  '  touched+=("$dst")',
-  '  run install -D -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$src" "$dst.relay6-new"',
-  '  run mv -f "$dst.relay6-new" "$dst"',
-  "  changed=1",
-  "}",
-  "",
-  "rollback() {",
-  "  local status=$? dst",
-  "  trap - ERR EXIT",
-  '  if [ "$status" -eq 0 ]; then rm -rf "$backup"; return; fi',
-  `  printf '\\n[relay6] FAILED (exit %s): restoring the previous state\\n' "$status" >&2`,
-  '  for dst in "${touched[@]}"; do',
-  '    if [ -e "$backup$dst.absent" ]; then rm -f "$dst"; else cp -p "$backup$dst" "$dst"; fi',
-  `    printf '[#] restored %s\\n' "$dst" >&2`,
-  "  done",
-  '  if [ "$wg_was_up" = 1 ] && [ "$wg_changed" = 1 ]; then wg_live_sync || true; fi',
-  '  if [ "$wg_was_up" = 0 ] && ip link show wg0 >/dev/null 2>&1; then wg_stop || true; fi',
-  '  if [ "$bird_changed" = 1 ] && bird_running; then birdc configure >/dev/null 2>&1 || true; fi',
-  '  if [ "$sysctl_changed" = 1 ] && [ -f /etc/sysctl.d/99-relay6.conf ]; then sysctl -q -p /etc/sysctl.d/99-relay6.conf || true; fi',
-  '  rm -rf "$backup"',
-  '  exit "$status"',
-  "}",
-  "trap rollback EXIT",
-  "trap 'exit 1' ERR",
-].join("\n");
+export const VPS_STATE = stateDir("vps");
+
+/** The ufw files firewall.sh changes (rules, defaults, enabled flag): saved before it runs. */
+export const UFW_FILES = "/etc/ufw/*.rules /etc/ufw/ufw.conf /etc/default/ufw";
+
+/** Shell functions for wg0 and bird, shared by setup.sh and undo.sh. */
+export const VPS_SERVICE_FUNCTIONS = bash`has_systemd() { [ -d /run/systemd/system ]; }
+bird_running() { birdc show status >/dev/null 2>&1; }
+ufw_active() { [[ "$(ufw status 2>/dev/null)" == *"Status: active"* ]]; }
+wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }
+wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }
+# Without systemd (a container, the relay6 lab) bird runs as its own daemon.
+bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }
+bird_stop() { if has_systemd; then run systemctl stop bird; else run birdc down >/dev/null; fi; }
+# ufw_clear: what \`ufw disable\` leaves behind until the next boot (its chains, empty, still
+# hooked into the built-in ones), removed: only chains named ufw*.
+ufw_clear() {
+  local t c rule
+  for t in iptables ip6tables; do
+    while read -r c rule; do $t -D "$c" $rule; done < <($t-save -t filter 2>/dev/null | sed -n 's/^-A \(INPUT\|OUTPUT\|FORWARD\) \(-j ufw6\{0,1\}-[a-z-]*\)$/\1 \2/p')
+    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -F "$c"; done
+    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -X "$c"; done
+  done
+}`;
 
 export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string | undefined): string {
   const step1 = peerKey === undefined;
   const bgp = plan.failover.mode === "bgp-bfd";
-  const packages = ["wireguard-tools", "iptables", ...(plan.vps.firewall === "ufw" ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
+  const ufw = plan.vps.firewall === "ufw";
+  const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
   const allowed = plan.vps.allowedIps.map(shQuote).join(" ");
   const L: string[] = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "VPS setup for the relay. Run as root from this folder: sudo bash setup.sh"),
     "# Idempotent: a second run changes nothing. Every command is printed before it runs.",
-    "# If a step fails, every file it replaced is restored and the old state re-applied.",
+    "# If a step fails, everything the run changed is put back (files, ufw, sysctl, wg0, bird)",
+    "# and the run fails; a restore that fails is reported and the others still happen.",
+    `# What relay6 replaces the first time is kept in ${VPS_STATE}/originals for undo.sh.`,
     "set -euo pipefail",
     'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
     '[ "$(id -u)" -eq 0 ] || { echo "setup.sh: run me as root" >&2; exit 1; }',
-    FUNCTIONS,
+    `step() { printf '\\n[relay6] %s\\n' "$*" >&2; }`,
+    `run() { printf '[#] %s\\n' "$*" >&2; "$@"; }`,
+    `state=${VPS_STATE}`,
+    SETUP_FUNCTIONS,
+    VPS_SERVICE_FUNCTIONS,
+    "",
+    "# What this run found, so that a failure can put it back.",
+    "wg_changed=0 bird_changed=0 unit_changed=0 ufw_touched=0 ufw_was_active=0",
+    "wg_was_up=0; ip link show wg0 >/dev/null 2>&1 && wg_was_up=1",
+    "bird_was_running=0; bird_running && bird_was_running=1",
+    "wg_was_enabled=0 bird_was_enabled=0",
+    "if has_systemd; then",
+    "  systemctl -q is-enabled wg-quick@wg0 2>/dev/null && wg_was_enabled=1",
+    "  systemctl -q is-enabled bird 2>/dev/null && bird_was_enabled=1",
+    "fi",
+    "# The hook writes the router's endpoint here whenever wg0 goes down.",
+    `save ${ENDPOINTS_FILE}`,
+    "# For undo.sh, once: what ran before relay6's first run.",
+    'if [ ! -f "$originals/services" ]; then',
+    '  install -d -m 700 "$state" "$originals"',
+    `  printf 'wg_up=%s\\nbird_running=%s\\nwg_enabled=%s\\nbird_enabled=%s\\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"`,
+    "fi",
+    "",
+    "rollback() {",
+    "  local status=$? t",
+    "  trap - ERR EXIT",
+    '  if [ "$status" -eq 0 ]; then rm -rf "$backup"; return; fi',
+    "  set +e",
+    `  printf '\\n[relay6] FAILED (exit %s): putting back the state before this run\\n' "$status" >&2`,
+    "  # What this run started goes first: wg-quick down needs the wg0.conf it came up with.",
+    '  if [ "$wg_was_up" = 0 ] && ip link show wg0 >/dev/null 2>&1; then wg_stop || could_not "stop wg0"; fi',
+    '  if [ "$bird_was_running" = 0 ] && bird_running; then bird_stop || could_not "stop bird"; fi',
+    '  if [ "$ufw_touched" = 1 ] && [ "$ufw_was_active" = 0 ] && ufw_active; then run ufw --force disable >/dev/null || could_not "disable ufw"; fi',
+    "  restore_files",
+    '  if [ "$ufw_touched" = 1 ]; then',
+    '    if [ "$ufw_was_active" = 1 ]; then run ufw reload >/dev/null || could_not "reload ufw with its old rules"',
+    "    else",
+    "      ufw_clear",
+    '      for t in iptables ip6tables; do if [ -s "$backup/$t" ]; then run "$t-restore" "$backup/$t" || could_not "restore the $t rules"; fi; done',
+    "    fi",
+    "  fi",
+    "  if has_systemd; then",
+    '    if [ "$unit_changed" = 1 ]; then run systemctl daemon-reload || could_not "reload systemd"; fi',
+    '    if [ "$wg_was_enabled" = 0 ] && systemctl -q is-enabled wg-quick@wg0 2>/dev/null; then run systemctl disable -q wg-quick@wg0 || could_not "disable wg-quick@wg0"; fi',
+    '    if [ "$bird_was_enabled" = 0 ] && systemctl -q is-enabled bird 2>/dev/null; then run systemctl disable -q bird || could_not "disable bird"; fi',
+    "  fi",
+    "  restore_sysctl",
+    '  if [ "$wg_was_up" = 1 ] && [ "$wg_changed" = 1 ]; then wg_live_sync || could_not "re-apply the old peer and routes of wg0"; fi',
+    '  if [ "$bird_was_running" = 1 ] && [ "$bird_changed" = 1 ]; then run birdc configure >/dev/null || could_not "reload bird with its old configuration"; fi',
+    '  rollback_done "$status"',
+    "}",
+    "trap rollback EXIT",
+    "trap 'exit 1' ERR",
     "",
     "# wg syncconf would clear a private key the config does not hold, so the key is fed in",
     "# from its file (never on a command line). wg-quick adds routes for AllowedIPs only on",
@@ -103,17 +143,14 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     `  wg syncconf wg0 <(awk 'NR == FNR { key = $0; next } { print } /^\\[Interface\\]/ { print "PrivateKey = " key }' ${KEY_FILE} <(wg-quick strip wg0))`,
     "  local want=() net w keep",
     "  while read -r net; do want+=(\"$net\"); done < <(wg show wg0 allowed-ips | cut -f 2 | tr ' ' '\\n' | grep / || true)",
-    '  for net in "${want[@]}"; do run ip -6 route replace "$net" dev wg0; done',
+    "  # As wg-quick does: no route where one on wg0 covers the entry already (the transit /64).",
+    '  for net in "${want[@]}"; do [ -n "$(ip -6 route show dev wg0 match "$net" 2>/dev/null)" ] || run ip -6 route replace "$net" dev wg0; done',
     "  while read -r net _; do",
     '    [[ "$net" == */* ]] || net="$net/128" # ip prints host routes without /128',
     '    keep=0; for w in "${want[@]}"; do [ "$w" = "$net" ] && keep=1; done',
     '    [ "$keep" = 1 ] || run ip -6 route del "$net" dev wg0',
     "  done < <(ip -6 route show dev wg0 proto boot)",
     "}",
-    "wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }",
-    "wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }",
-    "# Without systemd (a container, the relay6 lab) bird runs as its own daemon.",
-    "bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }",
     "",
     "step 'packages'",
     "missing=()",
@@ -121,6 +158,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     "  dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' || missing+=(\"$p\")",
     "done",
     'if [ "${#missing[@]}" -gt 0 ]; then',
+    '  installed_packages=("${missing[@]}")',
     "  run apt-get update -qq",
     '  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"',
     "  changed=1",
@@ -131,6 +169,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
   if (plan.wireguard.keys === "device") {
     L.push(
       `if [ ! -s ${KEY_FILE} ]; then`,
+      `  save ${KEY_FILE}; keep_original ${KEY_FILE}; note_new_dirs /etc/wireguard`,
       `  run install -d -m 700 /etc/wireguard`,
       `  printf '[#] %s\\n' 'wg genkey > ${KEY_FILE}' >&2`,
       `  (umask 077; wg genkey > ${KEY_FILE})`,
@@ -139,7 +178,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
       `echo "VPS WireGuard public key: $(wg pubkey < ${KEY_FILE})"`,
     );
   } else {
-    L.push(`install_file secrets/wg0.key ${KEY_FILE} 600 root:root && wg_changed=1 || true`);
+    L.push(`install_file secrets/wg0.key ${KEY_FILE} 600 root:root wg_changed`);
   }
   if (step1) {
     L.push(
@@ -151,22 +190,38 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     return L.join("\n") + "\n";
   }
   L.push("", "step 'files'");
-  for (const f of files) {
-    const flag = f.reload === "none" ? "" : ` && ${f.reload}_changed=1`;
-    L.push(`install_file ${shQuote(f.src)} ${shQuote(f.dst)} ${f.mode} ${f.owner}${flag} || true`);
-  }
+  for (const f of files) L.push(`install_file ${shQuote(f.src)} ${shQuote(f.dst)} ${f.mode} ${f.owner} ${f.reload === "none" ? "none" : `${f.reload}_changed`}`);
   L.push(
     "",
     "step 'sysctl'",
     "# Applied every run: cheap, and it repairs a value someone changed by hand.",
+    "save_sysctl /etc/sysctl.d/99-relay6.conf",
     "run sysctl -q -p /etc/sysctl.d/99-relay6.conf",
     "",
     "step 'firewall'",
-    ...(plan.vps.firewall === "ufw"
-      ? ['run bash "$here/firewall.sh"']
-      : ["echo 'firewall.vps is none: leaving the firewall alone' >&2"]),
+  );
+  if (ufw)
+    L.push(
+      "# Everything firewall.sh can change, as it is now: the rule files, defaults and enabled",
+      "# flag, the live rules, and the sysctl values ufw sets when it goes active.",
+      "ufw_touched=1",
+      `for f in ${UFW_FILES}; do save "$f"; done`,
+      "ufw_active && ufw_was_active=1",
+      'iptables-save > "$backup/iptables"; ip6tables-save > "$backup/ip6tables"',
+      'ufw_sysctl="$(. /etc/default/ufw >/dev/null 2>&1; echo "${IPT_SYSCTL:-}")"',
+      'if [ ! -f "$originals/ufw" ]; then',
+      `  for f in ${UFW_FILES}; do keep_original "$f"; done`,
+      `  printf 'active=%s\\n' "$ufw_was_active" > "$originals/ufw"`,
+      '  ufw show added > "$originals/ufw-added"',
+      "fi",
+      'if [ "$ufw_was_active" = 0 ] && [ -n "$ufw_sysctl" ] && [ -f "$ufw_sysctl" ]; then save_sysctl "$ufw_sysctl" ufw-sysctl; fi',
+      'run bash "$here/firewall.sh"',
+    );
+  else L.push("echo 'firewall.vps is none: leaving the firewall alone' >&2");
+  L.push(
     "",
     "step 'wg0'",
+    `keep_original ${ENDPOINTS_FILE}`,
     "# The live peer, AllowedIPs and their routes, as the plan has them: a hand edit since the",
     "# last run (wg set, ip route del) is put back too, not only a changed file.",
     "wg_drifted() {",

@@ -2,6 +2,7 @@
 import type { Plan } from "../../plan/plan.js";
 import { commentText } from "../../render/quote.js";
 import { header } from "../../render/header.js";
+import { forwardSources } from "./firewall.js";
 
 export const WG_DIR = "/etc/wireguard";
 export const KEY_FILE = `${WG_DIR}/wg0.key`;
@@ -51,13 +52,24 @@ export function endpointFor(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** wg-quick's PostUp/PreDown hook: MSS clamp and the router's endpoint.
+/** The mangle chain that drops ICMPv6 from the tunnel to the internet whose source is not
+ *  the site's (see renderHook). */
+export const SOURCE_GUARD_CHAIN = "RELAY6-SRC";
+
+/** wg-quick's PostUp/PreDown hook: MSS clamp, the ICMPv6 source guard and the router's endpoint.
  *  The VPS normally learns the router's endpoint from the router's first handshake, so
  *  after a VPS restart it waits for the router's keepalive and rekey timers (~12 s).
  *  Saving the endpoint on the way down and setting it (plus one packet) on the way up
- *  starts the handshake from the VPS side within a second. */
+ *  starts the handshake from the VPS side within a second.
+ *  The source guard: ufw forwards out of the NIC only from the site's prefixes, but its
+ *  own before6.rules accept forwarded ICMPv6 (echo, errors) from any source before any
+ *  user rule, so ICMPv6 from wg0 to the NIC whose source is not the site's is dropped
+ *  here, in the mangle table, ahead of ufw. */
 export function renderHook(plan: Plan): string {
   const clamp = plan.clampMss;
+  const guard = plan.vps.firewall === "ufw";
+  const c = SOURCE_GUARD_CHAIN;
+  const hookRule = `FORWARD -i "$dev" -o ${plan.vps.nic} -p ipv6-icmp -j ${c}`;
   const lines = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "wg-quick hook for wg0: run as `relay6-hook.sh up|down IFACE`."),
@@ -74,9 +86,26 @@ export function renderHook(plan: Plan): string {
       : ["  : # firewall.clampMss is false"]),
     "}",
     "",
+    "guard() { # $1 = -A or -D",
+    ...(guard
+      ? [
+          '  if [ "$1" = -A ]; then',
+          `    ip6tables -t mangle -N ${c} 2>/dev/null || ip6tables -t mangle -F ${c}`,
+          ...forwardSources(plan).map((p) => `    ip6tables -t mangle -A ${c} -s ${p} -j RETURN`),
+          `    ip6tables -t mangle -A ${c} -j DROP`,
+          `    ip6tables -t mangle -C ${hookRule} 2>/dev/null || ip6tables -t mangle -A ${hookRule}`,
+          "  else",
+          `    ip6tables -t mangle -D ${hookRule} 2>/dev/null || true`,
+          `    ip6tables -t mangle -F ${c} 2>/dev/null && ip6tables -t mangle -X ${c} 2>/dev/null || true`,
+          "  fi",
+        ]
+      : ["  : # firewall.vps is none"]),
+    "}",
+    "",
     'case "$action" in',
     "up)",
     "  clamp -A",
+    "  guard -A",
     '  if [ -s "$saved" ]; then',
     '    while read -r key endpoint; do',
     '      case "$endpoint" in ""|"(none)") continue ;; esac',
@@ -87,8 +116,9 @@ export function renderHook(plan: Plan): string {
     "  fi",
     "  ;;",
     "down)",
-    '  (umask 077; wg show "$dev" endpoints > "$saved.tmp" 2>/dev/null && mv "$saved.tmp" "$saved") || true',
+    '  if (umask 077; wg show "$dev" endpoints > "$saved.tmp") 2>/dev/null; then mv -f "$saved.tmp" "$saved"; else rm -f "$saved.tmp"; fi',
     "  clamp -D",
+    "  guard -D",
     "  ;;",
     '*) echo "usage: $0 up|down IFACE" >&2; exit 2 ;;',
     "esac",
