@@ -73,7 +73,9 @@ sysctl -a 2>/dev/null | grep -E '^net\.ipv6\.conf\.[^.]+\.(forwarding|accept_ra|
  *  first call whose command line (`name args...`) matches one of the bash extglob
  *  patterns in $RELAY6_FAIL (separated by " ;; "): that call fails with exit 1, once per
  *  pattern (the rollback's own calls then run for real), and is noted in
- *  $RELAY6_FAIL_LOG (required with RELAY6_FAIL). */
+ *  $RELAY6_FAIL_LOG (required with RELAY6_FAIL). Without $RELAY6_FAIL, the patterns are
+ *  read from the file $RELAY6_FAIL_FILE if it is set and not empty (the log is then
+ *  $RELAY6_FAIL_FILE.log): for the sessions an sshd starts. */
 export function failureShims(dir: string, commands: readonly string[]): string {
   mkdirSync(dir, { recursive: true });
   for (const c of commands) {
@@ -84,6 +86,8 @@ export function failureShims(dir: string, commands: readonly string[]): string {
         "#!/bin/bash",
         "shopt -s extglob",
         'self="${0##*/}"',
+        "# The patterns come from the environment, or from a file (for sessions sshd starts).",
+        'if [ -z "${RELAY6_FAIL:-}" ] && [ -n "${RELAY6_FAIL_FILE:-}" ] && [ -s "$RELAY6_FAIL_FILE" ]; then RELAY6_FAIL="$(cat "$RELAY6_FAIL_FILE")"; RELAY6_FAIL_LOG="$RELAY6_FAIL_FILE.log"; fi',
         'if [ -n "${RELAY6_FAIL:-}" ]; then',
         "  i=0 rest=\"$RELAY6_FAIL\"",
         "  while [ -n \"$rest\" ]; do",

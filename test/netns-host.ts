@@ -102,7 +102,7 @@ export class NetnsHost {
   /** Starts sshd (root login by key) on `address`:`port` with its config where sshd itself
    *  looks for it (/etc/ssh/sshd_config), so that `sshd -T` on this host describes it.
    *  Returns the host key's .pub text. */
-  startSshd(address: string, authorizedKey: string, port = 22): string {
+  startSshd(address: string, authorizedKey: string, port = 22, env: Record<string, string> = {}): string {
     const d = join(this.dir, "sshd");
     mkdirSync(d, { recursive: true });
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(d, "host_ed25519")]);
@@ -122,12 +122,24 @@ export class NetnsHost {
         "UsePAM no",
         "StrictModes no",
         // The namespace host has no kernel WireGuard: wg-quick uses wireguard-go.
-        `SetEnv ${Object.entries(WG_ENV).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+        `SetEnv ${Object.entries({ ...WG_ENV, ...env }).map(([k, v]) => `${k}=${v}`).join(" ")}`,
         "",
       ].join("\n"),
     );
-    this.spawn(["/usr/sbin/sshd", "-D", "-e"]);
+    this.sshdProcess = this.spawn(["/usr/sbin/sshd", "-D", "-e"], { stdio: ["ignore", "ignore", "pipe"] });
     return readFileSync(join(d, "host_ed25519.pub"), "utf8");
+  }
+
+  /** The sshd started by startSshd. */
+  sshdProcess?: ChildProcess;
+
+  /** The pids of the sshd processes serving connections now (children of the sshd that
+   *  startSshd started), to cut a connection off from the server side. */
+  sshSessionPids(): number[] {
+    const listener = this.sshdProcess?.pid;
+    if (!listener) return [];
+    // nsenter without a PID namespace execs sshd itself: the sessions are its children.
+    return spawnSync("ps", ["--ppid", String(listener), "-o", "pid="], { encoding: "utf8" }).stdout.split("\n").map((x) => Number(x.trim())).filter(Boolean);
   }
 
   destroy(): void {

@@ -1,5 +1,5 @@
-// The rendered vps/setup.sh run for real, as root, in a network namespace whose /etc
-// directories are its own (ip netns exec binds /etc/netns/NS/* over /etc/*): a bare VPS
+// The rendered vps/setup.sh run for real, as root, in a network namespace with its own
+// mount namespace (NetnsHost: its own /etc, /var, /run): a bare VPS
 // brought up, a second run that changes nothing, a segment added live without dropping
 // the tunnel's peer, and a failing step rolled back.
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,6 @@ import { writeArtifacts } from "../src/io/write.js";
 import { NetnsHost } from "./netns-host.js";
 
 const host = new NetnsHost(`r6t-setup-${process.pid}`);
-const ETC = host.etc;
 const work = tmp("relay6-setup-");
 
 function render(siteText: string, out: string) {
@@ -48,7 +47,7 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
     expect(first.out).toContain("[#] wg-quick up wg0");
     expect(first.out).toContain("[#] bird -c /etc/bird/bird.conf");
     expect(first.out).toContain("[#] ufw --force enable");
-    expect(readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8")).toBe(readFileSync(join(out1, "vps/files/etc/wireguard/wg0.conf"), "utf8"));
+    expect(readFileSync(join(host.etc, "wireguard/wg0.conf"), "utf8")).toBe(readFileSync(join(out1, "vps/files/etc/wireguard/wg0.conf"), "utf8"));
 
     const state = inNs("wg show wg0 allowed-ips; ip -6 route show; birdc show status; ufw status verbose; sysctl net.ipv6.conf.enp3s0.accept_ra; stat -c '%a %U' /etc/wireguard/wg0.key /etc/bird/bird.conf");
     expect(state.out).toContain("2401:4520:110b:11::/64 dev wg0");
@@ -89,8 +88,8 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
   });
 
   it("rolls back every file when a step fails", () => {
-    const good = readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8");
-    const goodBird = readFileSync(join(ETC, "bird/bird.conf"), "utf8");
+    const good = readFileSync(join(host.etc, "wireguard/wg0.conf"), "utf8");
+    const goodBird = readFileSync(join(host.etc, "bird/bird.conf"), "utf8");
     const out3 = join(work, "out3");
     render(SITE.replace("failover:", "  - { name: lab, index: 0x12, interface: vlan12 }\n  - { name: more, index: 0x13, interface: vlan13 }\nfailover:"), out3);
     // A bird.conf bird refuses: birdc configure fails after wg0 was already changed.
@@ -100,12 +99,12 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("FAILED");
     expect(r.out).toContain("restored /etc/wireguard/wg0.conf");
-    expect(readFileSync(join(ETC, "wireguard/wg0.conf"), "utf8")).toBe(good);
-    expect(readFileSync(join(ETC, "bird/bird.conf"), "utf8")).toBe(goodBird);
+    expect(readFileSync(join(host.etc, "wireguard/wg0.conf"), "utf8")).toBe(good);
+    expect(readFileSync(join(host.etc, "bird/bird.conf"), "utf8")).toBe(goodBird);
     const live = inNs("wg show wg0 allowed-ips; ip -6 route show; birdc show status");
     expect(live.out).not.toContain("2401:4520:110b:13::/64"); // the live state went back too
     expect(live.out).toContain("2401:4520:110b:12::/64");
     expect(live.out).toMatch(/BIRD [\d.]+ ready/);
-    expect(existsSync(join(ETC, "wireguard/wg0.conf.relay6-new"))).toBe(false);
+    expect(existsSync(join(host.etc, "wireguard/wg0.conf.relay6-new"))).toBe(false);
   });
 });
