@@ -84,19 +84,27 @@ describe("scripts", () => {
 
   it("the firewall opens BGP and BFD only from the router's transit address, and never forwards new inbound except named services", () => {
     const fw = get(renderFile(SITES[2]!).artifacts, "vps/firewall.sh");
-    expect(fw).toContain("rule allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 179 proto tcp");
-    expect(fw).toContain("rule allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 3784 proto udp");
-    expect(fw).toContain("rule route allow in on wg0 out on ens3");
+    expect(fw).toContain("rule 'BGP from the router' allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 179 proto tcp");
+    expect(fw).toContain("rule 'BFD from the router' allow in on wg0 from 2001:db8:abcd:1200::2 to 2001:db8:abcd:1200::1 port 3784 proto udp");
+    // Out of the NIC only from the router's transit address and each segment's /64.
+    const out = fw.split("\n").filter((l) => /route allow in on wg0 out on ens3/.test(l));
+    const plan = renderFile(SITES[2]!).plan;
+    expect(out.map((l) => l.split(" from ").at(-1))).toEqual(["2001:db8:abcd:1200::2", ...plan.segments.map((x) => x.prefix)]);
     const intoWg = fw.split("\n").filter((l) => /route allow in on ens3 out on wg0/.test(l));
     expect(intoWg).toEqual([expect.stringContaining("to 2001:db8:abcd:1210::80 port 443 proto tcp")]);
     expect(fw).not.toMatch(/route allow out on wg0/); // the recipe's hole
-    expect(fw.indexOf("allow 22/tcp")).toBeLessThan(fw.indexOf("--force enable"));
+    // SSH (the ports sshd -T names, this session's) before any default changes or ufw goes active.
+    const ssh = fw.indexOf('rule ssh allow "$p/tcp"');
+    expect(ssh).toBeGreaterThan(fw.indexOf('"$sshd" -T'));
+    expect(ssh).toBeGreaterThan(fw.indexOf("SSH_CONNECTION"));
+    expect(ssh).toBeLessThan(fw.indexOf("run ufw default"));
+    expect(ssh).toBeLessThan(fw.indexOf("--force enable"));
   });
 
   it("the setup script changes AllowedIPs live (syncconf + routes), never with wg-quick down", () => {
     const setup = get(renderFile(SITES[0]!).artifacts, "vps/setup.sh");
     expect(setup).toMatch(/wg syncconf wg0/);
-    expect(setup).toMatch(/run ip -6 route replace "\$net" dev wg0/);
+    expect(setup).toMatch(/\|\| run ip -6 route replace "\$net" dev wg0/);
     // wg-quick down exists only to undo a failed first `up`; the wg0 step never stops wg0.
     const wgStep = setup.slice(setup.indexOf("step 'wg0'"), setup.indexOf("step 'bird'"));
     expect(wgStep).toMatch(/if \[ "\$wg_changed" = 1 \]; then wg_live_sync\n\s+elif wg_drifted; then/);

@@ -146,16 +146,20 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
     expect(s).not.toMatch(/accept_ra/);
   });
 
-  it("firewall: only BGP/BFD/ICMPv6 in from the tunnel, no unsolicited forwarding to the LAN, MSS both ways", () => {
+  it("firewall: only BGP/BFD/ICMPv6 in from the tunnel, no unsolicited forwarding to the LAN, into the tunnel only from the segments, MSS both ways", () => {
     const net = file(files, "router/files/usr/local/sbin/relay6-router-net");
-    const rules = net.split("\n").filter((l) => l.startsWith("ip6tables "));
-    expect(rules).toContain("ip6tables -A RELAY6-IN -i wg0 -s 2401:4520:110b::1 -p tcp --dport 179 -j ACCEPT");
-    expect(rules).toContain("ip6tables -A RELAY6-IN -i wg0 -s 2401:4520:110b::1 -p udp -m multiport --dports 3784,3785 -j ACCEPT");
+    // The ip6tables-restore input: one transaction per table.
+    const rules = net.split("\n").filter((l) => l.startsWith("-A "));
+    expect(rules).toContain("-A RELAY6-IN -i wg0 -s 2401:4520:110b::1 -p tcp --dport 179 -j ACCEPT");
+    expect(rules).toContain("-A RELAY6-IN -i wg0 -s 2401:4520:110b::1 -p udp -m multiport --dports 3784,3785 -j ACCEPT");
     expect(rules[rules.findIndex((l) => l.includes("RELAY6-IN")) + 0]).toContain("ESTABLISHED,RELATED");
-    expect(rules.filter((l) => l.includes("-A RELAY6-IN")).at(-1)).toBe("ip6tables -A RELAY6-IN -i wg0 -j DROP");
-    expect(rules.filter((l) => l.includes("-A RELAY6-FWD")).at(-1)).toBe("ip6tables -A RELAY6-FWD -i wg0 -j DROP");
+    expect(rules.filter((l) => l.startsWith("-A RELAY6-IN")).at(-1)).toBe("-A RELAY6-IN -i wg0 -j DROP");
+    expect(rules.filter((l) => l.startsWith("-A RELAY6-FWD")).at(-1)).toBe("-A RELAY6-FWD -i wg0 -j DROP");
+    expect(rules.filter((l) => l.startsWith("-A RELAY6-FWD"))[0]).toBe("-A RELAY6-FWD -o wg0 -j RELAY6-SRC");
+    expect(rules.filter((l) => l.startsWith("-A RELAY6-SRC"))).toEqual([...plan.segments.map((s) => `-A RELAY6-SRC -s ${s.prefix} -j RETURN`), "-A RELAY6-SRC -j REJECT --reject-with icmp6-policy-fail"]);
     expect(rules.filter((l) => l.includes("RELAY6-MSS") && l.includes("--set-mss 1360")).length).toBe(2);
-    for (const s of plan.segments) expect(net).toContain(`ip -6 addr replace ${s.router.cidr} dev ${s.interface}`);
+    expect(net).toMatch(/^ip6tables-restore --noflush <<RULES\n\*filter\n:RELAY6-IN - \[0:0\]\n:RELAY6-FWD - \[0:0\]\n:RELAY6-SRC - \[0:0\]\n/m);
+    for (const s of plan.segments) expect(net).toContain(`"${s.router.cidr} dev ${s.interface}"`);
   });
 
   it("no gateway check in bgp-bfd mode; FRR files present", () => {
@@ -198,10 +202,8 @@ describe("linux target: static failover, DNS-name endpoint, named WAN, RDNSS lis
 
   it("firewall: the inbound service is the only new flow allowed in", () => {
     const net = file(files, "router/files/usr/local/sbin/relay6-router-net");
-    const accepts = net.split("\n").filter((l) => l.includes("-A RELAY6-FWD") && l.includes("ACCEPT") && !l.includes("ctstate") && !l.includes("ipv6-icmp"));
-    expect(accepts).toEqual([
-      'ip6tables -A RELAY6-FWD -i wgvps -o br0 -d 2001:db8:77:1::80/128 -p tcp --dport 443 -m comment --comment "inbound lan/web" -j ACCEPT',
-    ]);
+    const accepts = net.split("\n").filter((l) => l.startsWith("-A RELAY6-FWD") && l.includes("ACCEPT") && !l.includes("ctstate") && !l.includes("ipv6-icmp"));
+    expect(accepts).toEqual(['-A RELAY6-FWD -i wgvps -o br0 -d 2001:db8:77:1::80/128 -p tcp --dport 443 -m comment --comment "inbound lan/web" -j ACCEPT']);
     expect(net).not.toContain("--dport 179");
   });
 });
@@ -212,7 +214,7 @@ describe("linux target: keys made on the devices", () => {
     const device = { ...plan, wireguard: { ...plan.wireguard, keys: "device" as const } };
     const files = linuxTarget.render(device, { secrets: {}, version: "test" });
     expect(files.map((f) => f.path)).toEqual(["router/setup.sh"]);
-    expect(files[0]!.content).toContain("wg genkey >/etc/wireguard/wg0.key");
+    expect(files[0]!.content).toContain("(umask 077; wg genkey > /etc/wireguard/wg0.key)");
     expect(files[0]!.content).toContain("step 1 done");
     expect(linuxTarget.check(device).map((d) => d.code)).toContain("linux-keys-step1");
     expect(() => execFileSync("bash", ["-n"], { input: files[0]!.content })).not.toThrow();

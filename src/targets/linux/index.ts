@@ -11,7 +11,7 @@ import { renderFrrConf, renderFrrDaemons } from "./frr.js";
 import { renderFirewall } from "./firewall.js";
 import { renderGatewayCheck, renderGatewayCheckUnit } from "./gwcheck.js";
 import { renderRadvd } from "./radvd.js";
-import { renderNetScript, renderNetUnit, renderSetup } from "./setup.js";
+import { renderNetScript, renderNetUnit, renderRouterUndo, renderSetup, type RouterFile } from "./setup.js";
 import { renderSysctl } from "./sysctl.js";
 import { renderWgConf } from "./wireguard.js";
 import { renderLinuxRouterSmoke } from "./smoke.js";
@@ -51,28 +51,36 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
   const vpsKey = publicKeyFor("vps", plan, ctx.secrets);
   // keys: device without the VPS's public key yet: step 1 of the key exchange, a setup.sh
   // that only installs the packages, makes this router's key and prints its public half.
-  if (vpsKey === undefined) return [{ path: LINUX_PATHS.setup, content: renderSetup(plan, true), mode: 0o755 }];
-  const out: Artifact[] = [
-    { path: LINUX_PATHS.setup, content: renderSetup(plan, false), mode: 0o755 },
-    { path: LINUX_PATHS.smoke, content: renderLinuxRouterSmoke(plan), mode: 0o755 },
-    { path: LINUX_PATHS.wgConf(wg), content: renderWgConf(plan, vpsKey), mode: 0o600 },
-    { path: LINUX_PATHS.radvd, content: renderRadvd(plan), mode: 0o644 },
-    { path: LINUX_PATHS.sysctl, content: renderSysctl(plan), mode: 0o644 },
-    { path: LINUX_PATHS.net, content: renderNetScript(plan, renderFirewall(plan)), mode: 0o755 },
-    { path: LINUX_PATHS.netUnit, content: renderNetUnit(plan), mode: 0o644 },
-  ];
+  if (vpsKey === undefined) return [{ path: LINUX_PATHS.setup, content: renderSetup(plan, [], true), mode: 0o755 }];
+  // What setup.sh installs, where, with which mode and owner, and what a change restarts.
+  const files: (RouterFile & { content: string })[] = [];
+  const put = (path: string, content: string, mode: number, flag: RouterFile["flag"], owner = "root:root") =>
+    files.push({ src: path.slice("router/".length), dst: path.slice("router/files".length), mode: mode.toString(8), owner, flag, content });
+  put(LINUX_PATHS.wgConf(wg), renderWgConf(plan, vpsKey), 0o600, "wg_changed");
+  put(LINUX_PATHS.radvd, renderRadvd(plan), 0o644, "radvd_changed");
+  put(LINUX_PATHS.sysctl, renderSysctl(plan), 0o644, "none");
+  put(LINUX_PATHS.net, renderNetScript(plan, renderFirewall(plan)), 0o755, "net_changed");
+  put(LINUX_PATHS.netUnit, renderNetUnit(plan), 0o644, "net_unit_changed");
   if (plan.failover.mode === "bgp-bfd") {
-    out.push({ path: LINUX_PATHS.frr, content: renderFrrConf(plan), mode: 0o640 });
-    out.push({ path: LINUX_PATHS.frrDaemons, content: renderFrrDaemons(plan), mode: 0o644 });
+    put(LINUX_PATHS.frr, renderFrrConf(plan), 0o640, "frr_changed", "frr:frr");
+    put(LINUX_PATHS.frrDaemons, renderFrrDaemons(plan), 0o644, "frr_changed");
   } else {
-    out.push({ path: LINUX_PATHS.gwCheck, content: renderGatewayCheck(plan), mode: 0o755 });
-    out.push({ path: LINUX_PATHS.gwCheckUnit, content: renderGatewayCheckUnit(plan), mode: 0o644 });
+    put(LINUX_PATHS.gwCheck, renderGatewayCheck(plan), 0o755, "gw_changed");
+    put(LINUX_PATHS.gwCheckUnit, renderGatewayCheckUnit(plan), 0o644, "gw_unit_changed");
   }
+  const installed: RouterFile[] = files.map(({ content: _, ...f }) => f);
+  const key = plan.wireguard.keys === "relay6" ? privateKeyFor("router", plan, ctx.secrets) : undefined;
   if (plan.wireguard.keys === "relay6") {
-    const key = privateKeyFor("router", plan, ctx.secrets);
     if (!key) throw new Error("internal: linux target rendered without the router's private key (wireguard.keys: relay6)");
-    out.push({ path: LINUX_PATHS.wgKey(wg), content: `${key}\n`, mode: 0o600 });
+    installed.push({ src: LINUX_PATHS.wgKey(wg).slice("router/".length), dst: `/etc/wireguard/${wg}.key`, mode: "600", owner: "root:root", flag: "wg_changed" });
   }
+  const out: Artifact[] = [
+    { path: LINUX_PATHS.setup, content: renderSetup(plan, installed, false), mode: 0o755 },
+    { path: LINUX_PATHS.undo, content: renderRouterUndo(plan), mode: 0o755 },
+    { path: LINUX_PATHS.smoke, content: renderLinuxRouterSmoke(plan), mode: 0o755 },
+    ...files.map((f) => ({ path: `router/${f.src}`, content: f.content, mode: parseInt(f.mode, 8) })),
+  ];
+  if (key) out.push({ path: LINUX_PATHS.wgKey(wg), content: `${key}\n`, mode: 0o600 });
   return out;
 }
 

@@ -2,6 +2,7 @@
 // there, apply and the lab read them from there.
 export const LINUX_PATHS = {
   setup: "router/setup.sh",
+  undo: "router/undo.sh",
   smoke: "router/smoke-test.sh",
   wgConf: (wg: string) => `router/files/etc/wireguard/${wg}.conf`,
   wgKey: (wg: string) => `router/secrets/${wg}.key`,
