@@ -220,3 +220,66 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
 });
 
 
+
+// Static failover: the health-checked default route (relay6-gw-check, a unit wanted by
+// wg-quick@wgvps: enabling it makes a .wants directory), a WAN with accept_ra.
+describe.skipIf(!root)("the Linux router with static failover: rollback and undo.sh (namespace router)", () => {
+  const host = new NetnsHost(`r6t-ls-${id}`);
+  const dir = tmp("relay6-linux-static-");
+  let bare = "";
+  let out = "";
+  let spath = "";
+  const run = (script: string, fail?: string) => {
+    const log = join(dir, "fired");
+    rmSync(log, { force: true });
+    const r = host.sh(`bash ${script}`, { PATH: spath, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
+    return { ...r, fired: existsSync(log) ? readFileSync(log, "utf8") : "" };
+  };
+  const hstate = () => hostState(host, ROUTER_PATHS) + host.sh("ls -R /etc/systemd/system | grep -v '^$'").stdout;
+
+  beforeAll(() => {
+    host.create();
+    host.sh("sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+    for (const [a, b] of [["br0", "br0p"], ["br0.20", "br020p"], ["eth0.100", "wanp"]]) execFileSync("ip", ["-n", host.ns, "link", "add", a!, "type", "veth", "peer", "name", b!]);
+    expect(host.sh("set -e; for d in br0 br0p br0.20 br020p eth0.100 wanp; do ip link set $d up; done").code).toBe(0);
+    const standIn = join(dir, "systemd");
+    mkdirSync(standIn);
+    copyFileSync(join(REPO, "test/fixtures/systemctl"), join(standIn, "systemctl"));
+    chmodSync(join(standIn, "systemctl"), 0o755);
+    spath = `${failureShims(join(dir, "shims"), ["systemctl", "install"])}:${standIn}:${process.env.PATH}`;
+    const site = join(dir, "cabin.yaml");
+    writeFileSync(site, readFileSync(join(REPO, "test/linux/sites/static-linux.yaml"), "utf8"));
+    out = join(dir, "out");
+    writeArtifacts(out, renderFile(site).artifacts);
+    bare = hstate();
+  }, 60_000);
+  afterAll(() => {
+    host.sh(`PATH=${spath}; systemctl stop relay6-gw-check radvd wg-quick@wgvps relay6-router-net 2>/dev/null`);
+    host.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [step, pattern] of [
+    ["the gateway check's unit file", "install * /etc/systemd/system/relay6-gw-check.service.relay6-new"],
+    ["enabling the gateway check (its .wants directory is new)", "systemctl enable -q relay6-gw-check"],
+  ] as const)
+    it(`failure at ${step}: the router is exactly as before`, () => {
+      const r = run(`${out}/router/setup.sh`, pattern);
+      expect(r.fired, r.out).not.toBe("");
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain("rolled back: this host is as it was before the run");
+      expect(hstate()).toEqual(bare);
+    }, 60_000);
+
+  it("installs (the gateway check runs and holds ::/0 via the tunnel), then undo.sh brings back the state before", () => {
+    const r = run(`${out}/router/setup.sh`);
+    expect(r.code, r.out).toBe(0);
+    expect(host.sh("ls /etc/systemd/system/wg-quick@wgvps.service.wants/").stdout).toBe("relay6-gw-check.service\n");
+    expect(host.sh("ip -6 route show default").stdout).toContain("dev wgvps");
+    expect(host.sh("sysctl -n net.ipv6.conf.eth0/100.accept_ra").stdout.trim()).toBe("2");
+    expect(hstate()).toMatch(/^relay6-gw-check$/m);
+    const u = run(`${out}/router/undo.sh`);
+    expect(u.code, u.out).toBe(0);
+    expect(hstate()).toEqual(bare);
+  }, 60_000);
+});

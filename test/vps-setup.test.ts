@@ -42,6 +42,8 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
   it("brings the VPS up, then a second run changes nothing", () => {
     const out1 = join(work, "out1");
     render(SITE, out1);
+    // An older relay6's forwarding rule (from any source) and another site's rule.
+    expect(inNs("ufw route allow in on wg0 out on enp3s0 comment 'relay6 home: LAN to internet' && ufw allow 8080/tcp comment 'relay6 other: web'").code).toBe(0);
     const first = inNs(`bash ${out1}/vps/setup.sh`);
     expect(first.code, first.out).toBe(0);
     expect(first.out).toContain("[#] wg-quick up wg0");
@@ -56,6 +58,12 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
     expect(state.out).toMatch(/2401:4520:110b::1 179\/tcp on wg0\s+ALLOW IN\s+2401:4520:110b::2 /);
     expect(state.out).toMatch(/2401:4520:110b::1 3784\/udp on wg0\s+ALLOW IN\s+2401:4520:110b::2 /);
     expect(state.out).not.toMatch(/ALLOW FWD\s+Anywhere( \(v6\))? on enp3s0/); // nothing new from the internet into wg0
+    // This site's stale rule is gone, the other site's stays as it was.
+    expect(first.out).toContain("[#] ufw route delete allow in on wg0 out on enp3s0");
+    const added = inNs("ufw show added").out;
+    expect(added).not.toContain("relay6 home: LAN to internet");
+    expect(added).toContain("ufw allow 8080/tcp comment 'relay6 other: web'");
+    expect(added).toContain("ufw route allow in on wg0 out on enp3s0 from 2401:4520:110b:1::/64 comment 'relay6 home: to internet from lan'");
     expect(state.out).toContain("net.ipv6.conf.enp3s0.accept_ra = 2");
     expect(state.out).toContain("600 root");
     expect(state.out).toContain("640 bird");

@@ -120,13 +120,15 @@ WantedBy=multi-user.target
 }
 
 /** The units setup.sh runs, in the order it starts them (the firewall first). */
-export function routerUnits(plan: Plan): { unit: string; changed: string }[] {
+export function routerUnits(plan: Plan): { unit: string; changed: string; wantedBy: string }[] {
   const wg = plan.router.tunnelInterface;
   return [
-    { unit: "relay6-router-net", changed: '"$net_changed$net_unit_changed" != 00' },
-    { unit: `wg-quick@${wg}`, changed: '"$wg_changed" = 1' },
-    { unit: "radvd", changed: '"$radvd_changed" = 1' },
-    plan.failover.mode === "bgp-bfd" ? { unit: "frr", changed: '"$frr_changed" = 1' } : { unit: "relay6-gw-check", changed: '"$gw_changed$gw_unit_changed" != 00' },
+    { unit: "relay6-router-net", changed: '"$net_changed$net_unit_changed" != 00', wantedBy: "multi-user.target" },
+    { unit: `wg-quick@${wg}`, changed: '"$wg_changed" = 1', wantedBy: "multi-user.target" },
+    { unit: "radvd", changed: '"$radvd_changed" = 1', wantedBy: "multi-user.target" },
+    plan.failover.mode === "bgp-bfd"
+      ? { unit: "frr", changed: '"$frr_changed" = 1', wantedBy: "multi-user.target" }
+      : { unit: "relay6-gw-check", changed: '"$gw_changed$gw_unit_changed" != 00', wantedBy: `wg-quick@${wg}.service` },
   ];
 }
 
@@ -256,10 +258,12 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     "",
     "step 'services'",
     'if [ "$net_unit_changed$gw_unit_changed" != 00 ]; then run systemctl daemon-reload; fi',
-    "# converge UNIT CHANGED: started when it is not running, restarted (the firewall:",
-    "# reloaded, its rules swapped in one go) when its files changed; enabled.",
+    "# converge UNIT CHANGED WANTS: started when it is not running, restarted (the firewall:",
+    "# reloaded, its rules swapped in one go) when its files changed; enabled (a .wants",
+    "# directory that enabling creates is noted: the rollback and undo.sh remove it again).",
     "converge() {",
     '  local u="$1" c="$2"',
+    '  note_new_dirs "/etc/systemd/system/$3.wants"',
     '  if ! systemctl -q is-active "$u"; then started+=("$u"); run systemctl start "$u"; changed=1',
     '  elif [ "$c" = 1 ]; then',
     '    restarted+=("$u")',
@@ -269,7 +273,7 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     '  if ! systemctl -q is-enabled "$u"; then run systemctl enable -q "$u"; changed=1; fi',
     "}",
   );
-  for (const u of routerUnits(plan)) L.push(`if [ ${u.changed} ]; then converge ${u.unit} 1; else converge ${u.unit} 0; fi`);
+  for (const u of routerUnits(plan)) L.push(`if [ ${u.changed} ]; then converge ${u.unit} 1 ${u.wantedBy}; else converge ${u.unit} 0 ${u.wantedBy}; fi`);
   L.push(
     "",
     'if [ "$changed" = 0 ]; then step "no changes: the router already matches the plan"; else step "done"; fi',
