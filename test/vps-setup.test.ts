@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderFile, REPO, tmp } from "./helpers.js";
 import { writeArtifacts } from "../src/io/write.js";
+import { failureShims } from "./host-state.js";
 import { NetnsHost } from "./netns-host.js";
 
 const host = new NetnsHost(`r6t-setup-${process.pid}`);
@@ -114,5 +115,23 @@ describe("vps/setup.sh on a bare VPS (namespace)", () => {
     expect(live.out).toContain("2401:4520:110b:12::/64");
     expect(live.out).toMatch(/BIRD [\d.]+ ready/);
     expect(existsSync(join(host.etc, "wireguard/wg0.conf.relay6-new"))).toBe(false);
+  });
+
+  it("firewall.sh with ufw active and a default to change: SSH first; when sshd -T fails, the known ports, said so", () => {
+    const out4 = join(work, "out4");
+    render(SITE.replace("nic: enp3s0", "nic: enp3s0\n  ssh: { port: 2022 }"), out4);
+    // ufw active with default allow incoming (the user's), and sshd unable to answer.
+    expect(inNs("ufw default allow incoming").code).toBe(0);
+    const shims = failureShims(join(work, "shims"), ["sshd"]);
+    const r = host.sh(`bash ${out4}/vps/firewall.sh`, { PATH: `${shims}:${process.env.PATH}`, RELAY6_FAIL: "sshd -T", RELAY6_FAIL_LOG: join(work, "fired"), SSH_CONNECTION: "192.0.2.9 50000 192.0.2.1 2200" });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("WARNING: could not ask sshd which ports it listens on (`sshd -T` failed or sshd is absent): allowing only the ports known: 2200 2022 (vps.ssh.port 2022, and the port of this session)");
+    const cmds = r.out.split("\n").filter((l) => l.startsWith("[#] "));
+    const at = (s: string) => cmds.findIndex((l) => l.includes(s));
+    expect(at("ufw allow 2200/tcp comment relay6 home: ssh")).toBeGreaterThan(-1);
+    expect(at("ufw allow 2022/tcp comment relay6 home: ssh")).toBeGreaterThan(-1);
+    expect(at("ufw default deny incoming")).toBeGreaterThan(at("ufw allow 2200/tcp"));
+    expect(at("ufw default deny incoming")).toBeGreaterThan(at("ufw allow 2022/tcp"));
+    expect(inNs("ufw status verbose").out).toMatch(/Default: deny \(incoming\)/);
   });
 });
