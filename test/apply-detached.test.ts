@@ -33,7 +33,7 @@ function site(name: string, text: string): string {
 
 const cli = (...args: string[]) => ["ip", "netns", "exec", client.ns, process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args];
 const env = { ...process.env, HOME: work, SSH_AUTH_SOCK: "" };
-const applyArgs = (siteFile: string) => ["apply", "vps", siteFile, "--host", VPS_ADDR, "--port", String(SSH_PORT), "-i", key, "--known-hosts", knownHosts, "--accept-new-host-key"];
+const applyArgs = (siteFile: string) => ["apply", "vps", siteFile, "--vps-host", VPS_ADDR, "--vps-port", String(SSH_PORT), "-i", key, "--known-hosts", knownHosts, "--accept-new-host-key"];
 
 function relay6(...args: string[]): { code: number; stdout: string; stderr: string } {
   const [c, ...a] = cli(...args);
