@@ -35,10 +35,15 @@ const cli = (...args: string[]) => ["ip", "netns", "exec", client.ns, process.ex
 const env = { ...process.env, HOME: work, SSH_AUTH_SOCK: "" };
 const applyArgs = (siteFile: string) => ["apply", "vps", siteFile, "--vps-host", VPS_ADDR, "--vps-port", String(SSH_PORT), "-i", key, "--known-hosts", knownHosts, "--accept-new-host-key"];
 
-function relay6(...args: string[]): { code: number; stdout: string; stderr: string } {
+/** The CLI as a child process, without blocking the event loop while it runs. */
+function relay6(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const [c, ...a] = cli(...args);
-  const r = spawnSync(c!, a, { encoding: "utf8", cwd: REPO, env, timeout: 180_000 });
-  return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
+  const p = spawn(c!, a, { cwd: REPO, env, timeout: 180_000 });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => p.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr })));
 }
 
 /** relay6 apply, with the server side of its SSH connection killed once `when` shows up in
@@ -96,9 +101,9 @@ describe.skipIf(!root)("apply vps over SSH on port 2222: no lockout, and a run t
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("apply over port 2222 opens 2222 (what sshd -T and the session say), not the site's 22, before ufw goes active; a new session then works", () => {
+  it("apply over port 2222 opens 2222 (what sshd -T and the session say), not the site's 22, before ufw goes active; a new session then works", async () => {
     expect(vps.sh("sshd -T | grep -E '^(port|listenaddress) '").stdout).toBe(`port ${SSH_PORT}\nlistenaddress ${VPS_ADDR}:${SSH_PORT}\n`);
-    const r = relay6(...applyArgs(site("home", SITE)));
+    const r = await relay6(...applyArgs(site("home", SITE)));
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split("\n");
     const ssh = lines.findIndex((l) => l.includes(`[#] ufw allow ${SSH_PORT}/tcp comment relay6 home: ssh`));
@@ -135,7 +140,7 @@ describe.skipIf(!root)("apply vps over SSH on port 2222: no lockout, and a run t
   }, 120_000);
 
   it("a run that fails behind a cut connection: relay6 reports its real exit status, the VPS is rolled back", async () => {
-    const before = hostState(vps, VPS_PATHS);
+    const before = await hostState(vps, VPS_PATHS);
     writeFileSync(vps.path(FAIL_FILE), "birdc configure");
     const slower = site("slower", SITE.replace("failover:\n  mode: bgp-bfd", "  - { name: lab, index: 0x12, interface: vlan12 }\nfailover:\n  mode: bgp-bfd\n  bfd: { intervalMs: 300 }"));
     const r = await applyAndDrop(slower, "[relay6] files");
@@ -148,6 +153,6 @@ describe.skipIf(!root)("apply vps over SSH on port 2222: no lockout, and a run t
     expect(r.stderr).toContain("rolled back: this host is as it was before the run");
     const logFile = /its log is kept in (\S+)/.exec(r.stderr)![1]!;
     expect(readFileSync(vps.path(logFile), "utf8")).toContain("injected failure: birdc configure");
-    expect(hostState(vps, VPS_PATHS)).toEqual(before);
+    expect(await hostState(vps, VPS_PATHS)).toEqual(before);
   }, 120_000);
 });

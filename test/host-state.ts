@@ -17,7 +17,7 @@ export const ROUTER_PATHS = ["/etc/wireguard", "/etc/frr", "/etc/radvd.conf", "/
 const DAEMONS = ["bird", "wireguard-go", "radvd", "zebra", "bgpd", "bfdd", "relay6-gw-check"];
 
 /** The host's state as one text (see the top of this file). */
-export function hostState(host: NetnsHost, paths: readonly string[]): string {
+export async function hostState(host: NetnsHost, paths: readonly string[]): Promise<string> {
   const script = String.raw`
 export LC_ALL=C
 section() { printf '\n== %s\n' "$1"; }
@@ -54,7 +54,7 @@ if birdc show status >/dev/null 2>&1; then birdc show status | grep -i '^BIRD'; 
 section sysctl
 sysctl -a 2>/dev/null | grep -E '^net\.ipv6\.conf\.[^.]+\.(forwarding|accept_ra|accept_redirects) |^net\.ipv4\.(conf\.[^.]+\.(accept_redirects|log_martians)|icmp_echo_ignore_all|icmp_echo_ignore_broadcasts|icmp_ignore_bogus_error_responses|ip_forward) ' | sort
 `;
-  const r = host.sh(script);
+  const r = await host.run(script);
   const pids = spawnSync("ip", ["netns", "pids", host.ns], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   const running = pids
     .map((p) => {

@@ -45,13 +45,13 @@ function render(text: string, name: string): string {
 }
 
 let path = "";
-function runScript(script: string, fail?: string) {
+async function runScript(script: string, fail?: string) {
   const log = join(work, "fired");
   rmSync(log, { force: true });
-  const r = rtr.sh(`bash ${script}`, { PATH: path, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
+  const r = await rtr.run(`bash ${script}`, { PATH: path, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
   return { ...r, fired: existsSync(log) ? readFileSync(log, "utf8") : "" };
 }
-const state = () => hostState(rtr, ROUTER_PATHS) + rtr.sh("ls /etc/systemd/system/multi-user.target.wants").stdout;
+const state = async () => (await hostState(rtr, ROUTER_PATHS)) + (await rtr.run("ls /etc/systemd/system/multi-user.target.wants")).stdout;
 
 describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net and undo.sh (namespace router)", () => {
   let bare = "";
@@ -59,7 +59,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
   let out1 = "";
   let out2 = "";
 
-  beforeAll(() => {
+  beforeAll(async () => {
     rtr.create();
     c1.create();
     for (const h of [rtr, c1]) h.sh("sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
@@ -83,7 +83,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     // install relay6's modes, not the copy's.
     chmodSync(join(out1, "router/files/etc/wireguard/wg0.conf"), 0o644);
     chmodSync(join(out1, "router/files/usr/local/sbin/relay6-router-net"), 0o700);
-    bare = state();
+    bare = await state();
   }, 60_000);
 
   afterAll(() => {
@@ -107,28 +107,28 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     ["FRR's start (the last step)", "systemctl start frr"],
   ];
   for (const [step, pattern] of firstInstall)
-    it(`first install, failure at ${step}: the router is exactly as before`, () => {
-      const r = runScript(`${out1}/router/setup.sh`, pattern);
+    it(`first install, failure at ${step}: the router is exactly as before`, async () => {
+      const r = await runScript(`${out1}/router/setup.sh`, pattern);
       expect(r.fired, r.out).not.toBe("");
       expect(r.code, r.out).not.toBe(0);
       expect(r.out).toContain("rolled back: this host is as it was before the run");
-      expect(state()).toEqual(bare);
+      expect(await state()).toEqual(bare);
     }, 60_000);
 
-  it("the first install: up, every file with the mode (and owner) relay6 chose", () => {
-    const r = runScript(`${out1}/router/setup.sh`);
+  it("the first install: up, every file with the mode (and owner) relay6 chose", async () => {
+    const r = await runScript(`${out1}/router/setup.sh`);
     expect(r.code, r.out).toBe(0);
-    installed = state();
+    installed = await state();
     expect(rtr.sh("stat -c '%a %U:%G %n' /etc/wireguard/wg0.conf /etc/wireguard/wg0.key /usr/local/sbin/relay6-router-net /etc/frr/frr.conf /etc/radvd.conf").stdout).toBe(
       ["600 root:root /etc/wireguard/wg0.conf", "600 root:root /etc/wireguard/wg0.key", "755 root:root /usr/local/sbin/relay6-router-net", "640 frr:frr /etc/frr/frr.conf", "644 root:root /etc/radvd.conf", ""].join("\n"),
     );
     for (const d of ["radvd", "zebra", "bgpd", "bfdd", "wireguard-go"]) expect(installed).toMatch(new RegExp(`^${d}$`, "m"));
     expect(rtr.sh("grep -E '^(bgpd|bfdd)=' /etc/frr/daemons").stdout).toBe("bgpd=yes\nbfdd=yes\n");
     expect(rtr.sh("ip6tables -S INPUT; ip6tables -S FORWARD").stdout).toMatch(/-A INPUT -j RELAY6-IN[\s\S]*-A FORWARD -j RELAY6-FWD/);
-    const again = runScript(`${out1}/router/setup.sh`);
+    const again = await runScript(`${out1}/router/setup.sh`);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain("no changes: the router already matches the plan");
-    expect(state()).toEqual(installed);
+    expect(await state()).toEqual(installed);
   }, 60_000);
 
   it("forwarded traffic into the tunnel from outside the site's prefixes gets ICMPv6 1/5; the segment's own address goes through", async () => {
@@ -168,7 +168,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     }
   }, 60_000);
 
-  it("relay6-router-net: a reload that fails mid-refill leaves the old rules in place, never an empty chain", () => {
+  it("relay6-router-net: a reload that fails mid-refill leaves the old rules in place, never an empty chain", async () => {
     const rules = () => rtr.sh("ip6tables-save | grep -v '^#' | sed 's/ \\[[0-9]*:[0-9]*\\]$//'").stdout;
     const before = rules();
     expect(before).toContain("-A RELAY6-FWD -i wg0 -j DROP");
@@ -185,7 +185,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     // takes it away again: the router is as after the install.
     expect(rtr.sh("ip -6 addr show dev vlan12").stdout).toContain("2401:4520:110b:12::1/64");
     expect(rtr.sh("/usr/local/sbin/relay6-router-net reload").code).toBe(0);
-    expect(state()).toEqual(installed);
+    expect(await state()).toEqual(installed);
   }, 30_000);
 
   const update: [string, string][] = [
@@ -195,27 +195,27 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     ["FRR's restart (the last step)", "systemctl restart frr"],
   ];
   for (const [step, pattern] of update)
-    it(`update, failure at ${step}: the router is exactly as after the install`, () => {
-      const r = runScript(`${out2}/router/setup.sh`, pattern);
+    it(`update, failure at ${step}: the router is exactly as after the install`, async () => {
+      const r = await runScript(`${out2}/router/setup.sh`, pattern);
       expect(r.fired, r.out).not.toBe("");
       expect(r.code, r.out).not.toBe(0);
       expect(r.out).toContain("rolled back: this host is as it was before the run");
-      expect(state()).toEqual(installed);
+      expect(await state()).toEqual(installed);
     }, 60_000);
 
-  it("undo.sh: the router as before the first install; a second run is a no-op", () => {
-    const grown = runScript(`${out2}/router/setup.sh`);
+  it("undo.sh: the router as before the first install; a second run is a no-op", async () => {
+    const grown = await runScript(`${out2}/router/setup.sh`);
     expect(grown.code, grown.out).toBe(0);
     expect(rtr.sh("ip -6 addr show dev vlan12").stdout).toContain("2401:4520:110b:12::1/64");
-    const r = runScript(`${out2}/router/undo.sh`);
+    const r = await runScript(`${out2}/router/undo.sh`);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("[#] systemctl stop relay6-router-net");
     expect(r.out).toContain("undone: relay6's files, rules, units and routes are gone");
-    expect(state()).toEqual(bare);
-    const again = runScript(`${out2}/router/undo.sh`);
+    expect(await state()).toEqual(bare);
+    const again = await runScript(`${out2}/router/undo.sh`);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain("nothing to undo");
-    expect(state()).toEqual(bare);
+    expect(await state()).toEqual(bare);
   }, 90_000);
 });
 
@@ -229,15 +229,15 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
   let bare = "";
   let out = "";
   let spath = "";
-  const run = (script: string, fail?: string) => {
+  const run = async (script: string, fail?: string) => {
     const log = join(dir, "fired");
     rmSync(log, { force: true });
-    const r = host.sh(`bash ${script}`, { PATH: spath, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
+    const r = await host.run(`bash ${script}`, { PATH: spath, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
     return { ...r, fired: existsSync(log) ? readFileSync(log, "utf8") : "" };
   };
-  const hstate = () => hostState(host, ROUTER_PATHS) + host.sh("ls -R /etc/systemd/system | grep -v '^$'").stdout;
+  const hstate = async () => (await hostState(host, ROUTER_PATHS)) + (await host.run("ls -R /etc/systemd/system | grep -v '^$'")).stdout;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     host.create();
     host.sh("sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
     for (const [a, b] of [["br0", "br0p"], ["br0.20", "br020p"], ["eth0.100", "wanp"]]) execFileSync("ip", ["-n", host.ns, "link", "add", a!, "type", "veth", "peer", "name", b!]);
@@ -251,7 +251,7 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
     writeFileSync(site, readFileSync(join(REPO, "test/linux/sites/static-linux.yaml"), "utf8"));
     out = join(dir, "out");
     writeArtifacts(out, renderFile(site).artifacts);
-    bare = hstate();
+    bare = await hstate();
   }, 60_000);
   afterAll(() => {
     host.sh(`PATH=${spath}; systemctl stop relay6-gw-check radvd wg-quick@wgvps relay6-router-net 2>/dev/null`);
@@ -263,23 +263,23 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
     ["the gateway check's unit file", "install * /etc/systemd/system/relay6-gw-check.service.relay6-new"],
     ["enabling the gateway check (its .wants directory is new)", "systemctl enable -q relay6-gw-check"],
   ] as const)
-    it(`failure at ${step}: the router is exactly as before`, () => {
-      const r = run(`${out}/router/setup.sh`, pattern);
+    it(`failure at ${step}: the router is exactly as before`, async () => {
+      const r = await run(`${out}/router/setup.sh`, pattern);
       expect(r.fired, r.out).not.toBe("");
       expect(r.code).not.toBe(0);
       expect(r.out).toContain("rolled back: this host is as it was before the run");
-      expect(hstate()).toEqual(bare);
+      expect(await hstate()).toEqual(bare);
     }, 60_000);
 
-  it("installs (the gateway check runs and holds ::/0 via the tunnel), then undo.sh brings back the state before", () => {
-    const r = run(`${out}/router/setup.sh`);
+  it("installs (the gateway check runs and holds ::/0 via the tunnel), then undo.sh brings back the state before", async () => {
+    const r = await run(`${out}/router/setup.sh`);
     expect(r.code, r.out).toBe(0);
     expect(host.sh("ls /etc/systemd/system/wg-quick@wgvps.service.wants/").stdout).toBe("relay6-gw-check.service\n");
     expect(host.sh("ip -6 route show default").stdout).toContain("dev wgvps");
     expect(host.sh("sysctl -n net.ipv6.conf.eth0/100.accept_ra").stdout.trim()).toBe("2");
-    expect(hstate()).toMatch(/^relay6-gw-check$/m);
-    const u = run(`${out}/router/undo.sh`);
+    expect(await hstate()).toMatch(/^relay6-gw-check$/m);
+    const u = await run(`${out}/router/undo.sh`);
     expect(u.code, u.out).toBe(0);
-    expect(hstate()).toEqual(bare);
+    expect(await hstate()).toEqual(bare);
   }, 60_000);
 });

@@ -5,6 +5,7 @@
 //   /etc, /var, /usr/local   overlays on the machine's own (reads see the packages'
 //                            files, writes stay in this host's upper layer)
 //   /etc/wireguard           a fresh, empty 0700 directory
+//   /etc/ufw                 its rule files and ufw.conf as the package ships them
 //   /run                     a private tmpfs (wireguard-go's sockets, bird's, ufw's lock,
 //                            relay6's run dirs)
 // /tmp is the machine's (tests hand rendered folders over through it). PID 1 here is not
@@ -39,6 +40,10 @@ export class NetnsHost {
     }
     mkdirSync(join(this.dir, "wireguard"), { mode: 0o700 });
     mounts.push(
+      // ufw's rule files and its enabled flag as the package ships them: the machine's own
+      // may hold what something else did there.
+      "for f in /usr/share/ufw/*.rules; do install -m 640 -o root -g root \"$f\" /etc/ufw/; done",
+      "install -m 644 -o root -g root /usr/share/ufw/ufw.conf /etc/ufw/ufw.conf",
       `mount --bind ${this.dir}/wireguard /etc/wireguard`,
       "mount -t tmpfs -o mode=755 relay6-run /run",
       "mkdir -p /run/sshd /run/lock",
@@ -84,6 +89,20 @@ export class NetnsHost {
     const [c, ...args] = this.argv(["bash", "-c", script]);
     const r = spawnSync(c!, args, { encoding: "utf8", env: { ...process.env, ...WG_ENV, ...env }, timeout: timeoutMs });
     return { code: r.status ?? 255, out: (r.stdout ?? "") + (r.stderr ?? ""), stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  /** sh(), without blocking the event loop (long scripts: vitest's worker must stay able
+   *  to answer its runner). */
+  run(script: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ code: number; out: string; stdout: string; stderr: string }> {
+    const [c, ...args] = this.argv(["bash", "-c", script]);
+    return new Promise((resolve) => {
+      const p = spawn(c!, args, { env: { ...process.env, ...WG_ENV, ...env }, timeout: timeoutMs });
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      p.on("close", (code) => resolve({ code: code ?? 255, out: stdout + stderr, stdout, stderr }));
+    });
   }
 
   /** Starts a long-running process on this host; destroy() stops it. */

@@ -32,10 +32,10 @@ function render(text: string, name: string): string {
 
 let shims = "";
 /** Runs a rendered script on the host, failing every command that matches `fail`. */
-function runScript(script: string, fail?: string) {
+async function runScript(script: string, fail?: string) {
   const log = join(work, "fired");
   rmSync(log, { force: true });
-  const r = host.sh(`bash ${script}`, { PATH: `${shims}:${process.env.PATH}`, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
+  const r = await host.run(`bash ${script}`, { PATH: `${shims}:${process.env.PATH}`, ...(fail ? { RELAY6_FAIL: fail, RELAY6_FAIL_LOG: log } : {}) });
   let fired = "";
   try {
     fired = readFileSync(log, "utf8");
@@ -53,7 +53,7 @@ describe.skipIf(!root)("vps/setup.sh rollback and vps/undo.sh (namespace VPS wit
   let out1 = "";
   let out2 = "";
 
-  beforeAll(() => {
+  beforeAll(async () => {
     host.create();
     // No duplicate address detection: link-local addresses are final at once (else they
     // appear in the state a moment later).
@@ -67,7 +67,7 @@ describe.skipIf(!root)("vps/setup.sh rollback and vps/undo.sh (namespace VPS wit
     shims = failureShims(join(work, "shims"), SHIMMED);
     out1 = render(SITE, "home");
     out2 = render(GROWN, "grown");
-    bare = state();
+    bare = await state();
   });
 
   afterAll(() => {
@@ -90,25 +90,25 @@ describe.skipIf(!root)("vps/setup.sh rollback and vps/undo.sh (namespace VPS wit
     ["bird, after wg0 came up", "bird -c /etc/bird/bird.conf"],
   ];
   for (const [step, pattern] of firstInstall)
-    it(`first install, failure at ${step}: the host is exactly as before`, () => {
+    it(`first install, failure at ${step}: the host is exactly as before`, async () => {
       // ufw's package default is already deny routed: make that step happen.
       if (step === "ufw's default") host.sh(`sed -i 's/^DEFAULT_FORWARD_POLICY=.*/DEFAULT_FORWARD_POLICY="ACCEPT"/' /etc/default/ufw`);
-      const before = step === "ufw's default" ? state() : bare;
-      const r = runScript(`${out1}/vps/setup.sh`, pattern);
+      const before = step === "ufw's default" ? (await state()) : bare;
+      const r = await runScript(`${out1}/vps/setup.sh`, pattern);
       expect(r.fired, r.out).not.toBe("");
       expect(r.code, r.out).not.toBe(0);
       expect(r.out).toContain("FAILED");
       expect(r.out).toContain("rolled back: this host is as it was before the run");
-      expect(state()).toEqual(before);
+      expect(await state()).toEqual(before);
       if (step === "ufw's default") host.sh(`sed -i 's/^DEFAULT_FORWARD_POLICY=.*/DEFAULT_FORWARD_POLICY="DROP"/' /etc/default/ufw`);
     }, 60_000);
 
-  it("the first install, unhindered: up, and the user's ufw rule kept as it is", () => {
-    expect(state()).toEqual(bare);
-    const r = runScript(`${out1}/vps/setup.sh`);
+  it("the first install, unhindered: up, and the user's ufw rule kept as it is", async () => {
+    expect(await state()).toEqual(bare);
+    const r = await runScript(`${out1}/vps/setup.sh`);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("[relay6] kept as it is (not relay6's): ufw allow 22/tcp");
-    installed = state();
+    installed = await state();
     expect(installed).toContain("Status: active");
     expect(installed).toMatch(/^ufw allow 22\/tcp$/m); // no relay6 comment on the user's rule
     expect(installed).toMatch(/^wg0 UNKNOWN|wg0: <POINTOPOINT/m);
@@ -124,17 +124,17 @@ describe.skipIf(!root)("vps/setup.sh rollback and vps/undo.sh (namespace VPS wit
     ["birdc configure, after wg0 changed", "birdc configure"],
   ];
   for (const [step, pattern] of update)
-    it(`update, failure at ${step}: the host is exactly as after the install`, () => {
-      const r = runScript(`${out2}/vps/setup.sh`, pattern);
+    it(`update, failure at ${step}: the host is exactly as after the install`, async () => {
+      const r = await runScript(`${out2}/vps/setup.sh`, pattern);
       expect(r.fired, r.out).not.toBe("");
       expect(r.code, r.out).not.toBe(0);
       expect(r.out).toContain("rolled back: this host is as it was before the run");
-      expect(state()).toEqual(installed);
+      expect(await state()).toEqual(installed);
     }, 60_000);
 
-  it("a restore that fails is reported, the others still happen, and the run fails", () => {
+  it("a restore that fails is reported, the others still happen, and the run fails", async () => {
     // bird refuses the new config; restoring wg0.conf fails (cp), everything else comes back.
-    const r = runScript(`${out2}/vps/setup.sh`, "birdc configure ;; cp -a -- */files/etc/wireguard/wg0.conf /etc/wireguard/wg0.conf.relay6-restore");
+    const r = await runScript(`${out2}/vps/setup.sh`, "birdc configure ;; cp -a -- */files/etc/wireguard/wg0.conf /etc/wireguard/wg0.conf.relay6-restore");
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("ROLLBACK: could not restore /etc/wireguard/wg0.conf");
     expect(r.out).toContain("ROLLBACK INCOMPLETE: 1 thing(s) could not be put back");
@@ -143,34 +143,34 @@ describe.skipIf(!root)("vps/setup.sh rollback and vps/undo.sh (namespace VPS wit
     expect(readFileSync(host.path(`${kept}/files/etc/wireguard/wg0.conf`), "utf8")).toBe(readFileSync(join(out1, "vps/files/etc/wireguard/wg0.conf"), "utf8"));
     // The copy is there to put back by hand; the old setup.sh then converges the rest.
     expect(host.sh(`cp -a ${kept}/files/etc/wireguard/wg0.conf /etc/wireguard/wg0.conf && rm -rf ${kept}`).code).toBe(0);
-    expect(runScript(`${out1}/vps/setup.sh`).code).toBe(0);
-    expect(state()).toEqual(installed);
+    expect((await runScript(`${out1}/vps/setup.sh`)).code).toBe(0);
+    expect(await state()).toEqual(installed);
   }, 60_000);
 
-  it("undo.sh: the host as before the first install; the user's rule stays; a second run is a no-op", () => {
-    const grown = runScript(`${out2}/vps/setup.sh`);
+  it("undo.sh: the host as before the first install; the user's rule stays; a second run is a no-op", async () => {
+    const grown = await runScript(`${out2}/vps/setup.sh`);
     expect(grown.code, grown.out).toBe(0);
-    const r = runScript(`${out2}/vps/undo.sh`);
+    const r = await runScript(`${out2}/vps/undo.sh`);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("[#] wg-quick down wg0");
     expect(r.out).toContain("[#] ufw --force disable");
     expect(r.out).toMatch(/\[#\] ufw delete allow 51820\/udp/);
     expect(r.out).toContain("undone: relay6's files, rules, units and routes are gone");
-    expect(state()).toEqual(bare);
-    const again = runScript(`${out2}/vps/undo.sh`);
+    expect(await state()).toEqual(bare);
+    const again = await runScript(`${out2}/vps/undo.sh`);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain("nothing to undo");
-    expect(state()).toEqual(bare);
+    expect(await state()).toEqual(bare);
   }, 90_000);
 
-  it("undo.sh that cannot put something back: exit 1 naming it; run again once fixed, and all is back", () => {
-    expect(runScript(`${out1}/vps/setup.sh`).code).toBe(0);
-    const r = runScript(`${out1}/vps/undo.sh`, "rm -f -- /etc/sysctl.d/99-relay6.conf");
+  it("undo.sh that cannot put something back: exit 1 naming it; run again once fixed, and all is back", async () => {
+    expect((await runScript(`${out1}/vps/setup.sh`)).code).toBe(0);
+    const r = await runScript(`${out1}/vps/undo.sh`, "rm -f -- /etc/sysctl.d/99-relay6.conf");
     expect(r.code).toBe(1);
     expect(r.out).toContain("could not remove /etc/sysctl.d/99-relay6.conf");
     expect(r.out).toContain("UNDO INCOMPLETE: 1 thing(s) could not be put back");
-    const again = runScript(`${out1}/vps/undo.sh`);
+    const again = await runScript(`${out1}/vps/undo.sh`);
     expect(again.code, again.out).toBe(0);
-    expect(state()).toEqual(bare);
+    expect(await state()).toEqual(bare);
   }, 90_000);
 });

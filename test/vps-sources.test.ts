@@ -118,7 +118,10 @@ describe.skipIf(!root)("sources: WireGuard's AllowedIPs and the VPS's forwarding
         ],
         () => {
           for (const [src, port] of [[ULA, 5001], [LAN, 5002]] as const) expect(rtr.sh(udpFrom(src, port)).code).toBe(0);
-          rtr.sh(`ping -6 -c 1 -W 1 -I ${ULA} ${INTERNET}; ping -6 -c 1 -W 1 -I ${LAN} ${INTERNET}`);
+          // The segment's address: answered, so it went out of the NIC and back.
+          const lan = rtr.sh(`ping -6 -c 3 -i 0.2 -W 2 -I ${LAN} ${INTERNET}`);
+          expect(lan.code, lan.out).toBe(0);
+          rtr.sh(`ping -6 -c 1 -W 1 -I ${ULA} ${INTERNET}`);
         },
       );
       // Through the tunnel: both sources, both protocols (WireGuard let the ULA in now).

@@ -29,6 +29,11 @@ export function birdRunDir(state: LabState): string {
   return join(state.dir, "bird-run");
 }
 
+/** The node's own copies of the directories relay6's setup.sh keeps state in (its
+ *  originals for undo.sh, /var/lib/relay6) and apply's run dirs (/run/relay6): the host's
+ *  are only mount points, so that nodes, and labs, never see each other's. */
+const RELAY6_DIRS = ["/var/lib/relay6", "/run/relay6"];
+
 /** argv that runs `cmd` in the namespace of node `role`. */
 export function inNs(state: LabState, role: string, cmd: readonly string[]): string[] {
   const ns = nsOf(state, role);
@@ -36,11 +41,17 @@ export function inNs(state: LabState, role: string, cmd: readonly string[]): str
   const dir = wgSocketDir(state, role);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   mkdirSync("/run/wireguard", { recursive: true, mode: 0o755 });
-  if (role !== "vps") return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && exec "$@"', dir, ...cmd];
+  const own = RELAY6_DIRS.map((d) => {
+    const mine = join(state.dir, `${role}${d.replace(/\//g, "-")}`);
+    mkdirSync(mine, { recursive: true, mode: 0o700 });
+    mkdirSync(d, { recursive: true, mode: 0o755 });
+    return `mount --bind ${mine} ${d}`;
+  });
+  if (role !== "vps") return ["ip", "netns", "exec", ns, "sh", "-c", `mount --bind "$0" /run/wireguard && ${own.join(" && ")} && exec "$@"`, dir, ...cmd];
   const bird = birdRunDir(state);
   mkdirSync(bird, { recursive: true, mode: 0o755 });
   mkdirSync("/run/bird", { recursive: true, mode: 0o755 });
-  return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /run/wireguard && mount --bind "$1" /run/bird && shift && exec "$@"', dir, bird, ...cmd];
+  return ["ip", "netns", "exec", ns, "sh", "-c", `mount --bind "$0" /run/wireguard && mount --bind "$1" /run/bird && ${own.join(" && ")} && shift && exec "$@"`, dir, bird, ...cmd];
 }
 
 export function nsOf(state: LabState, role: string): string {

@@ -29,6 +29,16 @@ state_existed=0 state_parent_existed=0
 if [ -d "$state" ]; then state_existed=1; cp -a "$state" "$backup/state"; fi
 if [ -d "\${state%/*}" ]; then state_parent_existed=1; fi
 
+# ensure_originals: relay6's state dir, made when first needed; whether its parent
+# (/var/lib/relay6) was made too is noted, so that undo.sh removes only what relay6 made.
+ensure_originals() {
+  [ -d "$originals" ] && return 0
+  local parent="\${state%/*}" made=0
+  [ -d "$parent" ] || made=1
+  install -d -m 700 "$state" "$originals"
+  if [ "$made" = 1 ]; then : > "$originals/parent-made"; fi
+}
+
 # save PATH: keeps PATH as this run found it (content, mode, owner; or that it was absent),
 # once per run, for the rollback.
 save() {
@@ -45,7 +55,7 @@ save() {
 keep_original() {
   local p="$1"
   if [ -e "$originals/files$p" ] || [ -e "$originals/absent$p" ]; then return 0; fi
-  [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+  ensure_originals
   if [ -e "$p" ] && ! grep -q '${MANAGED_MARK}' <(head -n 3 -- "$p" 2>/dev/null); then mkdir -p "$originals/files$(dirname "$p")"; cp -a "$p" "$originals/files$p"
   else mkdir -p "$originals/absent$(dirname "$p")"; : > "$originals/absent$p"; fi
 }
@@ -57,7 +67,7 @@ note_new_dirs() {
   while [ ! -d "$d" ]; do list=("$d" "\${list[@]}"); d="$(dirname "$d")"; done
   for d in "\${list[@]}"; do
     made_dirs+=("$d")
-    [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+    ensure_originals
     grep -qxF -- "$d" "$originals/dirs" 2>/dev/null || printf '%s\n' "$d" >> "$originals/dirs"
   done
 }
@@ -89,7 +99,7 @@ save_sysctl() {
   for k in $(sysctl_keys "$1"); do
     v="$(sysctl -n "$k" 2>/dev/null)" || continue
     has_key "$k" "$backup/sysctl" || printf '%s=%s\n' "$k" "$v" >> "$backup/sysctl"
-    [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+    ensure_originals
     has_key "$k" "$originals/$name" || printf '%s=%s\n' "$k" "$v" >> "$originals/$name"
   done
 }
@@ -192,7 +202,10 @@ undo_done() {
     printf '[relay6] what relay6 found before its first run is kept in %s: fix the above and run undo.sh again\n' "$originals" >&2
     exit 1
   fi
+  local parent_made=0
+  [ -e "$originals/parent-made" ] && parent_made=1
   run rm -rf -- "$state"
-  rmdir /var/lib/relay6 2>/dev/null || true
+  # The parent, when relay6 made it and the other end of a relay (same host) keeps nothing there.
+  if [ "$parent_made" = 1 ] && [ -z "$(ls -A -- "\${state%/*}" 2>/dev/null)" ]; then run rmdir -- "\${state%/*}"; fi
   printf '\n[relay6] undone: relay6'\''s files, rules, units and routes are gone; what it replaced is back\n' >&2
 }`;

@@ -166,7 +166,7 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     "started=() restarted=()",
     "# For undo.sh, once: which units ran before relay6's first run.",
     'if [ ! -f "$originals/services" ]; then',
-    '  install -d -m 700 "$state" "$originals"',
+    "  ensure_originals",
     '  for u in "${units[@]}"; do printf \'active:%s=%s\\nenabled:%s=%s\\n\' "$u" "${was_active[$u]}" "$u" "${was_enabled[$u]}"; done > "$originals/services"',
     "fi",
     "",

@@ -100,7 +100,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     `save ${ENDPOINTS_FILE}`,
     "# For undo.sh, once: what ran before relay6's first run.",
     'if [ ! -f "$originals/services" ]; then',
-    '  install -d -m 700 "$state" "$originals"',
+    "  ensure_originals",
     `  printf 'wg_up=%s\\nbird_running=%s\\nwg_enabled=%s\\nbird_enabled=%s\\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"`,
     "fi",
     "",

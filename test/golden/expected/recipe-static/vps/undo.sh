@@ -59,8 +59,11 @@ undo_done() {
     printf '[relay6] what relay6 found before its first run is kept in %s: fix the above and run undo.sh again\n' "$originals" >&2
     exit 1
   fi
+  local parent_made=0
+  [ -e "$originals/parent-made" ] && parent_made=1
   run rm -rf -- "$state"
-  rmdir /var/lib/relay6 2>/dev/null || true
+  # The parent, when relay6 made it and the other end of a relay (same host) keeps nothing there.
+  if [ "$parent_made" = 1 ] && [ -z "$(ls -A -- "${state%/*}" 2>/dev/null)" ]; then run rmdir -- "${state%/*}"; fi
   printf '\n[relay6] undone: relay6'\''s files, rules, units and routes are gone; what it replaced is back\n' >&2
 }
 has_systemd() { [ -d /run/systemd/system ]; }

@@ -22,6 +22,16 @@ state_existed=0 state_parent_existed=0
 if [ -d "$state" ]; then state_existed=1; cp -a "$state" "$backup/state"; fi
 if [ -d "${state%/*}" ]; then state_parent_existed=1; fi
 
+# ensure_originals: relay6's state dir, made when first needed; whether its parent
+# (/var/lib/relay6) was made too is noted, so that undo.sh removes only what relay6 made.
+ensure_originals() {
+  [ -d "$originals" ] && return 0
+  local parent="${state%/*}" made=0
+  [ -d "$parent" ] || made=1
+  install -d -m 700 "$state" "$originals"
+  if [ "$made" = 1 ]; then : > "$originals/parent-made"; fi
+}
+
 # save PATH: keeps PATH as this run found it (content, mode, owner; or that it was absent),
 # once per run, for the rollback.
 save() {
@@ -38,7 +48,7 @@ save() {
 keep_original() {
   local p="$1"
   if [ -e "$originals/files$p" ] || [ -e "$originals/absent$p" ]; then return 0; fi
-  [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+  ensure_originals
   if [ -e "$p" ] && ! grep -q 'managed by relay6' <(head -n 3 -- "$p" 2>/dev/null); then mkdir -p "$originals/files$(dirname "$p")"; cp -a "$p" "$originals/files$p"
   else mkdir -p "$originals/absent$(dirname "$p")"; : > "$originals/absent$p"; fi
 }
@@ -50,7 +60,7 @@ note_new_dirs() {
   while [ ! -d "$d" ]; do list=("$d" "${list[@]}"); d="$(dirname "$d")"; done
   for d in "${list[@]}"; do
     made_dirs+=("$d")
-    [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+    ensure_originals
     grep -qxF -- "$d" "$originals/dirs" 2>/dev/null || printf '%s\n' "$d" >> "$originals/dirs"
   done
 }
@@ -82,7 +92,7 @@ save_sysctl() {
   for k in $(sysctl_keys "$1"); do
     v="$(sysctl -n "$k" 2>/dev/null)" || continue
     has_key "$k" "$backup/sysctl" || printf '%s=%s\n' "$k" "$v" >> "$backup/sysctl"
-    [ -d "$originals" ] || install -d -m 700 "$state" "$originals"
+    ensure_originals
     has_key "$k" "$originals/$name" || printf '%s=%s\n' "$k" "$v" >> "$originals/$name"
   done
 }
@@ -145,7 +155,7 @@ done
 started=() restarted=()
 # For undo.sh, once: which units ran before relay6's first run.
 if [ ! -f "$originals/services" ]; then
-  install -d -m 700 "$state" "$originals"
+  ensure_originals
   for u in "${units[@]}"; do printf 'active:%s=%s\nenabled:%s=%s\n' "$u" "${was_active[$u]}" "$u" "${was_enabled[$u]}"; done > "$originals/services"
 fi
 
