@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureShims, hostState, VPS_PATHS } from "./host-state.js";
 import { REPO, tmp } from "./helpers.js";
-import { NetnsHost, waitUntil } from "./netns-host.js";
+import { ensureKeys } from "../src/keys/wireguard.js";
+import { NetnsHost, waitUntil, withHome } from "./netns-host.js";
 
 const root = process.getuid?.() === 0;
 const id = process.pid;
@@ -25,14 +26,17 @@ const knownHosts = join(work, "known_hosts");
 const FAIL_FILE = "/run/relay6-test-fail";
 const SITE = readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8");
 
+/** A site file with its keys (apply makes none: `relay6 keys` would). */
 function site(name: string, text: string): string {
   const f = join(work, `${name}.yaml`);
   writeFileSync(f, text);
+  ensureKeys(join(work, `${name}.secrets.yaml`));
   return f;
 }
 
-const cli = (...args: string[]) => ["ip", "netns", "exec", client.ns, process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args];
-const env = { ...process.env, HOME: work, SSH_AUTH_SOCK: "" };
+// `work` is the home directory ssh reads (never the machine's ~/.ssh).
+const cli = (...args: string[]) => ["ip", "netns", "exec", client.ns, ...withHome(work, [process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args])];
+const env = { ...process.env, SSH_AUTH_SOCK: "" };
 const applyArgs = (siteFile: string) => ["apply", "vps", siteFile, "--vps-host", VPS_ADDR, "--vps-port", String(SSH_PORT), "-i", key, "--known-hosts", knownHosts, "--accept-new-host-key"];
 
 /** The CLI as a child process, without blocking the event loop while it runs. */
@@ -70,7 +74,7 @@ async function applyAndDrop(siteFile: string, when: string): Promise<{ code: num
 function newSession(command: string) {
   return spawnSync(
     "ip",
-    ["netns", "exec", client.ns, "ssh", "-p", String(SSH_PORT), "-i", key, "-o", `UserKnownHostsFile=${join(work, "known_hosts_openssh")}`, "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", `root@${VPS_ADDR}`, command],
+    ["netns", "exec", client.ns, ...withHome(work, ["ssh", "-p", String(SSH_PORT), "-i", key, "-o", `UserKnownHostsFile=${join(work, "known_hosts_openssh")}`, "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", `root@${VPS_ADDR}`, command])],
     { encoding: "utf8", timeout: 30_000 },
   );
 }

@@ -145,7 +145,7 @@ export class NetnsHost {
         "",
       ].join("\n"),
     );
-    this.sshdProcess = this.spawn(["/usr/sbin/sshd", "-D", "-e"], { stdio: ["ignore", "ignore", "pipe"] });
+    this.sshdProcess = this.spawn(["/usr/sbin/sshd", "-D", "-E", this.sshdLog]);
     return readFileSync(join(d, "host_ed25519.pub"), "utf8");
   }
 

@@ -40,9 +40,8 @@ async function applyVps(
 
 export async function apply(req: ApplyRequest): Promise<ApplyReport> {
   const session = await connectSsh(req.access.ssh, req.log);
-  const port = session.target.port;
-  if (port !== req.plan.vps.ssh.port)
-    req.log(`warning: ssh reached the VPS on port ${port}, but the rendered firewall keeps vps.ssh.port (${req.plan.vps.ssh.port}) open: set vps.ssh.port: ${port} in ${req.site} unless a port map sends ${port} to ${req.plan.vps.ssh.port}`);
+  // No warning when ssh reached the VPS on another port than vps.ssh.port: firewall.sh
+  // keeps open the ports sshd listens on (sshd -T) and the port of this very session.
   try {
     const result = await applyVps(session, req.plan, req.ctx, req.artifacts, { dryRun: req.dryRun, log: req.log });
     const askKey = result.vpsPublicKey && req.plan.wireguard.keys === "device" && !req.plan.vps.publicKey;
