@@ -40,7 +40,8 @@ function render(text: string, name: string): string {
   const site = join(work, `${name}.yaml`);
   writeFileSync(site, text);
   const out = join(work, name);
-  writeArtifacts(out, renderFile(site).artifacts);
+  const r = renderFile(site);
+  writeArtifacts(out, r.artifacts, { sites: [{ site: r.plan.site }] });
   return out;
 }
 
@@ -252,7 +253,8 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
     // (wg-quick would retry the lookup for minutes).
     writeFileSync(site, readFileSync(join(REPO, "test/linux/sites/static-linux.yaml"), "utf8").replace(/^  endpoint: .*$/m, "  endpoint: 203.0.113.10"));
     out = join(dir, "out");
-    writeArtifacts(out, renderFile(site).artifacts);
+    const r = renderFile(site);
+    writeArtifacts(out, r.artifacts, { sites: [{ site: r.plan.site }] });
     bare = await hstate();
   }, 60_000);
   afterAll(() => {

@@ -1,6 +1,7 @@
 // What the rendered files mean, read back (not compared with goldens): the VPS keeps its
 // own default route with accept_ra = 2 while it forwards; its wg-quick hook clamps TCP MSS
-// in both directions and takes the clamp away again; RouterOS accepts BGP and BFD only
+// in both directions and takes the clamp away again, and drops ICMPv6 toward the internet
+// from sources not the site's; RouterOS accepts BGP and BFD only
 // from the VPS's transit address, only on the tunnel. Each fails when that line is changed.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -62,10 +63,11 @@ describe("the VPS's wg-quick hook clamps TCP MSS both ways, and undoes it", () =
     const { plan, artifacts } = renderFile(site);
     const hook = artifact(artifacts, "vps/files/etc/wireguard/relay6-hook.sh")!;
     const rule = (dir: "-i" | "-o") => `FORWARD ${dir} wg0 -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss ${plan.wireguard.mss}`;
-    const up = runHook(hook, "up").filter((c) => !c.includes(" -C "));
+    const mss = (calls: string[]) => calls.filter((c) => c.includes("TCPMSS") && !c.includes(" -C "));
+    const up = mss(runHook(hook, "up"));
     expect(up.sort()).toEqual([`-t mangle -A ${rule("-i")}`, `-t mangle -A ${rule("-o")}`]);
     expect(plan.wireguard.mss).toBe(plan.wireguard.mtu - 60);
-    const down = runHook(hook, "down");
+    const down = mss(runHook(hook, "down"));
     expect(down.sort()).toEqual([`-t mangle -D ${rule("-i")}`, `-t mangle -D ${rule("-o")}`]);
   });
 
@@ -73,7 +75,22 @@ describe("the VPS's wg-quick hook clamps TCP MSS both ways, and undoes it", () =
     const dir = tmp();
     const site = join(dir, "s.yaml");
     writeFileSync(site, readFileSync(SITES[0]!, "utf8") + stringify({ firewall: { clampMss: false } }));
-    expect(runHook(artifact(renderFile(site).artifacts, "vps/files/etc/wireguard/relay6-hook.sh")!, "up")).toEqual([]);
+    expect(runHook(artifact(renderFile(site).artifacts, "vps/files/etc/wireguard/relay6-hook.sh")!, "up").filter((c) => c.includes("TCPMSS"))).toEqual([]);
+  });
+
+  it.each(SITES)("%s: up drops ICMPv6 from wg0 to the NIC unless its source is the router's or a segment's; down removes it", (site) => {
+    const { plan, artifacts } = renderFile(site);
+    const hook = artifact(artifacts, "vps/files/etc/wireguard/relay6-hook.sh")!;
+    const guard = (calls: string[]) => calls.filter((c) => c.includes("RELAY6-SRC") && !c.includes(" -C "));
+    const hooked = `FORWARD -i wg0 -o ${plan.vps.nic} -p ipv6-icmp -j RELAY6-SRC`;
+    expect(guard(runHook(hook, "up"))).toEqual([
+      "-t mangle -N RELAY6-SRC",
+      `-t mangle -A RELAY6-SRC -s ${plan.transit.router.address}/128 -j RETURN`,
+      ...plan.segments.map((x) => `-t mangle -A RELAY6-SRC -s ${x.prefix} -j RETURN`),
+      "-t mangle -A RELAY6-SRC -j DROP",
+      `-t mangle -A ${hooked}`,
+    ]);
+    expect(guard(runHook(hook, "down"))).toEqual([`-t mangle -D ${hooked}`, "-t mangle -F RELAY6-SRC", "-t mangle -X RELAY6-SRC"]);
   });
 });
 

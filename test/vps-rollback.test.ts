@@ -26,7 +26,8 @@ function render(text: string, name: string): string {
   const site = join(work, `${name}.yaml`);
   writeFileSync(site, text);
   const out = join(work, name);
-  writeArtifacts(out, renderFile(site).artifacts);
+  const r = renderFile(site);
+  writeArtifacts(out, r.artifacts, { sites: [{ site: r.plan.site }] });
   return out;
 }
 

@@ -82,7 +82,8 @@ describe.skipIf(!root)("sources: WireGuard's AllowedIPs and the VPS's forwarding
     const site = join(work, "home.yaml");
     writeFileSync(site, SITE);
     const out = join(work, "out");
-    writeArtifacts(out, renderFile(site).artifacts);
+    const r = renderFile(site);
+    writeArtifacts(out, r.artifacts, { sites: [{ site: r.plan.site }] });
     const up = vps.sh(`bash ${out}/vps/setup.sh`);
     expect(up.code, up.out).toBe(0);
     copyFileSync(join(out, "router/files/etc/wireguard/wg0.conf"), rtr.path("/etc/wireguard/wg0.conf"));

@@ -45,11 +45,13 @@ export const VPS_STATE = stateDir("vps");
 /** The ufw files firewall.sh changes (rules, defaults, enabled flag): saved before it runs. */
 export const UFW_FILES = "/etc/ufw/*.rules /etc/ufw/ufw.conf /etc/default/ufw";
 
-/** Shell functions for wg0 and bird, shared by setup.sh and undo.sh. */
-export const VPS_SERVICE_FUNCTIONS = bash`has_systemd() { [ -d /run/systemd/system ]; }
+/** What setup.sh and undo.sh ask of the host before they change anything. */
+const VPS_PROBES = bash`has_systemd() { [ -d /run/systemd/system ]; }
 bird_running() { birdc show status >/dev/null 2>&1; }
-ufw_active() { [[ "$(ufw status 2>/dev/null)" == *"Status: active"* ]]; }
-wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }
+ufw_active() { [[ "$(ufw status 2>/dev/null)" == *"Status: active"* ]]; }`;
+
+/** Shell functions that start and stop wg0 and bird, and clear what ufw leaves behind. */
+const VPS_ACTIONS = bash`wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }
 wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }
 # Without systemd (a container, the relay6 lab) bird runs as its own daemon.
 bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }
@@ -64,6 +66,9 @@ ufw_clear() {
     for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -X "$c"; done
   done
 }`;
+
+/** Shell functions for wg0, bird and ufw, shared by setup.sh and undo.sh. */
+export const VPS_SERVICE_FUNCTIONS = `${VPS_PROBES}\n${VPS_ACTIONS}`;
 
 export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string | undefined): string {
   const step1 = peerKey === undefined;
@@ -85,7 +90,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     `run() { printf '[#] %s\\n' "$*" >&2; "$@"; }`,
     `state=${VPS_STATE}`,
     SETUP_FUNCTIONS,
-    VPS_SERVICE_FUNCTIONS,
+    VPS_PROBES,
     "",
     "# What this run found, so that a failure can put it back.",
     "wg_changed=0 bird_changed=0 unit_changed=0 ufw_touched=0 ufw_was_active=0",
@@ -95,13 +100,6 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     "if has_systemd; then",
     "  systemctl -q is-enabled wg-quick@wg0 2>/dev/null && wg_was_enabled=1",
     "  systemctl -q is-enabled bird 2>/dev/null && bird_was_enabled=1",
-    "fi",
-    "# The hook writes the router's endpoint here whenever wg0 goes down.",
-    `save ${ENDPOINTS_FILE}`,
-    "# For undo.sh, once: what ran before relay6's first run.",
-    'if [ ! -f "$originals/services" ]; then',
-    "  ensure_originals",
-    `  printf 'wg_up=%s\\nbird_running=%s\\nwg_enabled=%s\\nbird_enabled=%s\\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"`,
     "fi",
     "",
     "rollback() {",
@@ -134,6 +132,9 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     "}",
     "trap rollback EXIT",
     "trap 'exit 1' ERR",
+    "# The hook writes the router's endpoint here whenever wg0 goes down.",
+    `save ${ENDPOINTS_FILE}`,
+    VPS_ACTIONS,
     "",
     "# wg syncconf would clear a private key the config does not hold, so the key is fed in",
     "# from its file (never on a command line). wg-quick adds routes for AllowedIPs only on",
@@ -153,6 +154,11 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     "}",
     "",
     "step 'packages'",
+    "# For undo.sh, once: what ran before relay6's first run.",
+    'if [ ! -f "$originals/services" ]; then',
+    "  ensure_originals",
+    `  printf 'wg_up=%s\\nbird_running=%s\\nwg_enabled=%s\\nbird_enabled=%s\\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"`,
+    "fi",
     "missing=()",
     `for p in ${packages.join(" ")}; do`,
     "  dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' || missing+=(\"$p\")",

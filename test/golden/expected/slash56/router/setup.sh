@@ -153,11 +153,6 @@ for u in "${units[@]}"; do
   was_enabled[$u]=0; systemctl -q is-enabled "$u" 2>/dev/null && was_enabled[$u]=1
 done
 started=() restarted=()
-# For undo.sh, once: which units ran before relay6's first run.
-if [ ! -f "$originals/services" ]; then
-  ensure_originals
-  for u in "${units[@]}"; do printf 'active:%s=%s\nenabled:%s=%s\n' "$u" "${was_active[$u]}" "$u" "${was_enabled[$u]}"; done > "$originals/services"
-fi
 
 rollback() {
   local status=$? i u
@@ -187,6 +182,11 @@ trap rollback EXIT
 trap 'exit 1' ERR
 
 step 'packages'
+# For undo.sh, once: which units ran before relay6's first run.
+if [ ! -f "$originals/services" ]; then
+  ensure_originals
+  for u in "${units[@]}"; do printf 'active:%s=%s\nenabled:%s=%s\n' "$u" "${was_active[$u]}" "$u" "${was_enabled[$u]}"; done > "$originals/services"
+fi
 echo "[#] packages: wireguard-tools radvd iptables iputils-ping frr" >&2
 missing=()
 for p in wireguard-tools radvd iptables iputils-ping frr; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

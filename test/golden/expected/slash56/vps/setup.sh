@@ -144,21 +144,6 @@ rollback_done() {
 has_systemd() { [ -d /run/systemd/system ]; }
 bird_running() { birdc show status >/dev/null 2>&1; }
 ufw_active() { [[ "$(ufw status 2>/dev/null)" == *"Status: active"* ]]; }
-wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }
-wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }
-# Without systemd (a container, the relay6 lab) bird runs as its own daemon.
-bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }
-bird_stop() { if has_systemd; then run systemctl stop bird; else run birdc down >/dev/null; fi; }
-# ufw_clear: what \`ufw disable\` leaves behind until the next boot (its chains, empty, still
-# hooked into the built-in ones), removed: only chains named ufw*.
-ufw_clear() {
-  local t c rule
-  for t in iptables ip6tables; do
-    while read -r c rule; do $t -D "$c" $rule; done < <($t-save -t filter 2>/dev/null | sed -n 's/^-A \(INPUT\|OUTPUT\|FORWARD\) \(-j ufw6\{0,1\}-[a-z-]*\)$/\1 \2/p')
-    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -F "$c"; done
-    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -X "$c"; done
-  done
-}
 
 # What this run found, so that a failure can put it back.
 wg_changed=0 bird_changed=0 unit_changed=0 ufw_touched=0 ufw_was_active=0
@@ -168,13 +153,6 @@ wg_was_enabled=0 bird_was_enabled=0
 if has_systemd; then
   systemctl -q is-enabled wg-quick@wg0 2>/dev/null && wg_was_enabled=1
   systemctl -q is-enabled bird 2>/dev/null && bird_was_enabled=1
-fi
-# The hook writes the router's endpoint here whenever wg0 goes down.
-save /etc/wireguard/wg0.endpoints
-# For undo.sh, once: what ran before relay6's first run.
-if [ ! -f "$originals/services" ]; then
-  ensure_originals
-  printf 'wg_up=%s\nbird_running=%s\nwg_enabled=%s\nbird_enabled=%s\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"
 fi
 
 rollback() {
@@ -207,6 +185,23 @@ rollback() {
 }
 trap rollback EXIT
 trap 'exit 1' ERR
+# The hook writes the router's endpoint here whenever wg0 goes down.
+save /etc/wireguard/wg0.endpoints
+wg_start() { if has_systemd; then run systemctl enable --now wg-quick@wg0; else run wg-quick up wg0; fi; }
+wg_stop() { if has_systemd; then run systemctl stop wg-quick@wg0; else run wg-quick down wg0; fi; }
+# Without systemd (a container, the relay6 lab) bird runs as its own daemon.
+bird_start() { if has_systemd; then run systemctl enable --now bird; else run mkdir -p /run/bird; run bird -c /etc/bird/bird.conf; fi; }
+bird_stop() { if has_systemd; then run systemctl stop bird; else run birdc down >/dev/null; fi; }
+# ufw_clear: what \`ufw disable\` leaves behind until the next boot (its chains, empty, still
+# hooked into the built-in ones), removed: only chains named ufw*.
+ufw_clear() {
+  local t c rule
+  for t in iptables ip6tables; do
+    while read -r c rule; do $t -D "$c" $rule; done < <($t-save -t filter 2>/dev/null | sed -n 's/^-A \(INPUT\|OUTPUT\|FORWARD\) \(-j ufw6\{0,1\}-[a-z-]*\)$/\1 \2/p')
+    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -F "$c"; done
+    for c in $($t-save -t filter 2>/dev/null | sed -n 's/^:\(ufw6\{0,1\}-[a-z-]*\) .*/\1/p'); do $t -X "$c"; done
+  done
+}
 
 # wg syncconf would clear a private key the config does not hold, so the key is fed in
 # from its file (never on a command line). wg-quick adds routes for AllowedIPs only on
@@ -226,6 +221,11 @@ wg_live_sync() {
 }
 
 step 'packages'
+# For undo.sh, once: what ran before relay6's first run.
+if [ ! -f "$originals/services" ]; then
+  ensure_originals
+  printf 'wg_up=%s\nbird_running=%s\nwg_enabled=%s\nbird_enabled=%s\n' "$wg_was_up" "$bird_was_running" "$wg_was_enabled" "$bird_was_enabled" > "$originals/services"
+fi
 missing=()
 for p in wireguard-tools iptables ufw bird2; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
