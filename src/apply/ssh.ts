@@ -217,11 +217,11 @@ export async function uploadAndRun(session: SshSession, artifacts: readonly Arti
         if (line.trim()) log(`  ${line}`);
       });
       if (end) {
-        if (end.kind === "gone") throw new UserError(`the record of the run on ${host} (${run}) is gone (did the host reboot?): run relay6 apply again`, [], 1);
-        if (end.kind === "lost") throw new UserError(`setup.sh on ${host} stopped without an exit status (killed, or out of memory?): its log is in ${run}/log; run relay6 apply again`, [], 1);
+        if (end.kind === "gone") throw new UserError(`the record of the run on ${host} (${run}) is gone (did the host reboot?)`, [], 1, "run relay6 apply again: setup.sh starts over from the files relay6 uploads");
+        if (end.kind === "lost") throw new UserError(`setup.sh on ${host} stopped without an exit status (killed, or out of memory?): its log is in ${run}/log`, [], 1, `read ${run}/log on the host (journalctl -k for the OOM killer), then run relay6 apply again`);
         if (end.code !== 0) {
           const incomplete = output.includes("ROLLBACK INCOMPLETE") ? "; its rollback could not put everything back (see above)" : "";
-          throw new UserError(`setup.sh failed on ${host} (exit ${end.code})${incomplete}; its log is kept in ${run}/log`, [], 1);
+          throw new UserError(`setup.sh failed on ${host} (exit ${end.code})${incomplete}; its log is kept in ${run}/log`, [], 1, `read the failing step above (the whole log: ${run}/log on the host), fix the host or the site file, then run relay6 apply again`);
         }
         await current.exec(`rm -rf ${shQuote(run)}`, { quiet: true }).catch(() => {});
         return output;
@@ -286,7 +286,7 @@ async function reconnect(session: SshSession, log: (line: string) => void): Prom
     } catch (e) {
       if (e instanceof UserError && /host key/i.test(e.message)) throw e;
       if (Date.now() > until)
-        throw new UserError(`lost the connection to ${session.target.host} while setup.sh ran there, and could not reconnect for ${RECONNECT.forMs / 1000} s: it may have finished; see /run/relay6/ on the host`, [], 1);
+        throw new UserError(`lost the connection to ${session.target.host} while setup.sh ran there, and could not reconnect for ${RECONNECT.forMs / 1000} s: it may have finished`, [], 1, "log in to the host and read /run/relay6/apply-*/log and its status file, then run relay6 apply again once the host is reachable");
       log(`  reconnect attempt ${attempt} failed (${(e as Error).message}); retrying`);
       await new Promise((r) => setTimeout(r, RECONNECT.everyMs));
     }
