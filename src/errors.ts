@@ -15,6 +15,8 @@ export interface Diagnostic {
   file?: string;
   line?: number;
   col?: number;
+  /** The site of a relay the finding is about, when it is one site's. */
+  site?: string;
 }
 
 export const EXIT = {
@@ -55,7 +57,7 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ""}: ` : "";
-  const path = d.path ? ` at ${d.path}` : "";
+  const path = (d.path ? ` at ${d.path}` : "") + (d.site ? ` (site ${d.site})` : "");
   return `${where}${d.severity} ${d.code}${path}: ${d.message}\n    fix: ${d.fix}`;
 }
 

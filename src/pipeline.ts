@@ -2,18 +2,24 @@
 // imports the registry: it takes the router platforms and the targets as arguments, and
 // this file passes them in from src/targets/index.ts. CLI commands, the lab and doctor
 // call these functions, never the core's directly.
+//
+// Every command's input is a relay (src/site/relay.ts): a relay file, or a standalone site
+// file as the relay of one. loadInput → analyseInput (RelayPlan + findings) → renderInput.
 import type { DoctorSupport, LoadedRouterDoctor } from "./doctor/router.js";
 import { hasErrors, type Diagnostic } from "./errors.js";
 import { checkSite as lintSite, lintPlan } from "./lint/lint.js";
+import { checkRelay, lintRelayPlan } from "./lint/relay.js";
 import { buildPlan as planOf, type Plan } from "./plan/plan.js";
-import { renderPlan as renderWith } from "./render/render.js";
-import type { Artifact, RenderContext } from "./render/types.js";
+import { buildRelayPlan, relayPlanOf, type RelayPlan } from "./plan/relay.js";
+import { renderRelay, siteDir } from "./render/render.js";
+import type { Artifact, RelayRenderContext, RenderContext } from "./render/types.js";
 import { siteJsonSchema as jsonSchemaOf } from "./site/json-schema.js";
-import { loadSiteFile, parseSite as parseWith, type LoadedSite } from "./site/load.js";
+import { loadSiteFile, parseSite as parseWith, type LoadedSite, type YamlPath } from "./site/load.js";
 import type { RouterPlatform } from "./site/platform.js";
-import { siteSchema, type SiteFile, type SiteSchema } from "./site/schema.js";
-import { allTargets, platformsOf, productionTargets, targetOf } from "./targets/index.js";
-import type { Target } from "./targets/types.js";
+import { loadInputFile, relayOfSite, type InputSchemas, type LoadedInput } from "./site/relay.js";
+import { relaySchema, relaySiteSchema, siteSchema, type SiteFile } from "./site/schema.js";
+import { allTargets, platformsOf, productionTargets, routerTargetOf, routerTargets, vpsTargetOf } from "./targets/index.js";
+import type { RouterTarget, VpsTarget } from "./targets/types.js";
 
 /** Every router platform relay6 knows (test targets included while registered). */
 export function routerPlatforms(): RouterPlatform[] {
@@ -26,25 +32,30 @@ export function platformOf(id: string): RouterPlatform {
   return p;
 }
 
-const schemas = new Map<string, SiteSchema>();
-function schemaFor(platforms: readonly RouterPlatform[]): SiteSchema {
+const schemas = new Map<string, InputSchemas>();
+function schemasFor(platforms: readonly RouterPlatform[]): InputSchemas {
   const key = JSON.stringify(platforms, (_k, v: unknown) => (v instanceof RegExp ? v.source : v));
   let s = schemas.get(key);
-  if (!s) schemas.set(key, (s = siteSchema(platforms)));
+  if (!s) schemas.set(key, (s = { site: siteSchema(platforms), relaySite: relaySiteSchema(platforms), relay: relaySchema() }));
   return s;
 }
 
 export function loadSite(file: string): LoadedSite {
-  return loadSiteFile(file, schemaFor(routerPlatforms()));
+  return loadSiteFile(file, schemasFor(routerPlatforms()).site);
 }
 
 export function parseSite(text: string, file: string): LoadedSite {
-  return parseWith(text, file, schemaFor(routerPlatforms()));
+  return parseWith(text, file, schemasFor(routerPlatforms()).site);
+}
+
+/** A site file or a relay file (with the site files it lists). */
+export function loadInput(file: string): LoadedInput {
+  return loadInputFile(file, schemasFor(routerPlatforms()));
 }
 
 /** schema/site.schema.json: the production targets only, whatever a test registered. */
 export function siteJsonSchema(): Record<string, unknown> {
-  return jsonSchemaOf(schemaFor(platformsOf(productionTargets())));
+  return jsonSchemaOf(schemasFor(platformsOf(productionTargets())).site);
 }
 
 export function checkSite(site: SiteFile, file?: string, locate?: LoadedSite["locate"]): Diagnostic[] {
@@ -56,9 +67,13 @@ export function buildPlan(site: SiteFile): Plan {
   return planOf(site, platformOf(site.router.platform));
 }
 
-/** The targets that serve a plan: the VPS's, then the router's. */
-export function targetsFor(plan: Plan): { vps: Target; router: Target } {
-  return { vps: targetOf("vps"), router: targetOf({ platform: plan.router.platform }) };
+/** The VPS's target and each site's router target. */
+export function vpsTarget(): VpsTarget {
+  return vpsTargetOf();
+}
+
+export function routerTarget(plan: Plan): RouterTarget {
+  return routerTargetOf(plan.router.platform);
 }
 
 export interface Analysis {
@@ -66,34 +81,68 @@ export interface Analysis {
   findings: Diagnostic[];
 }
 
-/** Lint the site, build the plan if lint allows, lint the plan and the targets' limits. */
-export function analyse(loaded: LoadedSite): Analysis {
-  const findings = checkSite(loaded.site, loaded.file, loaded.locate);
-  if (hasErrors(findings)) return { findings };
-  const plan = buildPlan(loaded.site);
-  findings.push(...lintPlan(plan, loaded.file, loaded.locate));
-  const { vps, router } = targetsFor(plan);
-  for (const t of [vps, router])
-    for (const d of t.check(plan)) {
-      const at = d.path ? loaded.locate(d.path.split(/\.|\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : undefined;
-      findings.push({ ...d, file: loaded.file, ...(at ?? {}) });
-    }
-  return { plan, findings };
+export interface InputAnalysis {
+  relay?: RelayPlan;
+  findings: Diagnostic[];
 }
 
+/** A target's finding, located in `doc` by its YAML path. */
+function locatedIn(d: Diagnostic, doc: { file: string; locate: (p: YamlPath) => { line: number; col: number } }, site?: string): Diagnostic {
+  const at = d.path ? doc.locate(d.path.split(/\.|\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : undefined;
+  return { ...d, file: doc.file, ...(at ?? {}), ...(site ? { site } : {}) };
+}
+
+/** Lint the input, build the relay's plan if lint allows, lint the plan and the targets'
+ *  limits. A standalone site is linted as it always was (its keys, its file's paths). */
+export function analyseInput(loaded: LoadedInput): InputAnalysis {
+  const solo = loaded.standalone;
+  const findings = solo
+    ? checkSite(solo.site, solo.file, solo.locate)
+    : checkRelay(loaded.input, { relay: loaded.relayDoc, sites: loaded.siteDocs }, (id) => platformOf(id));
+  if (hasErrors(findings)) return { findings };
+  const relay = buildRelayPlan(loaded.input, platformOf);
+  if (solo) findings.push(...lintPlan(relay.sites[0]!, solo.file, solo.locate));
+  else findings.push(...lintRelayPlan(relay, { relay: loaded.relayDoc, sites: loaded.siteDocs }));
+  for (const d of vpsTargetOf().check(relay)) findings.push(locatedIn(d, loaded.relayDoc));
+  relay.sites.forEach((plan, i) => {
+    for (const d of routerTarget(plan).check(plan)) findings.push(locatedIn(d, loaded.siteDocs[i]!, solo ? undefined : plan.site));
+  });
+  return { relay, findings };
+}
+
+/** A standalone site: lint, plan (its one site's), findings. */
+export function analyse(loaded: LoadedSite): Analysis {
+  const at = { file: loaded.file, locate: loaded.locate, given: loaded.given };
+  const { relay, findings } = analyseInput({ kind: "site", file: loaded.file, input: relayOfSite(loaded.site), relayDoc: at, siteDocs: [at], standalone: loaded });
+  return { ...(relay ? { plan: relay.sites[0]! } : {}), findings };
+}
+
+export function renderInput(relay: RelayPlan, ctx: RelayRenderContext): Artifact[] {
+  return renderRelay(relay, ctx, vpsTargetOf(), routerTarget);
+}
+
+/** Where a site's files are in the render output: "" (a standalone site) or sites/<site>/. */
+export function siteOutputDir(relay: Pick<RelayPlan, "kind">, site: string): string {
+  return siteDir(relay, site);
+}
+
+/** A standalone site's plan, rendered (the relay of that one site). */
 export function renderPlan(plan: Plan, ctx: RenderContext): Artifact[] {
-  const { vps, router } = targetsFor(plan);
-  return renderWith(plan, ctx, [vps, router]);
+  const { vpsPrivateKey, routerPrivateKey } = ctx.secrets;
+  return renderInput(relayPlanOf("site", plan.site, plan.prefix, [plan]), {
+    secrets: { ...(vpsPrivateKey ? { vpsPrivateKey } : {}), routers: { [plan.site]: routerPrivateKey } },
+    version: ctx.version,
+  });
 }
 
 /** The router platforms whose files the lab's Linux router node runs. */
 export function labPlatforms(): string[] {
-  return allTargets().flatMap((t) => (t.labRouter && t.platform ? [t.platform.id] : []));
+  return routerTargets(allTargets()).flatMap((t) => (t.labRouter ? [t.platform.id] : []));
 }
 
 /** The router platforms doctor can read, with what they declare (nothing is loaded). */
 export function doctorPlatforms(): { platform: RouterPlatform; support: DoctorSupport }[] {
-  return allTargets().flatMap((t) => (t.doctor && t.platform ? [{ platform: t.platform, support: t.doctor }] : []));
+  return routerTargets(allTargets()).flatMap((t) => (t.doctor ? [{ platform: t.platform, support: t.doctor }] : []));
 }
 
 /** Their doctor modules, loaded. */

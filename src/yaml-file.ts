@@ -38,6 +38,23 @@ export function parseYamlFile<S extends z.ZodType>(
   schema: S,
   kind: YamlFileKind,
 ): { data: z.output<S>; locate(path: YamlPath): { line: number; col: number }; given(path: YamlPath): boolean } {
+  const doc = parseYamlDoc(text, file, kind);
+  const r = checkYamlDoc(doc, schema, kind);
+  if (!r.ok) throw fileError(file, kind, r.diagnostics);
+  return { data: r.data, locate: doc.locate, given: doc.given };
+}
+
+/** A YAML document, parsed and located, not yet validated (a relay file: which schema
+ *  applies, and which site files it lists, shows only once it is parsed). Syntax errors
+ *  and files too large to read are thrown (exit 2). */
+export interface YamlDoc {
+  raw: unknown;
+  file: string;
+  locate(path: YamlPath): { line: number; col: number };
+  given(path: YamlPath): boolean;
+}
+
+export function parseYamlDoc(text: string, file: string, kind: YamlFileKind): YamlDoc {
   if (Buffer.byteLength(text, "utf8") > MAX_YAML_BYTES) throw tooLarge(file, kind, `it is over ${MAX_YAML_BYTES / 1024 / 1024} MiB`);
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `0x10` is an integer, `no` stays a string.
@@ -70,7 +87,6 @@ export function parseYamlFile<S extends z.ZodType>(
   }
   if (diagnostics.length > 0) throw fileError(file, kind, diagnostics);
 
-  const locate = (path: YamlPath) => locateIn(doc, path, pos);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
@@ -80,12 +96,24 @@ export function parseYamlFile<S extends z.ZodType>(
     if (e instanceof RangeError) throw tooLarge(file, kind, "it is nested too deeply to read");
     throw e;
   }
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const ds = result.error.issues.flatMap((issue) => issueToDiagnostics(issue, file, locate, raw, kind));
-    throw fileError(file, kind, ds);
-  }
-  return { data: result.data, locate, given: (path) => doc.hasIn(path) };
+  const d = doc;
+  return { raw, file, locate: (path) => locateIn(d, path, pos), given: (path) => d.hasIn(path) };
+}
+
+/** Keys that, found where they do not belong, get their own diagnostic instead of
+ *  unknown-key (a relay's key in a site file under it). Dotted path → diagnostic. */
+export type MisplacedKey = (path: string) => Pick<Diagnostic, "code" | "message" | "fix"> | undefined;
+
+/** The document's data, or every problem the schema has with it, located. */
+export function checkYamlDoc<S extends z.ZodType>(
+  doc: YamlDoc,
+  schema: S,
+  kind: YamlFileKind,
+  misplaced?: MisplacedKey,
+): { ok: true; data: z.output<S> } | { ok: false; diagnostics: Diagnostic[] } {
+  const result = schema.safeParse(doc.raw);
+  if (result.success) return { ok: true, data: result.data as z.output<S> };
+  return { ok: false, diagnostics: result.error.issues.flatMap((issue) => issueToDiagnostics(issue, doc.file, doc.locate, doc.raw, kind, misplaced)) };
 }
 
 function tooLarge(file: string, kind: YamlFileKind, why: string): UserError {
@@ -124,7 +152,7 @@ export function readYamlText(path: string, kind: YamlFileKind): string {
   }
 }
 
-function fileError(file: string, kind: YamlFileKind, diagnostics: Diagnostic[]): UserError {
+export function fileError(file: string, kind: Pick<YamlFileKind, "name">, diagnostics: Diagnostic[]): UserError {
   const n = diagnostics.length;
   return new UserError(`${file}: ${n} problem${n === 1 ? "" : "s"} in the ${kind.name}`, diagnostics, EXIT.badInput);
 }
@@ -157,11 +185,15 @@ function issueToDiagnostics(
   locate: (p: YamlPath) => { line: number; col: number },
   raw: unknown,
   kind: YamlFileKind,
+  misplaced?: MisplacedKey,
 ): Diagnostic[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const base = { severity: "error" as const, file };
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({
+    return issue.keys.map((key): Diagnostic => {
+      const elsewhere = kind.secret ? undefined : misplaced?.(formatPath([...path, key]));
+      if (elsewhere) return { ...base, ...elsewhere, path: formatPath([...path, key]), ...locate([...path, key]) };
+      return {
       ...base,
       code: "unknown-key",
       // A key's name may be what the user meant as a value (a password on the wrong line).
@@ -171,7 +203,8 @@ function issueToDiagnostics(
         ? `remove it: ${kind.keysReference}`
         : `remove it, or check its spelling against ${kind.keysReference}`,
       ...locate([...path, key]),
-    }));
+      };
+    });
   }
   const missing = path.length > 0 && valueAt(raw, path) === undefined;
   if (missing) {

@@ -12,7 +12,7 @@ import { REDACTED, redactSecrets } from "../src/apply/redact.js";
 import { generateKeyPair } from "../src/keys/wireguard.js";
 import { vpsFiles } from "../src/targets/vps/files.js";
 import { linuxTarget } from "../src/targets/linux/index.js";
-import { REPO, renderFile, TEST_SECRETS, tmp } from "./helpers.js";
+import { REPO, renderFile, soloCtx, soloRelay, TEST_SECRETS, tmp } from "./helpers.js";
 
 const RECIPE = join(REPO, "examples/recipe-home.yaml");
 const LINUX = join(REPO, "test/linux/sites/recipe-linux.yaml");
@@ -38,7 +38,7 @@ function windows(secrets: string[]): string[] {
 describe("apply's diff never shows a secret of a file the host holds", () => {
   it("a hand-made wg0.conf (PrivateKey, PresharedKey, a key in a comment), bird.conf (password) and a PEM: redacted in text and --json; the rest shown", () => {
     const { plan } = renderFile(RECIPE);
-    const files = vpsFiles(plan, { secrets: TEST_SECRETS, version: "test" });
+    const files = vpsFiles(soloRelay(plan), soloCtx(plan, TEST_SECRETS));
     const priv = generateKeyPair();
     const psk = generateKeyPair().privateKey;
     const oldKey = generateKeyPair().privateKey;
@@ -80,7 +80,7 @@ describe("apply's diff never shows a secret of a file the host holds", () => {
 
   it("a file whose only change is a secret: reported as changed, the values hidden", () => {
     const { plan } = renderFile(RECIPE);
-    const files = vpsFiles(plan, { secrets: TEST_SECRETS, version: "test" });
+    const files = vpsFiles(soloRelay(plan), soloCtx(plan, TEST_SECRETS));
     const wg = files.find((f) => f.dst === "/etc/wireguard/wg0.conf")!;
     const key = generateKeyPair().privateKey;
     const handMade = { "/etc/wireguard/wg0.conf": wg.content.replace("[Interface]\n", `[Interface]\nPrivateKey = ${key}\n`) };

@@ -162,7 +162,7 @@ const CASES: Case[] = [
   { row: "an output path", args: () => ["render", site, "-o", join(w, "theirs")], thing: () => `output folder ${join(w, "theirs")}: holds an entry relay6 did not write (no relay6-output.json): notes.txt` },
   { row: "an argument", args: () => ["lint", site, "--bogus"], thing: () => "unknown option '--bogus'" },
   { row: "an argument", args: () => ["frobnicate"], thing: () => "unknown command 'frobnicate'" },
-  { row: "an argument", args: () => ["lint"], thing: () => "missing required argument 'site'" },
+  { row: "an argument", args: () => ["lint"], thing: () => "missing required argument 'input'" },
   { row: "an argument", args: () => ["render", site], thing: () => "required option '-o, --out <dir>' not specified" },
   { row: "an argument", args: () => rest(`http://127.0.0.1:${port.closed}`, "--timeout", "abc"), thing: () => "--timeout abc" },
   { row: "an argument", args: () => rest("https://admin:pw@192.0.2.1"), thing: () => "holds a user name or password" },

@@ -11,11 +11,13 @@ import { checkLinuxRouter, linuxRouterScript } from "../src/targets/linux/verify
 import { checkVps, vpsScript } from "../src/targets/vps/verify.js";
 import { parseSections, type Finding } from "../src/verify/findings.js";
 import { wgDumpCommand } from "../src/verify/wireguard.js";
-import { REPO } from "./helpers.js";
+import { REPO, soloRelay } from "./helpers.js";
 
 const DIR = join(REPO, "test/fixtures/verify");
 const PLAN: Plan = JSON.parse(readFileSync(join(DIR, "plan.json"), "utf8"));
 const KEYS: { vpsPublicKey: string; routerPublicKey: string } = JSON.parse(readFileSync(join(DIR, "keys.json"), "utf8"));
+/** The router's key as the VPS target's judge takes it: by site. */
+const keyOf = (plan: Plan, key: string) => new Map([[plan.site, key]]);
 const rec = (name: string) => parseSections(readFileSync(join(DIR, name), "utf8"));
 const verdicts = (fs: Finding[]) => Object.fromEntries(fs.map((f) => [f.check, f.fault ? `${f.status} ${f.fault}` : f.status]));
 const withPlan = (edit: (p: Plan) => void): Plan => {
@@ -26,7 +28,7 @@ const withPlan = (edit: (p: Plan) => void): Plan => {
 
 describe("the VPS judge (vps/verify.ts) on recorded output", () => {
   it("the relay up: every check passes", () => {
-    expect(verdicts(checkVps(PLAN, rec("vps-up.txt"), KEYS.routerPublicKey))).toEqual({
+    expect(verdicts(checkVps(soloRelay(PLAN), rec("vps-up.txt"), keyOf(PLAN, KEYS.routerPublicKey)))).toEqual({
       "vps.wg0": "pass",
       "vps.peer-key": "pass",
       "vps.handshake": "pass",
@@ -43,7 +45,7 @@ describe("the VPS judge (vps/verify.ts) on recorded output", () => {
   });
 
   it("bird stopped: bird-down, and BGP and BFD are not judged as if bird answered", () => {
-    const v = verdicts(checkVps(PLAN, rec("vps-bird-down.txt"), KEYS.routerPublicKey));
+    const v = verdicts(checkVps(soloRelay(PLAN), rec("vps-bird-down.txt"), keyOf(PLAN, KEYS.routerPublicKey)));
     expect(v["vps.bird"]).toBe("fail bird-down");
     expect(v["vps.bgp"]).toBeUndefined();
     expect(v["vps.bfd"]).toBeUndefined();
@@ -51,24 +53,24 @@ describe("the VPS judge (vps/verify.ts) on recorded output", () => {
   });
 
   it("the router's tunnel down: the transit ping fails (tunnel-down)", () => {
-    expect(verdicts(checkVps(PLAN, rec("vps-tunnel-down.txt"), KEYS.routerPublicKey))["vps.transit-ping"]).toBe("fail tunnel-down");
+    expect(verdicts(checkVps(soloRelay(PLAN), rec("vps-tunnel-down.txt"), keyOf(PLAN, KEYS.routerPublicKey)))["vps.transit-ping"]).toBe("fail tunnel-down");
   });
 
   it("another router key, an old handshake, a segment not in AllowedIPs, a closed port, slower BFD", () => {
     const up = rec("vps-up.txt");
-    expect(verdicts(checkVps(PLAN, up, KEYS.vpsPublicKey))["vps.peer-key"]).toBe("fail wrong-public-key");
+    expect(verdicts(checkVps(soloRelay(PLAN), up, keyOf(PLAN, KEYS.vpsPublicKey)))["vps.peer-key"]).toBe("fail wrong-public-key");
     const later = new Map(up);
     later.set("now", `${Number(up.get("now")!.split("\n")[0]) + 600}\nrc=0`);
-    expect(verdicts(checkVps(PLAN, later, KEYS.routerPublicKey))["vps.handshake"]).toBe("fail tunnel-down");
+    expect(verdicts(checkVps(soloRelay(PLAN), later, keyOf(PLAN, KEYS.routerPublicKey)))["vps.handshake"]).toBe("fail tunnel-down");
     const more = withPlan((p) => {
       p.segments.push({ ...p.segments[0]!, name: "iot", prefix: "2001:db8:4600:11::/64", router: { ...p.segments[0]!.router, address: "2001:db8:4600:11::1" } });
       p.vps.allowedIps.push("2001:db8:4600:11::/64");
     });
-    const m = verdicts(checkVps(more, up, KEYS.routerPublicKey));
+    const m = verdicts(checkVps(soloRelay(more), up, keyOf(more, KEYS.routerPublicKey)));
     expect(m["vps.allowed-ips"]).toBe("fail allowed-ips-missing-segment");
     expect(m["vps.route.iot"]).toBe("fail allowed-ips-missing-segment");
-    expect(verdicts(checkVps(withPlan((p) => void (p.wireguard.port = 51821)), up, KEYS.routerPublicKey))["vps.firewall"]).toBe("fail firewall-blocks");
-    expect(verdicts(checkVps(withPlan((p) => void (p.failover.mode === "bgp-bfd" && ((p.failover.bfd.intervalMs = 300), (p.failover.bfd.detectMs = 900)))), up, KEYS.routerPublicKey))["vps.bfd"]).toBe("warn");
+    expect(verdicts(checkVps(soloRelay(withPlan((p) => void (p.wireguard.port = 51821))), up, keyOf(PLAN, KEYS.routerPublicKey)))["vps.firewall"]).toBe("fail firewall-blocks");
+    expect(verdicts(checkVps(soloRelay(withPlan((p) => void (p.failover.mode === "bgp-bfd" && ((p.failover.bfd.intervalMs = 300), (p.failover.bfd.detectMs = 900))))), up, keyOf(PLAN, KEYS.routerPublicKey)))["vps.bfd"]).toBe("warn");
   });
 });
 
@@ -105,7 +107,7 @@ describe("the Linux router judge (linux/verify.ts) on recorded output", () => {
 
 describe("no private key crosses the connection", () => {
   it("both scripts read `wg show dump` through wgDumpCommand, which hides the key on the host and keeps wg's exit status", () => {
-    expect(vpsScript(PLAN)).toContain(wgDumpCommand("wg0"));
+    expect(vpsScript(soloRelay(PLAN))).toContain(wgDumpCommand("wg0"));
     expect(linuxRouterScript(PLAN)).toContain(wgDumpCommand(PLAN.router.tunnelInterface));
     const key = "qBfJp2irt/s2+73RO934hg9LJDTwkZh+GZdzw3KmFk0=";
     const ok = execFileSync("bash", ["-c", `wg() { printf '${key}\\tPUB\\t51820\\toff\\nPEER\\t(none)\\t192.0.2.1:5\\t::/0\\t0\\t0\\t0\\t25\\n'; }\n${wgDumpCommand("wg0")}`], { encoding: "utf8" });

@@ -94,19 +94,19 @@ export function readSecrets(path: string): SecretsFile | undefined {
 
 /** For every command but keys, render and init: the keys must already exist. They are
  *  never made here (a key made and not kept would change on every run). */
-export function requireKeys(path: string, siteFile: string, given: boolean): Required<SecretsFile> {
+export function requireKeys(path: string, siteFile: string, given: boolean, ends: readonly End[] = ENDS): SecretsFile {
   const secrets = readSecrets(path);
   const make = `run \`relay6 keys ${siteFile}${given ? ` --secrets ${path}` : ""}\` (or relay6 render) to make ${secrets ? "it" : "them"}`;
   if (!secrets)
     throw new UserError(`no secrets file ${path}`, [
       { code: "secrets-missing", severity: "error", path: "", file: path, message: "the site's WireGuard private keys are kept in this file, and it does not exist", fix: given ? make : `${make}, or pass --secrets FILE` },
     ]);
-  const missing = ENDS.filter((e) => !secrets[e]);
+  const missing = ends.filter((e) => !secrets[e]);
   if (missing.length > 0)
     throw new UserError(`secrets file ${path} has no ${missing.map((e) => `${e}.privateKey`).join(" and ")}`, [
       { code: "secrets-missing-key", severity: "error", path: `${missing[0]}.privateKey`, file: path, message: `the private key of the ${missing.join(" and the ")} is not there`, fix: make },
     ]);
-  return secrets as Required<SecretsFile>;
+  return secrets;
 }
 
 function secretsText(secrets: SecretsFile): string {
@@ -162,22 +162,34 @@ export function writeSecrets(path: string, secrets: SecretsFile): void {
   stageSecrets(path, secrets).commit();
 }
 
-/** The secrets file with a new key for every end that has none; nothing written. */
-export function withMissingKeys(path: string): { secrets: Required<SecretsFile>; created: End[] } {
+/** The secrets file with a new key for every one of `ends` that has none; nothing written.
+ *  (A standalone site's file holds both ends' keys; under a relay the relay's holds the
+ *  VPS's, each site's its router's.) */
+export function withMissingKeys(path: string, ends: readonly End[] = ENDS): { secrets: SecretsFile; created: End[] } {
   const secrets: SecretsFile = { ...(readSecrets(path) ?? {}) };
   const created: End[] = [];
-  for (const end of ENDS) {
+  for (const end of ends) {
     if (!secrets[end]) {
       secrets[end] = { privateKey: generateKeyPair().privateKey };
       created.push(end);
     }
   }
-  return { secrets: secrets as Required<SecretsFile>, created };
+  return { secrets, created };
 }
 
 /** relay6 keys / init: reads the secrets file, adding (and saving) keys for ends that have none. */
-export function ensureKeys(path: string): { secrets: Required<SecretsFile>; created: End[] } {
-  const r = withMissingKeys(path);
+export function ensureKeys(path: string, ends: readonly End[] = ENDS): { secrets: SecretsFile; created: End[] } {
+  const r = withMissingKeys(path, ends);
   if (r.created.length > 0) writeSecrets(path, r.secrets);
   return r;
+}
+
+/** Replaces `end`'s key in the secrets file with a new one (every other entry kept).
+ *  Returns the new public key. */
+export function rotateKey(path: string, end: End): string {
+  const secrets: SecretsFile = { ...(readSecrets(path) ?? {}) };
+  const pair = generateKeyPair();
+  secrets[end] = { privateKey: pair.privateKey };
+  writeSecrets(path, secrets);
+  return pair.publicKey;
 }

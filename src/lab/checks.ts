@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildPlan, loadSite, targetsFor } from "../pipeline.js";
+import { buildPlan, loadSite, renderPlan } from "../pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import { daemon, wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
@@ -336,7 +336,7 @@ export function trapWgConf(s: Ready): string {
   const loaded = loadSite(s.siteFile);
   const site = { ...loaded.site, vps: { ...loaded.site.vps, allowedIps: [s.plan.prefix] } };
   const plan = buildPlan(site);
-  const arts = targetsFor(plan).vps.render(plan, {
+  const arts = renderPlan(plan, {
     secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.tunnelInterface}.key`) },
     version: "lab",
   });

@@ -61,21 +61,30 @@ export const LINT_CODES: readonly LintCode[] = [
   { code: "inbound-host-outside-segment", severity: "error", summary: "An inbound service's host is not in its segment's /64." },
   { code: "vps-firewall-off", severity: "warning", summary: "firewall.vps is none: relay6 leaves the VPS firewall alone, nothing drops unsolicited inbound to the LAN." },
   { code: "mss-clamp-off", severity: "warning", summary: "TCP MSS clamping is off: bulk TCP stalls on paths that drop ICMPv6 packet-too-big." },
+  { code: "site-prefix-length", severity: "error", summary: "A site of a relay has a prefix that is not a /56, /60 or /64 of the relay's prefix." },
+  { code: "site-prefix-outside", severity: "error", summary: "A site's prefix lies outside the relay's prefix." },
+  { code: "site-prefix-overlap", severity: "error", summary: "Two sites of a relay have overlapping prefixes (names both)." },
+  { code: "site-prefix-transit", severity: "error", summary: "A site's prefix overlaps the relay's transit /64 (index 0 of the relay's prefix)." },
+  { code: "site-name-duplicate", severity: "error", summary: "Two sites of a relay have the same name." },
+  { code: "transit-pin-invalid", severity: "error", summary: "A site entry's transit pin is not an interface id of the transit /64, or a reserved one." },
+  { code: "transit-collision", severity: "error", summary: "Two sites' routers get the same transit /128 (names both)." },
+  { code: "router-key-duplicate", severity: "error", summary: "Two sites of a relay name the same router public key." },
+  { code: "bfd-timers-differ", severity: "warning", summary: "The bgp-bfd sites of a relay ask for different BFD timers; bird on the VPS applies one set to wg0." },
 ];
 
 const SEVERITY = new Map(LINT_CODES.map((c) => [c.code, c.severity]));
 
-type Locate = (path: YamlPath) => { line: number; col: number };
+export type Locate = (path: YamlPath) => { line: number; col: number };
 
-function finding(code: string, path: YamlPath, message: string, fix: string): Omit<Diagnostic, "file" | "line" | "col"> & { at: YamlPath } {
+export function finding(code: string, path: YamlPath, message: string, fix: string): Omit<Diagnostic, "file" | "line" | "col"> & { at: YamlPath } {
   const severity = SEVERITY.get(code);
   if (!severity) throw new Error(`internal: lint code ${code} is not in LINT_CODES`);
   return { code, severity, path: formatPath(path), message, fix, at: path };
 }
 
-type Raw = ReturnType<typeof finding>;
+export type Raw = ReturnType<typeof finding>;
 
-function located(raw: Raw[], file: string | undefined, locate: Locate | undefined): Diagnostic[] {
+export function located(raw: Raw[], file: string | undefined, locate: Locate | undefined): Diagnostic[] {
   return raw.map(({ at, ...d }) => ({ ...d, ...(file ? { file, ...(locate ? locate(at) : {}) } : {}) }));
 }
 
@@ -83,43 +92,98 @@ function located(raw: Raw[], file: string | undefined, locate: Locate | undefine
  *  `platform`: what the registry says about the site's router platform. */
 export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "version">, file?: string, locate?: Locate): Diagnostic[] {
   const out: Raw[] = [];
-  const parsed = parsePrefix6(site.prefix);
-  if (!parsed.ok) return located(out, file, locate); // the schema already refused it
+  const p = checkRoutedPrefix(site.prefix, out);
+  if (!p) return located(out, file, locate);
+
+  const ula = checkUla(site.ula, out);
+  checkSegments(site.segments, p, ula, site.ula, out, { transitIsIndex0: true });
+
+  if (site.vps.allowedIps) checkAllowedIps(site, p, out);
+
+  const fo = site.failover;
+  if (fo.mode === "bgp-bfd") {
+    checkPrivateAsn(fo.vpsAs, ["failover", "vpsAs"], out);
+    checkPrivateAsn(fo.routerAs, ["failover", "routerAs"], out);
+    if (fo.vpsAs === fo.routerAs)
+      out.push(finding("asn-equal", ["failover", "routerAs"], `both ends use AS${fo.vpsAs}`, "give the router another private ASN (the recipe: VPS 65002, router 65001)"));
+    if (ipv4ToNumber(fo.vpsRouterId) === ipv4ToNumber(fo.routerRouterId))
+      out.push(finding("router-id-collision", ["failover", "routerRouterId"], `both ends use router ID ${fo.vpsRouterId}`, "give each end its own router ID (e.g. 10.0.0.1 and 10.0.0.2)"));
+  }
+
+  checkEndpoint(site.vps.endpoint, out);
+  checkMtu(site.wireguard.mtu, site.vps, out);
+
+  for (const end of ["vps", "router"] as const) checkPublicKey(site[end].publicKey, site.wireguard.keys, [end, "publicKey"], out);
+  if (site.wireguard.keys === "device") {
+    const missing = (["vps", "router"] as const).filter((e) => site[e].publicKey === undefined);
+    if (missing.length > 0)
+      out.push(finding("keys-pending", ["wireguard", "keys"], `no public key yet for ${missing.join(" and ")}: rendering step 1 (each device makes its key and prints the public half)`, `run the step-1 scripts, then put the printed keys in ${missing.map((e) => `${e}.publicKey`).join(" and ")} and render again`));
+  }
+
+  checkRouterVersion(site.router.version, platform, out);
+  checkVpsFirewall(site.firewall.vps, out);
+  checkClampMss(site.firewall.clampMss, out);
+
+  return located(out, file, locate);
+}
+
+/** The prefix routed to the VPS (a site's or a relay's); undefined when no plan can be
+ *  built from it. */
+export function checkRoutedPrefix(text: string, out: Raw[]): Prefix6 | undefined {
+  const parsed = parsePrefix6(text);
+  if (!parsed.ok) return undefined; // the schema already refused it
   const p = parsed.prefix;
   if (p.length === 64) {
-    out.push(finding("prefix-on-link", ["prefix"], `${site.prefix} is a single /64: providers put it on-link, it is not routed to the VPS`, "relay6 needs a routed /40../63 (ask the provider for a routed /56 or /48); NDP proxying for on-link /64s is not built yet"));
-    return located(out, file, locate);
+    out.push(finding("prefix-on-link", ["prefix"], `${text} is a single /64: providers put it on-link, it is not routed to the VPS`, "relay6 needs a routed /40../63 (ask the provider for a routed /56 or /48); NDP proxying for on-link /64s is not built yet"));
+    return undefined;
   }
   if (p.length < 40 || p.length > 63) {
     out.push(finding("prefix-length-unsupported", ["prefix"], `/${p.length} is outside /40../63`, "give the routed prefix exactly as the provider routes it, /40 to /63"));
-    return located(out, file, locate);
+    return undefined;
   }
-  const scope = prefixScope(p, parseAddress6(site.prefix.trim().split("/")[0]!));
+  const scope = prefixScope(p, parseAddress6(text.trim().split("/")[0]!));
   if (scope.scope === "special") {
     out.push(finding("prefix-not-global", ["prefix"], `${formatPrefix6(p)} is ${scope.what}, not a global unicast prefix (2000::/3)`, "give the global prefix the provider routes to the VPS (it starts with 2 or 3)"));
-    return located(out, file, locate);
+    return undefined;
   }
   if (scope.scope === "documentation")
     out.push(finding("prefix-documentation", ["prefix"], `${formatPrefix6(p)} is documentation space (${scope.range}): no provider routes it`, "fine for examples and the lab; for a real relay give the prefix the provider routes to the VPS"));
-  if (parsed.hostBitsSet)
-    out.push(finding("prefix-host-bits", ["prefix"], `${site.prefix} has host bits set; the network is ${formatPrefix6(p)}`, `write prefix: ${formatPrefix6(p)}`));
+  checkHostBits(text, out);
+  return p;
+}
 
-  const ula = site.ula ? parsePrefix6(site.ula) : undefined;
-  if (ula?.ok && !contains(ULA_RANGE, ula.prefix))
-    out.push(finding("ula-outside-fd00", ["ula"], `${site.ula} is not inside fd00::/8`, "use a random fdxx:xxxx:xxxx::/48 (relay6 init makes one)"));
+export function checkHostBits(text: string, out: Raw[]): void {
+  const parsed = parsePrefix6(text);
+  if (parsed.ok && parsed.hostBitsSet)
+    out.push(finding("prefix-host-bits", ["prefix"], `${text} has host bits set; the network is ${formatPrefix6(parsed.prefix)}`, `write prefix: ${formatPrefix6(parsed.prefix)}`));
+}
 
+export function checkUla(text: string | undefined, out: Raw[]): Prefix6 | undefined {
+  const ula = text ? parsePrefix6(text) : undefined;
+  if (!ula?.ok) return undefined;
+  if (!contains(ULA_RANGE, ula.prefix)) {
+    out.push(finding("ula-outside-fd00", ["ula"], `${text} is not inside fd00::/8`, "use a random fdxx:xxxx:xxxx::/48 (relay6 init makes one)"));
+    return undefined;
+  }
+  return ula.prefix;
+}
+
+/** A site's segments inside its prefix `p`. `transitIsIndex0`: a standalone site, whose
+ *  index 0 is the tunnel's transit; under a relay every index is a segment. */
+export function checkSegments(segments: SiteFile["segments"], p: Prefix6, ula: Prefix6 | undefined, ulaText: string | undefined, out: Raw[], opts: { transitIsIndex0: boolean }): void {
   const byIndex = new Map<bigint, number>();
   const byName = new Map<string, number>();
   const byInterface = new Map<string, number>();
-  site.segments.forEach((s, i) => {
+  const first = opts.transitIsIndex0 ? 1n : 0n;
+  segments.forEach((s, i) => {
     const at: YamlPath = ["segments", i];
     const idx = segmentIndex(s.index);
     const sp = segmentPrefix(p, idx);
-    if (idx === 0n) {
+    if (idx === 0n && opts.transitIsIndex0) {
       out.push(finding("segment-index-transit", [...at, "index"], `segment "${s.name}" uses index 0, the tunnel's transit /64`, "give the segment an index from 1 up"));
     } else if (!sp) {
       const max = subnetCount(p, 64) - 1n;
-      out.push(finding("segment-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit a /${p.length} (it holds /64s 0..0x${max.toString(16)})`, `use an index from 1 to 0x${max.toString(16)}`));
+      out.push(finding("segment-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit a /${p.length} (it holds /64s 0..0x${max.toString(16)})`, max === 0n ? "a /64 site has one segment, index 0" : `use an index from ${first} to 0x${max.toString(16)}`));
     }
     const dupIndex = byIndex.get(idx);
     if (dupIndex !== undefined)
@@ -133,74 +197,66 @@ export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "versio
     if (dupIf !== undefined)
       out.push(finding("segment-interface-shared", [...at, "interface"], `segments[${dupIf}] is on interface ${s.interface} too`, "give each segment its own interface (bridge or VLAN) unless two /64s on one link is what you want"));
     else byInterface.set(s.interface, i);
-    if (ula?.ok && s.ula && contains(ULA_RANGE, ula.prefix) && idx !== 0n && idx >= subnetCount(ula.prefix, 64))
-      out.push(finding("ula-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit the ULA ${site.ula}`, "use a /48 ULA, or set ula: false on this segment"));
+    if (ula && s.ula && (idx !== 0n || !opts.transitIsIndex0) && idx >= subnetCount(ula, 64))
+      out.push(finding("ula-index-out-of-range", [...at, "index"], `segment "${s.name}": index ${fmtIndex(idx)} does not fit the ULA ${ulaText}`, "use a /48 ULA, or set ula: false on this segment"));
     s.inbound.forEach((svc, j) => {
       const h = svc.host ? parseAddress6(svc.host) : undefined;
       if (sp && h !== undefined && !containsAddress(sp, h))
         out.push(finding("inbound-host-outside-segment", [...at, "inbound", j, "host"], `${svc.host} is not in segment "${s.name}" (${formatPrefix6(sp)})`, `use an address inside ${formatPrefix6(sp)}`));
     });
   });
+}
 
-  if (site.vps.allowedIps) checkAllowedIps(site, p, out);
-
-  const fo = site.failover;
-  if (fo.mode === "bgp-bfd") {
-    for (const [key, as] of [["vpsAs", fo.vpsAs], ["routerAs", fo.routerAs]] as const)
-      if (!isPrivateAsn(as))
-        out.push(finding("asn-not-private", ["failover", key], `AS${as} is not a private ASN (RFC 6996: 64512-65534, 4200000000-4294967294)`, "use a private ASN unless this AS is really yours"));
-    if (fo.vpsAs === fo.routerAs)
-      out.push(finding("asn-equal", ["failover", "routerAs"], `both ends use AS${fo.vpsAs}`, "give the router another private ASN (the recipe: VPS 65002, router 65001)"));
-    if (ipv4ToNumber(fo.vpsRouterId) === ipv4ToNumber(fo.routerRouterId))
-      out.push(finding("router-id-collision", ["failover", "routerRouterId"], `both ends use router ID ${fo.vpsRouterId}`, "give each end its own router ID (e.g. 10.0.0.1 and 10.0.0.2)"));
-  }
-
-  checkEndpoint(site, out);
-
-  const family = underlayFamily(site);
-  const maxMtu = site.vps.underlayMtu - (family === 4 ? 60 : 80);
-  if (site.wireguard.mtu > maxMtu)
-    out.push(finding("mtu-above-underlay", ["wireguard", "mtu"], `MTU ${site.wireguard.mtu} is above ${maxMtu}, the most an IPv${family} underlay of ${site.vps.underlayMtu} carries (WireGuard adds ${family === 4 ? 60 : 80} bytes)`, `set wireguard.mtu to ${maxMtu} or less`));
-
-  for (const end of ["vps", "router"] as const) {
-    const key = site[end].publicKey;
-    if (key === undefined) continue;
-    if (!isWireGuardKey(key))
-      out.push(finding("public-key-invalid", [end, "publicKey"], "not a WireGuard public key (44 characters of base64)", `paste the output of \`wg pubkey\` (or the interface's public-key on RouterOS)`));
-    else if (site.wireguard.keys === "relay6")
-      out.push(finding("public-key-ignored", [end, "publicKey"], "keys: relay6 makes this end's key; this public key is ignored", "remove it, or set wireguard.keys: device"));
-  }
-  if (site.wireguard.keys === "device") {
-    const missing = (["vps", "router"] as const).filter((e) => site[e].publicKey === undefined);
-    if (missing.length > 0)
-      out.push(finding("keys-pending", ["wireguard", "keys"], `no public key yet for ${missing.join(" and ")}: rendering step 1 (each device makes its key and prints the public half)`, `run the step-1 scripts, then put the printed keys in ${missing.map((e) => `${e}.publicKey`).join(" and ")} and render again`));
-  }
-
-  // A router that needs router.version and has none: its target says so (routeros-version-missing).
-  if (!platform.version && site.router.version)
-    out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
-  if (site.firewall.vps === "none")
-    out.push(finding("vps-firewall-off", ["firewall", "vps"], "relay6 will not touch the VPS firewall; unsolicited inbound to the LAN is only dropped if your own rules do it", "use firewall.vps: ufw, or make sure your rules forward only related/established traffic into wg0"));
-  if (!site.firewall.clampMss)
-    out.push(finding("mss-clamp-off", ["firewall", "clampMss"], "TCP MSS is not clamped to the tunnel", "leave firewall.clampMss at true unless every path delivers ICMPv6 packet-too-big"));
-
-  return located(out, file, locate);
+export function checkPrivateAsn(as: number, path: YamlPath, out: Raw[]): void {
+  if (!isPrivateAsn(as))
+    out.push(finding("asn-not-private", path, `AS${as} is not a private ASN (RFC 6996: 64512-65534, 4200000000-4294967294)`, "use a private ASN unless this AS is really yours"));
 }
 
 /** The router reaches the VPS over the underlay, and the relay gives the router its IPv6
  *  default route. An IPv6 endpoint is both at once: the tunnel's own packets to it would
  *  follow ::/0 into the tunnel, and the router it runs on has native IPv6, whose default
  *  route wins over the relay's. True of every router platform, so it is checked here. */
-function checkEndpoint(site: SiteFile, out: Raw[]): void {
-  if (!isIPv6(site.vps.endpoint)) return;
+export function checkEndpoint(endpoint: string, out: Raw[]): void {
+  if (!isIPv6(endpoint)) return;
   out.push(
     finding(
       "vps-endpoint-ipv6-loop-clash",
       ["vps", "endpoint"],
-      `${site.vps.endpoint} is an IPv6 address: the relay gives the router ::/0 through the tunnel, so the tunnel's own packets to ${site.vps.endpoint} would be routed into the tunnel (a loop); and a router with native IPv6 has its own default route (distance 1), which beats the relay's (BGP, distance 20), so the relay would carry nothing`,
+      `${endpoint} is an IPv6 address: the relay gives the router ::/0 through the tunnel, so the tunnel's own packets to ${endpoint} would be routed into the tunnel (a loop); and a router with native IPv6 has its own default route (distance 1), which beats the relay's (BGP, distance 20), so the relay would carry nothing`,
       "use the VPS's IPv4 address (or a DNS name with only an A record): relay6 relays IPv6 to a home that has none; running beside native IPv6 (a routing table per site) is not built",
     ),
   );
+}
+
+export function checkMtu(mtu: number, vps: Pick<SiteFile["vps"], "endpoint" | "underlayMtu">, out: Raw[]): void {
+  const family = underlayFamily({ vps });
+  const maxMtu = vps.underlayMtu - (family === 4 ? 60 : 80);
+  if (mtu > maxMtu)
+    out.push(finding("mtu-above-underlay", ["wireguard", "mtu"], `MTU ${mtu} is above ${maxMtu}, the most an IPv${family} underlay of ${vps.underlayMtu} carries (WireGuard adds ${family === 4 ? 60 : 80} bytes)`, `set wireguard.mtu to ${maxMtu} or less`));
+}
+
+export function checkPublicKey(key: string | undefined, keys: "relay6" | "device", path: YamlPath, out: Raw[]): void {
+  if (key === undefined) return;
+  if (!isWireGuardKey(key))
+    out.push(finding("public-key-invalid", path, "not a WireGuard public key (44 characters of base64)", `paste the output of \`wg pubkey\` (or the interface's public-key on RouterOS)`));
+  else if (keys === "relay6")
+    out.push(finding("public-key-ignored", path, "keys: relay6 makes this end's key; this public key is ignored", "remove it, or set wireguard.keys: device"));
+}
+
+export function checkRouterVersion(version: string | undefined, platform: Pick<RouterPlatform, "version">, out: Raw[]): void {
+  // A router that needs router.version and has none: its target says so (routeros-version-missing).
+  if (!platform.version && version)
+    out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
+}
+
+export function checkVpsFirewall(firewall: "ufw" | "none", out: Raw[]): void {
+  if (firewall === "none")
+    out.push(finding("vps-firewall-off", ["firewall", "vps"], "relay6 will not touch the VPS firewall; unsolicited inbound to the LAN is only dropped if your own rules do it", "use firewall.vps: ufw, or make sure your rules forward only related/established traffic into wg0"));
+}
+
+export function checkClampMss(clamp: boolean, out: Raw[]): void {
+  if (!clamp)
+    out.push(finding("mss-clamp-off", ["firewall", "clampMss"], "TCP MSS is not clamped to the tunnel", "leave firewall.clampMss at true unless every path delivers ICMPv6 packet-too-big"));
 }
 
 function checkAllowedIps(site: SiteFile, p: Prefix6, out: Raw[]): void {

@@ -12,8 +12,10 @@ import {
   type Prefix6,
 } from "../net/ipv6.js";
 import type { RouterPlatform } from "../site/platform.js";
+import { relayOfSite, type RelayInput, type RelaySiteEntry } from "../site/relay.js";
 import type { SiteFile } from "../site/schema.js";
 import { bfdFigures, type BfdFigures } from "./bfd.js";
+import { parseTransitPin, transitInterfaceId } from "./transit.js";
 
 export interface PlanAddress {
   /** Address without length, e.g. 2001:db8::1 */
@@ -43,11 +45,18 @@ export interface PlanRoute {
   why: string;
 }
 
+/** One site's view of the relay: what its router, its verify and the lab need. A site of
+ *  a relay carries copies of the relay's values its router uses (the VPS's endpoint, the
+ *  transit, the WireGuard port and MTU, the VPS's ASN); the relay-wide parts are the
+ *  RelayPlan's (src/plan/relay.ts). */
 export interface Plan {
   site: string;
+  /** The site's own prefix: the routed prefix for a standalone site, a /56, /60 or /64 of
+   *  the relay's prefix for a site of a relay. */
   prefix: string;
   prefixLength: number;
-  /** Transit /64 = index 0 of the prefix: the tunnel's own link. */
+  /** Transit /64 = index 0 of the routed prefix: the tunnel's own link (the relay's, for a
+   *  site of a relay). */
   transit: {
     prefix: string;
     vps: PlanAddress;
@@ -83,6 +92,8 @@ export interface Plan {
     routes: PlanRoute[];
     firewall: "ufw" | "none";
     ssh: { host: string; port: number; user: string };
+    /** A site of a relay: the VPS's key mode (wireguard.keys is the router's). */
+    keys?: "relay6" | "device";
   };
   router: {
     /** router.platform: the target that renders the router's end. */
@@ -109,6 +120,8 @@ export interface Plan {
       };
   clampMss: boolean;
   dns: { advertise: "self" | "none" | string[] };
+  /** A site of a relay: the relay it belongs to. Absent for a standalone site. */
+  relay?: { name: string; prefix: string };
 }
 
 const addr = (p: Prefix6, host: bigint): PlanAddress => {
@@ -118,12 +131,6 @@ const addr = (p: Prefix6, host: bigint): PlanAddress => {
 
 export function segmentIndex(index: number | string): bigint {
   return typeof index === "number" ? BigInt(index) : BigInt(index);
-}
-
-export function routedPrefix(site: SiteFile): Prefix6 {
-  const parsed = parsePrefix6(site.prefix);
-  if (!parsed.ok) throw new Error(`internal: plan built from an unchecked prefix ${site.prefix}`);
-  return parsed.prefix;
 }
 
 /** The /64 a segment index names: index N is the Nth /64 of the routed prefix. */
@@ -142,10 +149,35 @@ export function allowedIpsFor(routerTransit: string, segmentPrefixes: string[]):
   return [`${routerTransit}/128`, ...segmentPrefixes];
 }
 
-/** `platform`: the site's router platform (its defaults). */
+/** `platform`: the site's router platform (its defaults). A standalone site is planned as
+ *  the one site of its relay (src/site/relay.ts: relayOfSite). */
 export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnelInterface">): Plan {
-  const prefix = routedPrefix(site);
-  const transit = segmentPrefix(prefix, 0n)!;
+  const relay = relayOfSite(site);
+  return buildSitePlan(relay, relay.sites[0]!, platform);
+}
+
+/** The router's interface id in the relay's transit /64: the entry's pin, else the hash
+ *  of the site's name (src/plan/transit.ts). Call only on a checked relay. */
+export function routerInterfaceId(entry: RelaySiteEntry, transit: Prefix6): bigint {
+  if (entry.transit === undefined) return transitInterfaceId(entry.site.site);
+  const pin = parseTransitPin(entry.transit, transit);
+  if (!pin.ok) throw new Error(`internal: plan built from an unchecked transit pin ${entry.transit}`);
+  return pin.iid;
+}
+
+export function parsedPrefix(text: string): Prefix6 {
+  const parsed = parsePrefix6(text);
+  if (!parsed.ok) throw new Error(`internal: plan built from an unchecked prefix ${text}`);
+  return parsed.prefix;
+}
+
+/** One site of a relay → its Plan. Pure; call only on a relay that lint found free of errors. */
+export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform: Pick<RouterPlatform, "tunnelInterface">): Plan {
+  const site = entry.site;
+  const member = relay.kind === "relay";
+  const prefix = parsedPrefix(site.prefix);
+  const transit = segmentPrefix(parsedPrefix(relay.prefix), 0n)!;
+  const iid = routerInterfaceId(entry, transit);
   const ula = site.ula ? parsePrefix6(site.ula) : undefined;
   const ulaPrefix = ula?.ok ? ula.prefix : undefined;
   const bgp = site.failover.mode === "bgp-bfd";
@@ -168,41 +200,46 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
   });
 
   const transitVps = addr(transit, 1n);
-  const transitRouter = addr(transit, 2n);
-  const overridden = site.vps.allowedIps !== undefined;
+  const transitRouter = addr(transit, iid);
+  const overridden = entry.allowedIps !== undefined;
   const allowedIps = overridden
-    ? site.vps.allowedIps!.map((a) => normalisePrefix(a))
+    ? entry.allowedIps!.map((a) => normalisePrefix(a))
     : allowedIpsFor(
         transitRouter.address,
         segments.map((s) => s.prefix),
       );
 
+  const vps = relay.vps;
   const wg = "wg0" as const;
   const routes: PlanRoute[] = [
     ...allowedIps.map((a) => ({ dst: a, dev: wg, why: "AllowedIPs: wg-quick routes it into the tunnel" })),
     { dst: formatPrefix6(transit), dev: wg, why: "transit /64 (wg0 address)" },
   ];
-  const upstreamAddress = site.vps.upstream?.address;
+  const upstreamAddress = vps.upstream?.address;
   if (upstreamAddress) {
     const up = parsePrefix6(upstreamAddress);
     if (up.ok)
       routes.push({
         dst: formatPrefix6(up.prefix),
-        dev: site.vps.nic,
+        dev: vps.nic,
         why: "connected route of the provider's address; harmless, the tunnel routes are longer",
       });
   }
   routes.push({
     dst: "::/0",
-    dev: site.vps.nic,
-    ...(site.vps.upstream?.gateway ? { via: site.vps.upstream.gateway } : {}),
-    why: site.vps.upstream?.gateway ? "default via the provider's gateway" : "default, learned from the provider's RA",
+    dev: vps.nic,
+    ...(vps.upstream?.gateway ? { via: vps.upstream.gateway } : {}),
+    why: vps.upstream?.gateway ? "default via the provider's gateway" : "default, learned from the provider's RA",
   });
 
   // Most specific first: the order in which the kernel prefers them.
   routes.sort((a, b) => Number(b.dst.split("/")[1]) - Number(a.dst.split("/")[1]));
-  const wgMtu = site.wireguard.mtu;
+  const wgMtu = relay.wireguard.mtu;
   const routerWg = site.router.tunnelInterface ?? platform.tunnelInterface;
+  const linkLocal = (id: bigint): PlanAddress => {
+    const a = formatAddress6((0xfe80n << 112n) | id);
+    return { address: a, cidr: `${a}/64` };
+  };
 
   return {
     site: site.site,
@@ -214,33 +251,34 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
       router: transitRouter,
       ...(bgp
         ? {
-            vpsLinkLocal: { address: "fe80::1", cidr: "fe80::1/64" },
-            routerLinkLocal: { address: "fe80::2", cidr: "fe80::2/64" },
+            vpsLinkLocal: linkLocal(1n),
+            routerLinkLocal: linkLocal(iid),
           }
         : {}),
     },
     segments,
     ...(ulaPrefix ? { ula: formatPrefix6(ulaPrefix) } : {}),
     wireguard: {
-      port: site.wireguard.port,
+      port: relay.wireguard.port,
       mtu: wgMtu,
       keepalive: site.wireguard.keepalive,
       mss: wgMtu - 60,
       keys: site.wireguard.keys,
     },
     vps: {
-      endpoint: site.vps.endpoint,
-      endpointFamily: isIPv6(site.vps.endpoint) ? 6 : /^\d+\.\d+\.\d+\.\d+$/.test(site.vps.endpoint) ? 4 : "name",
-      nic: site.vps.nic,
-      os: site.vps.os,
+      endpoint: vps.endpoint,
+      endpointFamily: isIPv6(vps.endpoint) ? 6 : /^\d+\.\d+\.\d+\.\d+$/.test(vps.endpoint) ? 4 : "name",
+      nic: vps.nic,
+      os: vps.os,
       tunnelInterface: wg,
-      ...(site.vps.publicKey ? { publicKey: site.vps.publicKey } : {}),
+      ...(vps.publicKey ? { publicKey: vps.publicKey } : {}),
       allowedIps,
       allowedIpsOverridden: overridden,
-      ...(site.vps.upstream ? { upstream: { ...site.vps.upstream } } : {}),
+      ...(vps.upstream ? { upstream: { ...vps.upstream } } : {}),
       routes,
-      firewall: site.firewall.vps,
-      ssh: { host: site.vps.ssh.host ?? site.vps.endpoint, port: site.vps.ssh.port, user: site.vps.ssh.user },
+      firewall: relay.firewall.vps,
+      ssh: { host: vps.ssh.host ?? vps.endpoint, port: vps.ssh.port, user: vps.ssh.user },
+      ...(member ? { keys: relay.wireguard.keys } : {}),
     },
     router: {
       platform: site.router.platform,
@@ -256,22 +294,23 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
     failover: bgp
       ? {
           mode: "bgp-bfd",
-          vpsAs: site.failover.vpsAs,
+          vpsAs: relay.bgp.as,
           routerAs: site.failover.routerAs,
-          vpsRouterId: site.failover.vpsRouterId,
+          vpsRouterId: relay.bgp.routerId,
           routerRouterId: site.failover.routerRouterId,
           bfd: {
             ...site.failover.bfd,
-            ...bfdFigures(site.failover.bfd.intervalMs, site.failover.bfd.multiplier, underlayFamily(site)),
+            ...bfdFigures(site.failover.bfd.intervalMs, site.failover.bfd.multiplier, underlayFamily(relay)),
           },
         }
       : { mode: "static" },
     clampMss: site.firewall.clampMss,
     dns: { advertise: site.dns.advertise },
+    ...(member ? { relay: { name: relay.relay, prefix: formatPrefix6(parsedPrefix(relay.prefix)) } } : {}),
   };
 }
 
-export function underlayFamily(site: Pick<SiteFile, "vps">): 4 | 6 {
+export function underlayFamily(site: { vps: { endpoint: string } }): 4 | 6 {
   return isIPv6(site.vps.endpoint) ? 6 : 4;
 }
 

@@ -51,6 +51,16 @@ export function handshakeCheck(wg: string, hint: string): string[] {
   ];
 }
 
+/** The same check for one peer of several (the VPS of a relay): that peer's handshake. */
+export function peerHandshakeCheck(wg: string, key: string, label: string, hint: string): string[] {
+  return [
+    "now=$(date +%s)",
+    `hs=$(wg show ${wg} latest-handshakes 2>/dev/null | awk -v k=${shQuote(key)} '$1 == k {print $2}')`,
+    `if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake of ${label} $((now - hs)) s ago"`,
+    `else fail "WireGuard handshake of ${label} within 180 s" "${hint}"; fi`,
+  ];
+}
+
 /** For a LAN client: SLAAC address in a segment's /64, default route, ping out. */
 export function renderClientSmoke(plan: Plan): string {
   const L = [

@@ -23,3 +23,24 @@ export interface RenderContext {
 }
 
 export const MANAGED_MARK = "managed by relay6";
+
+/** The keys of a relay's render: the VPS's, and each site's router's (by site name). */
+export interface RelaySecrets {
+  vpsPrivateKey?: string;
+  routers: Record<string, string | undefined>;
+}
+
+/** What the VPS target renders a whole relay with. */
+export interface RelayRenderContext {
+  secrets: RelaySecrets;
+  version: string;
+}
+
+/** One site's share of a relay's render context: what its router target is given. */
+export function siteContext(ctx: RelayRenderContext, site: string): RenderContext {
+  const router = ctx.secrets.routers[site];
+  return {
+    secrets: { ...(ctx.secrets.vpsPrivateKey ? { vpsPrivateKey: ctx.secrets.vpsPrivateKey } : {}), ...(router ? { routerPrivateKey: router } : {}) },
+    version: ctx.version,
+  };
+}

@@ -16,7 +16,7 @@ export interface LoadedSite {
   given(path: YamlPath): boolean;
 }
 
-const SITE_FILE: YamlFileKind = {
+export const SITE_FILE: YamlFileKind = {
   name: "site file",
   keysReference: "the site-file reference (README, schema/site.schema.json)",
   reference: "the site-file reference in the README",

@@ -96,15 +96,112 @@ const Segment = z
   })
   .strict();
 
-/** The schema of a site file for these router platforms (src/pipeline.ts passes the
- *  registry's). */
-export function siteSchema(platforms: readonly RouterPlatform[]) {
+/** The router block, for these platforms. */
+function routerSchema(platforms: readonly RouterPlatform[]) {
   const ids = platforms.map((p) => p.id);
   if (ids.length === 0) throw new Error("internal: a site schema needs at least one router platform");
   const tunnelDefaults = platforms.map((p) => `${p.id}: ${p.tunnelInterface}`).join(", ");
   const versioned = platforms.flatMap((p) => (p.version ? [{ id: p.id, ...p.version }] : []));
   // One versioned platform (today): its pattern as it is; several: any of theirs.
   const versionPattern = versioned.length === 1 ? versioned[0]!.pattern : new RegExp(versioned.map((v) => `(?:${v.pattern.source})`).join("|") || "^$");
+  return z
+    .object({
+      platform: z.enum(ids as [string, ...string[]]),
+      version: z
+        .string()
+        .regex(versionPattern, { message: `must be ${versioned.map((v) => v.what).join(", or ") || "absent"}` })
+        .optional()
+        .describe(versioned.map((v) => v.describe).join("; ") + "."),
+      bridge: ifname.describe("The LAN bridge."),
+      wan: ifname.optional().describe("The router's WAN interface (linux: for MSS clamping and the static route check)."),
+      endpoint: endpoint
+        .optional()
+        .describe("The router's own public address, when it has a stable one; lets the VPS dial it too."),
+      publicKey: z.string().optional().describe("The router's WireGuard public key, when it made its own key."),
+      tunnelInterface: ifname.optional().describe(`Name of the router's WireGuard interface (${tunnelDefaults}).`),
+      acceptAllFromTunnel: z
+        .boolean()
+        .default(false)
+        .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+      api: z
+        .object({
+          url: z
+            .string()
+            .regex(/^https?:\/\/[^\s/@?#]+\/?$/, {
+              message: "must be the router's REST base URL without user name, password, path or query, e.g. https://192.168.88.1",
+              abort: true,
+            })
+            .superRefine((url, ctx) => {
+              // The rules --router-url and RELAY6_ROUTER_URL follow too (plain http only to loopback).
+              const c = checkRouterUrl(url);
+              if (!c.ok) ctx.addIssue({ code: "custom", message: c.must });
+            })
+            .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
+        })
+        .strict()
+        .optional()
+        .describe("How relay6 apply router reaches the router (routeros). Credentials never go here."),
+    })
+    .strict();
+}
+
+/** The VPS block: its fields, shared by a site file's `vps` and a relay file's. */
+const vpsFields = {
+  endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or a DNS name (lint refuses an IPv6 address: vps-endpoint-ipv6-loop-clash)."),
+  nic: ifname.describe("The VPS's public interface."),
+  os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
+  upstream: z
+    .object({
+      address: ipv6Prefix
+        .optional()
+        .describe("The address the provider put on the NIC, with its mask (2001:db8::a/48)."),
+      gateway: ipv6Address.optional().describe("The provider's IPv6 gateway, when not learned by RA."),
+    })
+    .strict()
+    .optional(),
+  underlayMtu: z.number().int().min(1280).max(9000).default(1500).describe("MTU of the path between the router and the VPS."),
+  ssh: z
+    .object({
+      host: endpoint.optional().describe("Defaults to vps.endpoint."),
+      port: port.default(22),
+      user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
+    })
+    .strict()
+    .prefault({}),
+  publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+};
+
+const wgPort = port.default(51820);
+const wgMtu = z.number().int().min(1280).max(9000).default(1420);
+const wgKeepalive = z.number().int().min(0).max(65535).default(25).describe("Seconds; 0 turns it off.");
+const wgKeys = z.enum(["relay6", "device"]).default("relay6");
+const asnDefault = (n: number) => asn.default(n);
+const bfdSchema = z
+  .object({
+    intervalMs: z.number().int().min(10).max(60000).default(200),
+    multiplier: z.number().int().min(1).max(255).default(3),
+    idleTxMs: z.number().int().min(10).max(60000).default(100).describe("BFD packet interval while the session is down: paces how fast it comes back."),
+  })
+  .strict()
+  .prefault({});
+const vpsFirewall = z
+  .enum(["ufw", "none"])
+  .default("ufw")
+  .describe("ufw: rules for ufw, enabled with default deny incoming. none: relay6 leaves the VPS firewall alone.");
+const clampMss = z.boolean().default(true).describe("Clamp TCP MSS to the tunnel MTU in both directions.");
+const dnsSchema = z
+  .object({
+    advertise: z
+      .union([z.literal("self"), z.literal("none"), z.array(ipv6Address).min(1)])
+      .default("self")
+      .describe("RDNSS in router advertisements: self (the router's own address), none, or a list."),
+  })
+  .strict()
+  .prefault({});
+
+/** The schema of a site file for these router platforms (src/pipeline.ts passes the
+ *  registry's). */
+export function siteSchema(platforms: readonly RouterPlatform[]) {
   return z
     .object({
       $schema: z.string().optional(),
@@ -115,28 +212,7 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
         .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
       vps: z
         .object({
-          endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or a DNS name (lint refuses an IPv6 address: vps-endpoint-ipv6-loop-clash)."),
-          nic: ifname.describe("The VPS's public interface."),
-          os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
-          upstream: z
-            .object({
-              address: ipv6Prefix
-                .optional()
-                .describe("The address the provider put on the NIC, with its mask (2001:db8::a/48)."),
-              gateway: ipv6Address.optional().describe("The provider's IPv6 gateway, when not learned by RA."),
-            })
-            .strict()
-            .optional(),
-          underlayMtu: z.number().int().min(1280).max(9000).default(1500).describe("MTU of the path between the router and the VPS."),
-          ssh: z
-            .object({
-              host: endpoint.optional().describe("Defaults to vps.endpoint."),
-              port: port.default(22),
-              user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
-            })
-            .strict()
-            .prefault({}),
-          publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+          ...vpsFields,
           allowedIps: z
             .array(z.string())
             .min(1)
@@ -146,94 +222,124 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
             ),
         })
         .strict(),
-      router: z
-        .object({
-          platform: z.enum(ids as [string, ...string[]]),
-          version: z
-            .string()
-            .regex(versionPattern, { message: `must be ${versioned.map((v) => v.what).join(", or ") || "absent"}` })
-            .optional()
-            .describe(versioned.map((v) => v.describe).join("; ") + "."),
-          bridge: ifname.describe("The LAN bridge."),
-          wan: ifname.optional().describe("The router's WAN interface (linux: for MSS clamping and the static route check)."),
-          endpoint: endpoint
-            .optional()
-            .describe("The router's own public address, when it has a stable one; lets the VPS dial it too."),
-          publicKey: z.string().optional().describe("The router's WireGuard public key, when it made its own key."),
-          tunnelInterface: ifname.optional().describe(`Name of the router's WireGuard interface (${tunnelDefaults}).`),
-          acceptAllFromTunnel: z
-            .boolean()
-            .default(false)
-            .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
-          api: z
-            .object({
-              url: z
-                .string()
-                .regex(/^https?:\/\/[^\s/@?#]+\/?$/, {
-                  message: "must be the router's REST base URL without user name, password, path or query, e.g. https://192.168.88.1",
-                  abort: true,
-                })
-                .superRefine((url, ctx) => {
-                  // The rules --router-url and RELAY6_ROUTER_URL follow too (plain http only to loopback).
-                  const c = checkRouterUrl(url);
-                  if (!c.ok) ctx.addIssue({ code: "custom", message: c.must });
-                })
-                .describe("Base URL of the router's REST API (relay6 apply router adds /rest), e.g. https://192.168.88.1."),
-            })
-            .strict()
-            .optional()
-            .describe("How relay6 apply router reaches the router (routeros). Credentials never go here."),
-        })
-        .strict(),
+      router: routerSchema(platforms),
       segments: z.array(Segment).min(1, { message: "a site needs at least one segment" }),
       wireguard: z
         .object({
-          port: port.default(51820),
-          mtu: z.number().int().min(1280).max(9000).default(1420),
-          keepalive: z.number().int().min(0).max(65535).default(25).describe("Seconds; 0 turns it off."),
-          keys: z
-            .enum(["relay6", "device"])
-            .default("relay6")
-            .describe("relay6: keys made by relay6, kept in the 0600 secrets file. device: each end makes its own; public keys go into vps.publicKey and router.publicKey."),
+          port: wgPort,
+          mtu: wgMtu,
+          keepalive: wgKeepalive,
+          keys: wgKeys.describe("relay6: keys made by relay6, kept in the 0600 secrets file. device: each end makes its own; public keys go into vps.publicKey and router.publicKey."),
         })
         .strict()
         .prefault({}),
       failover: z
         .object({
           mode: z.enum(["static", "bgp-bfd"]),
-          vpsAs: asn.default(65002),
-          routerAs: asn.default(65001),
+          vpsAs: asnDefault(65002),
+          routerAs: asnDefault(65001),
           vpsRouterId: ipv4Address.default("10.0.0.1"),
           routerRouterId: ipv4Address.default("10.0.0.2"),
-          bfd: z
-            .object({
-              intervalMs: z.number().int().min(10).max(60000).default(200),
-              multiplier: z.number().int().min(1).max(255).default(3),
-              idleTxMs: z.number().int().min(10).max(60000).default(100).describe("BFD packet interval while the session is down: paces how fast it comes back."),
-            })
-            .strict()
-            .prefault({}),
+          bfd: bfdSchema,
         })
         .strict(),
       firewall: z
         .object({
-          vps: z
-            .enum(["ufw", "none"])
-            .default("ufw")
-            .describe("ufw: rules for ufw, enabled with default deny incoming. none: relay6 leaves the VPS firewall alone."),
-          clampMss: z.boolean().default(true).describe("Clamp TCP MSS to the tunnel MTU in both directions."),
+          vps: vpsFirewall,
+          clampMss,
         })
         .strict()
         .prefault({}),
-      dns: z
+      dns: dnsSchema,
+    })
+    .strict();
+}
+
+/** A segment of a site under a relay: its index counts within the site's own prefix, and
+ *  every index is a segment (the transit /64 belongs to the relay). */
+const MemberSegment = Segment.extend({
+  index: segmentIndex.describe("N: the segment's /64 is the Nth /64 of the site's prefix; every index, 0 included, is a segment (the transit belongs to the relay)."),
+}).strict();
+
+/** The schema of a site file listed by a relay file: no vps block, nothing that belongs to
+ *  the relay's VPS (its ASN, router ID, WireGuard port and MTU, firewall): those are the
+ *  relay file's (src/site/relay.ts names the relay file's key for each). */
+export function relaySiteSchema(platforms: readonly RouterPlatform[]) {
+  return z
+    .object({
+      $schema: z.string().optional(),
+      site: name("the site name").describe("A short name for this site; it tags every object relay6 owns on its router."),
+      prefix: ipv6Prefix.describe("The site's own prefix: a /56, /60 or /64 inside the relay's prefix."),
+      ula: ipv6Prefix
+        .optional()
+        .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
+      router: routerSchema(platforms),
+      segments: z.array(MemberSegment).min(1, { message: "a site needs at least one segment" }),
+      wireguard: z
         .object({
-          advertise: z
-            .union([z.literal("self"), z.literal("none"), z.array(ipv6Address).min(1)])
-            .default("self")
-            .describe("RDNSS in router advertisements: self (the router's own address), none, or a list."),
+          keepalive: wgKeepalive,
+          keys: wgKeys.describe("The router's key. relay6: made by relay6, kept in this site's 0600 secrets file. device: the router makes its own; its public key goes into router.publicKey."),
         })
         .strict()
         .prefault({}),
+      failover: z
+        .object({
+          mode: z.enum(["static", "bgp-bfd"]),
+          routerAs: asnDefault(65001),
+          routerRouterId: ipv4Address.default("10.0.0.2"),
+          bfd: bfdSchema,
+        })
+        .strict(),
+      firewall: z.object({ clampMss }).strict().prefault({}),
+      dns: dnsSchema,
+    })
+    .strict();
+}
+
+const fileName = z
+  .string()
+  .min(1)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: "must be a file name without control characters" });
+
+/** The schema of a relay file: one VPS, its prefix, and the site files it serves. */
+export function relaySchema() {
+  return z
+    .object({
+      $schema: z.string().optional(),
+      relay: name("the relay name").describe("A short name for this relay (the VPS); it tags the VPS's files and rules."),
+      prefix: ipv6Prefix.describe("The prefix the provider routes to the VPS, /40 to /63; each site has a /56, /60 or /64 of it, index 0 is the transit /64."),
+      vps: z.object(vpsFields).strict(),
+      wireguard: z
+        .object({
+          port: wgPort.describe("The UDP port of the VPS's one wg0, for every site."),
+          mtu: wgMtu.describe("The MTU of wg0 and of every router's tunnel."),
+          keys: wgKeys.describe("The VPS's key. relay6: made by relay6, kept in the relay's 0600 secrets file. device: the VPS makes its own; its public key goes into vps.publicKey."),
+        })
+        .strict()
+        .prefault({}),
+      bgp: z
+        .object({
+          as: asnDefault(65002).describe("The VPS's ASN in every site's BGP session."),
+          routerId: ipv4Address.default("10.0.0.1").describe("The VPS's BGP router ID."),
+        })
+        .strict()
+        .prefault({}),
+      firewall: z.object({ vps: vpsFirewall }).strict().prefault({}),
+      sites: z
+        .array(
+          z.union([
+            fileName.describe("A site file, relative to this relay file."),
+            z
+              .object({
+                file: fileName.describe("A site file, relative to this relay file."),
+                transit: ipv6Address
+                  .optional()
+                  .describe('Pins the router\'s transit address: an interface id ("::100") or an address of the transit /64. Default: from a hash of the site name.'),
+              })
+              .strict(),
+          ]),
+        )
+        .min(1, { message: "a relay needs at least one site" }),
     })
     .strict();
 }
@@ -241,3 +347,7 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
 export type SiteSchema = ReturnType<typeof siteSchema>;
 export type SiteInput = z.input<SiteSchema>;
 export type SiteFile = z.output<SiteSchema>;
+export type RelaySiteSchema = ReturnType<typeof relaySiteSchema>;
+export type RelaySiteFile = z.output<RelaySiteSchema>;
+export type RelaySchema = ReturnType<typeof relaySchema>;
+export type RelayFile = z.output<RelaySchema>;

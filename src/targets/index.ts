@@ -4,7 +4,7 @@
 import type { RouterPlatform } from "../site/platform.js";
 import { linuxTarget } from "./linux/index.js";
 import { routerosTarget } from "./routeros/index.js";
-import type { Target } from "./types.js";
+import type { RouterTarget, Target, VpsTarget } from "./types.js";
 import { vpsTarget } from "./vps/index.js";
 
 /** Order matters only for what users read (the schema's platform list, help texts). */
@@ -20,7 +20,8 @@ const testTargets: Target[] = [];
  * @testonly
  */
 export function registerTestTarget(target: Target): () => void {
-  if (allTargets().some((t) => t.id === target.id || (target.platform && t.platform?.id === target.platform.id)))
+  const platform = target.role === "router" ? target.platform.id : undefined;
+  if (allTargets().some((t) => t.id === target.id || (platform !== undefined && t.role === "router" && t.platform.id === platform)))
     throw new Error(`internal: a target ${target.id} is registered already`);
   testTargets.push(target);
   return () => void testTargets.splice(testTargets.indexOf(target), 1);
@@ -38,12 +39,24 @@ export function allTargets(): readonly Target[] {
 
 /** The router platforms of these targets. */
 export function platformsOf(targets: readonly Target[]): RouterPlatform[] {
-  return targets.flatMap((t) => (t.role === "router" && t.platform ? [t.platform] : []));
+  return routerTargets(targets).map((t) => t.platform);
 }
 
-/** The target of one end: the VPS, or the router of this platform. */
-export function targetOf(end: "vps" | { platform: string }): Target {
-  const t = allTargets().find((x) => (end === "vps" ? x.role === "vps" : x.role === "router" && x.platform?.id === end.platform));
-  if (!t) throw new Error(`internal: no target for ${end === "vps" ? "the VPS" : `router platform ${end.platform}`}`);
+/** The router targets among these. */
+export function routerTargets(targets: readonly Target[]): RouterTarget[] {
+  return targets.filter((t): t is RouterTarget => t.role === "router");
+}
+
+/** The VPS's target. */
+export function vpsTargetOf(): VpsTarget {
+  const t = allTargets().find((x): x is VpsTarget => x.role === "vps");
+  if (!t) throw new Error("internal: no target for the VPS");
+  return t;
+}
+
+/** The target of the router of this platform. */
+export function routerTargetOf(platform: string): RouterTarget {
+  const t = routerTargets(allTargets()).find((x) => x.platform.id === platform);
+  if (!t) throw new Error(`internal: no target for router platform ${platform}`);
   return t;
 }

@@ -6,34 +6,54 @@
 import type { DoctorSupport } from "../doctor/router.js";
 import type { Diagnostic } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
+import type { RelayPlan } from "../plan/relay.js";
 import type { RemoteAccess } from "../remote/connect.js";
-import type { Artifact, RenderContext } from "../render/types.js";
+import type { Artifact, RelayRenderContext, RenderContext } from "../render/types.js";
 import type { RouterPlatform } from "../site/platform.js";
 import type { Finding } from "../verify/findings.js";
 
-export interface Target {
-  /** Folder name and the value users see: "vps", "routeros", "linux". */
+/** A router platform's target: it renders one site's router from that site's Plan. */
+export interface RouterTarget {
+  /** Folder name and the value users see: "routeros", "linux". */
   id: string;
-  role: "vps" | "router";
-  /** Routers: the `router.platform` value this target serves, and its defaults. */
-  platform?: RouterPlatform;
+  role: "router";
+  /** The `router.platform` value this target serves, and its defaults. */
+  platform: RouterPlatform;
   /** What this target cannot do for this plan (e.g. a RouterOS version without a feature). Pure. */
   check(plan: Plan): Diagnostic[];
-  /** The plan in, files out. Pure. */
+  /** The plan in, files out (under router/). Pure. */
   render(plan: Plan, ctx: RenderContext): Artifact[];
-  /** What to do with the rendered files: `relay6 render` prints it. `out`: the output
-   *  directory; `site`: the site file, as the user named them. */
+  /** What to do with the rendered files: `relay6 render` prints it. `out`: the directory
+   *  that holds router/; `site`: the input file as the user named it (with `--site NAME`
+   *  for a site of a relay). */
   next(plan: Plan, out: string, site: string): string;
-  /** `relay6 apply vps|router`: the module that puts the rendered files on the live host. */
+  /** `relay6 apply router`: the module that puts the rendered files on the live router. */
   apply(): Promise<ApplyModule>;
-  /** `relay6 verify`: the module that checks the live host against the plan. */
+  /** `relay6 verify`: the module that checks the live router against the plan. */
   verify(): Promise<VerifyModule>;
-  /** Routers: `relay6 doctor` can read a hand-made router of this platform (its input
-   *  flag here; the module that reads it is loaded on use). */
+  /** `relay6 doctor` can read a hand-made router of this platform (its input flag here;
+   *  the module that reads it is loaded on use). */
   doctor?: DoctorSupport;
-  /** Routers: the lab can run this target's files on its Linux router node (`relay6 lab`). */
+  /** The lab can run this target's files on its Linux router node (`relay6 lab`). */
   labRouter?: boolean;
 }
+
+/** The VPS's target: it renders the whole relay (every site's peer, session and rules on
+ *  one wg0) from the RelayPlan; a standalone site is a relay of one. */
+export interface VpsTarget {
+  id: string;
+  role: "vps";
+  /** What this target cannot do for this relay. Pure. */
+  check(relay: RelayPlan): Diagnostic[];
+  /** The relay in, files out (under vps/). Pure. */
+  render(relay: RelayPlan, ctx: RelayRenderContext): Artifact[];
+  /** What to do with vps/: `relay6 render` prints it. `input`: the file the user named. */
+  next(relay: RelayPlan, out: string, input: string): string;
+  apply(): Promise<VpsApplyModule>;
+  verify(): Promise<VpsVerifyModule>;
+}
+
+export type Target = RouterTarget | VpsTarget;
 
 export interface ApplyRequest {
   plan: Plan;
@@ -77,4 +97,33 @@ export interface VerifyRequest {
 export interface VerifyModule {
   /** Named findings; a skip finding when the access it needs was not given. */
   verify(req: VerifyRequest): Promise<Finding[]>;
+}
+
+export interface VpsApplyRequest {
+  relay: RelayPlan;
+  ctx: RelayRenderContext;
+  /** Every artifact of the render (the module takes vps/). */
+  artifacts: readonly Artifact[];
+  /** The input file (relay or site), for messages. */
+  input: string;
+  access: RemoteAccess;
+  dryRun: boolean;
+  log: (line: string) => void;
+}
+
+export interface VpsApplyModule {
+  apply(req: VpsApplyRequest): Promise<ApplyReport>;
+}
+
+export interface VpsVerifyRequest {
+  relay: RelayPlan;
+  ctx: RelayRenderContext;
+  access: RemoteAccess;
+  /** The sites to check (verify --site); every site when absent. */
+  sites?: string[];
+  log: (line: string) => void;
+}
+
+export interface VpsVerifyModule {
+  verify(req: VpsVerifyRequest): Promise<Finding[]>;
 }

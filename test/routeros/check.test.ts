@@ -4,7 +4,7 @@ import { UserError } from "../../src/errors.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseSite, siteJsonSchema, targetsFor } from "../../src/pipeline.js";
+import { parseSite, routerTarget, siteJsonSchema } from "../../src/pipeline.js";
 import { runCli } from "../helpers.js";
 import { FEATURES, capabilitiesOf, parseRelease, type Feature } from "../../src/targets/routeros/capabilities.js";
 import { checkRouterOS, featureDiagnostics, requirementsOf, routerosTarget } from "../../src/targets/routeros/index.js";
@@ -29,7 +29,7 @@ describe("routeros check", () => {
     const site = readFileSync(recipe, "utf8");
     expect(site).not.toMatch(/tunnelInterface/);
     const plan = planFor(recipe);
-    expect(targetsFor(plan).router).toBe(routerosTarget);
+    expect(routerTarget(plan)).toBe(routerosTarget);
     expect(plan.router.tunnelInterface).toBe(routerosTarget.platform!.tunnelInterface);
     expect(plan.router.tunnelInterface).not.toBe("wg0"); // not the linux target's, nor a default of the core
     // The schema the registry makes takes the platform; the shipped JSON Schema lists it.

@@ -121,13 +121,14 @@ export interface SshDefaults {
   defaultUser?: string;
 }
 
-/** The site file's vps.ssh: host (default vps.endpoint); port and user only when the file
- *  writes them, so that ~/.ssh/config's Port and User apply otherwise. */
-export function siteSsh(loaded: LoadedSite, plan: Plan): SshDefaults {
+/** The vps.ssh of the site file (or of the relay file): host (default vps.endpoint); port
+ *  and user only when the file writes them, so that ~/.ssh/config's Port and User apply
+ *  otherwise. */
+export function siteSsh(file: Pick<LoadedSite, "given">, plan: { vps: Pick<Plan["vps"], "ssh"> }): SshDefaults {
   return {
     host: plan.vps.ssh.host,
-    ...(loaded.given(["vps", "ssh", "port"]) ? { port: plan.vps.ssh.port } : {}),
-    ...(loaded.given(["vps", "ssh", "user"]) ? { user: plan.vps.ssh.user } : {}),
+    ...(file.given(["vps", "ssh", "port"]) ? { port: plan.vps.ssh.port } : {}),
+    ...(file.given(["vps", "ssh", "user"]) ? { user: plan.vps.ssh.user } : {}),
   };
 }
 
@@ -154,10 +155,16 @@ export interface RestTimeouts {
   runExtraMs?: number;
 }
 
+/** The site file that describes the router (a standalone site's, or a relay's site's). */
+export interface RouterSite {
+  file: string;
+  site: { router: Pick<SiteFile["router"], "api"> };
+}
+
 /** Where the router's REST URL comes from: --router-url, else $RELAY6_ROUTER_URL, else the
  *  site file's router.api.url (`site`: undefined for doctor, which has none); with the
  *  name of the place, for errors about the URL. */
-function routerUrl(o: RouterFlags, site?: { file: string; site: SiteFile }): { url: string; urlFrom: string } | undefined {
+function routerUrl(o: RouterFlags, site?: RouterSite): { url: string; urlFrom: string } | undefined {
   const [url, urlFrom] =
     o.routerUrl !== undefined
       ? [o.routerUrl, "--router-url"]
@@ -170,7 +177,7 @@ function routerUrl(o: RouterFlags, site?: { file: string; site: SiteFile }): { u
 }
 
 /** The router's access. The REST URL as routerUrl finds it. */
-export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: { file: string; site: SiteFile }, timeouts: RestTimeouts = {}): RemoteAccess {
+export function routerAccess(o: RouterFlags & KeyFlags, platform: RouterPlatform, site?: RouterSite, timeouts: RestTimeouts = {}): RemoteAccess {
   const url = routerUrl(o, site);
   const port = portOf(o.routerSshPort);
   return {

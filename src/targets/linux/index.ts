@@ -6,7 +6,7 @@ import type { Diagnostic } from "../../errors.js";
 import type { Plan } from "../../plan/plan.js";
 import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
 import type { Artifact, RenderContext } from "../../render/types.js";
-import type { Target } from "../types.js";
+import type { RouterTarget } from "../types.js";
 import { renderFrrConf, renderFrrDaemons } from "./frr.js";
 import { renderFirewall } from "./firewall.js";
 import { renderGatewayCheck, renderGatewayCheckUnit } from "./gwcheck.js";
@@ -84,7 +84,7 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
   return out;
 }
 
-export const linuxTarget: Target = {
+export const linuxTarget: RouterTarget = {
   id: "linux",
   role: "router",
   platform: { id: "linux", tunnelInterface: "wg0", sshUser: "root" },

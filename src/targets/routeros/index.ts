@@ -1,7 +1,7 @@
 // The RouterOS v7 target: the router end of the relay as RouterOS scripts (.rsc).
 import type { Diagnostic } from "../../errors.js";
 import type { Plan } from "../../plan/plan.js";
-import type { Target } from "../types.js";
+import type { RouterTarget } from "../types.js";
 import { FEATURES, SUPPORTED, compareRelease, formatRelease, isSupported, parseRelease, type Feature, type FeatureId, type Release } from "./capabilities.js";
 import { routerScriptPaths } from "./objects.js";
 import { renderAll } from "./render.js";
@@ -130,7 +130,7 @@ function checkRelease(plan: Plan): Diagnostic[] {
   return out;
 }
 
-export const routerosTarget: Target = {
+export const routerosTarget: RouterTarget = {
   id: "routeros",
   role: "router",
   platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin", version: { pattern: /^7\.\d+(\.\d+)?$/, what: 'a RouterOS v7 version such as "7.22" or "7.20.8"', describe: `RouterOS version (routeros only), ${SUPPORTED.text}`, example: "7.22" } },

@@ -1,19 +1,22 @@
-// bird2 on the VPS: BGP + BFD toward the router, exporting only the VPS's default route.
+// bird2 on the VPS: one BGP session + BFD toward each bgp-bfd site's router, exporting only
+// the VPS's default route. `birdc configure` keeps every protocol whose configuration did
+// not change, so adding or removing a site leaves the other sessions up.
 import type { Plan } from "../../plan/plan.js";
+import type { RelayPlan } from "../../plan/relay.js";
 import { header } from "../../render/header.js";
 import { birdString, birdSymbol } from "../../render/quote.js";
 
-export const BIRD_PROTOCOL = (plan: Plan) => birdSymbol(`router_${plan.site}`);
+export const BIRD_PROTOCOL = (plan: Pick<Plan, "site">) => birdSymbol(`router_${plan.site}`);
 
-export function renderBirdConf(plan: Plan): string {
-  if (plan.failover.mode !== "bgp-bfd") throw new Error("internal: bird.conf is rendered for bgp-bfd only");
-  const f = plan.failover;
-  const t = plan.transit;
-  const wg = birdString(plan.vps.tunnelInterface);
+export function renderBirdConf(relay: RelayPlan): string {
+  const b = relay.bgp;
+  if (!b) throw new Error("internal: bird.conf is rendered for bgp-bfd only");
+  const sites = relay.sites.filter((p) => p.failover.mode === "bgp-bfd");
+  const wg = birdString(relay.vps.tunnelInterface);
   const lines = [
-    ...header(plan, "#", "bird2 on the VPS: BGP + BFD to the home router, exporting ::/0."),
+    ...header(relay, "#", `bird2 on the VPS: BGP + BFD to the home router${sites.length > 1 ? "s" : ""}, exporting ::/0.`),
     "log syslog all;",
-    `router id ${f.vpsRouterId};`,
+    `router id ${b.routerId};`,
     "",
     "# A 1 s scan notices wg0 coming back at once (the default waits up to a minute).",
     "protocol device {",
@@ -29,19 +32,29 @@ export function renderBirdConf(plan: Plan): string {
     "",
     "protocol bfd relay6_bfd {",
     `  interface ${wg} {`,
-    `    min rx interval ${f.bfd.intervalMs} ms;`,
-    `    min tx interval ${f.bfd.intervalMs} ms;`,
+    `    min rx interval ${b.bfd.intervalMs} ms;`,
+    `    min tx interval ${b.bfd.intervalMs} ms;`,
     "    # Paces BFD while the session is down: how fast it comes back after an outage.",
-    `    idle tx interval ${f.bfd.idleTxMs} ms;`,
-    `    multiplier ${f.bfd.multiplier};`,
+    `    idle tx interval ${b.bfd.idleTxMs} ms;`,
+    `    multiplier ${b.bfd.multiplier};`,
     "  };",
     "  # An explicit neighbour makes bird probe actively. With only the interface clause it",
     "  # waits for the router, the router waits for BFD, and recovery needs a restart.",
-    `  neighbor ${t.router.address} dev ${wg};`,
+    ...sites.map((p) => `  neighbor ${p.transit.router.address} dev ${wg};`),
     "}",
-    "",
+  ];
+  for (const p of sites) lines.push("", ...bgpProtocol(relay, p));
+  return lines.join("\n") + "\n";
+}
+
+/** One site's BGP session. */
+function bgpProtocol(relay: RelayPlan, plan: Plan): string[] {
+  if (plan.failover.mode !== "bgp-bfd") throw new Error("internal: a BGP protocol for a static site");
+  const f = plan.failover;
+  const t = plan.transit;
+  return [
     `protocol bgp ${BIRD_PROTOCOL(plan)} {`,
-    `  local ${t.vps.address} as ${f.vpsAs};`,
+    `  local ${relay.transit.vps.address} as ${f.vpsAs};`,
     `  neighbor ${t.router.address} as ${f.routerAs};`,
     "  # Without `bfd on` bird's BGP ignores BFD and stays Established on a dead tunnel.",
     "  bfd on;",
@@ -60,14 +73,13 @@ export function renderBirdConf(plan: Plan): string {
     "  };",
     "}",
   ];
-  return lines.join("\n") + "\n";
 }
 
 /** systemd drop-in: the packaged unit restarts bird only on abnormal exits, so a clean
  *  exit (after a bad `birdc configure`, say) leaves BGP down until someone notices. The
  *  recipe's on-failure still misses exit status 0; `always` does not (a manual
  *  `systemctl stop` still stops it). */
-export function renderBirdRestartDropIn(plan: Plan): string {
+export function renderBirdRestartDropIn(plan: RelayPlan): string {
   return [
     ...header(plan, "#", "bird.service: come back after any exit, such as a bad reload."),
     "[Service]",

@@ -1,8 +1,8 @@
 // Every file setup.sh installs on the VPS, with where and how: render writes them, apply
 // diffs the live VPS against the same list.
-import type { Plan } from "../../plan/plan.js";
-import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
-import type { RenderContext } from "../../render/types.js";
+import type { RelayPlan } from "../../plan/relay.js";
+import { routerKeysOf, vpsPrivateKeyOf } from "../../render/keys.js";
+import type { RelayRenderContext } from "../../render/types.js";
 import { renderBirdConf, renderBirdRestartDropIn } from "./bird.js";
 import { renderSysctl, type InstalledFile } from "./setup.js";
 import { HOOK_FILE, KEY_FILE, renderHook, renderWgConf } from "./wireguard.js";
@@ -16,19 +16,20 @@ export interface VpsFile extends InstalledFile {
 }
 
 /** Every file setup.sh installs on the VPS, with where and how. apply uses the same list. */
-export function vpsFiles(plan: Plan, ctx: RenderContext): VpsFile[] {
-  const peerKey = publicKeyFor("router", plan, ctx.secrets);
-  const ownKey = privateKeyFor("vps", plan, ctx.secrets);
+export function vpsFiles(plan: RelayPlan, ctx: RelayRenderContext): VpsFile[] {
+  const routerKeys = routerKeysOf(plan, ctx);
+  const ownKey = vpsPrivateKeyOf(plan, ctx);
   const files: VpsFile[] = [];
   if (ownKey) files.push({ src: "secrets/wg0.key", dst: KEY_FILE, mode: "600", owner: "root:root", reload: "wg", content: `${ownKey}\n`, artifactMode: 0o600, secret: true });
-  if (!peerKey) return files;
+  // Step 1 of the key exchange (keys: device): no router's key is known yet.
+  if (![...routerKeys.values()].some(Boolean)) return files;
   const file = (src: string, dst: string, mode: string, owner: string, reload: InstalledFile["reload"], content: string, artifactMode: number): VpsFile => ({ src, dst, mode, owner, reload, content, artifactMode, secret: false });
   files.push(
-    file("files/etc/wireguard/wg0.conf", "/etc/wireguard/wg0.conf", "600", "root:root", "wg", renderWgConf(plan, peerKey), 0o600),
+    file("files/etc/wireguard/wg0.conf", "/etc/wireguard/wg0.conf", "600", "root:root", "wg", renderWgConf(plan, routerKeys), 0o600),
     file("files/etc/wireguard/relay6-hook.sh", HOOK_FILE, "700", "root:root", "none", renderHook(plan), 0o755),
     file("files/etc/sysctl.d/99-relay6.conf", "/etc/sysctl.d/99-relay6.conf", "644", "root:root", "sysctl", renderSysctl(plan), 0o644),
   );
-  if (plan.failover.mode === "bgp-bfd")
+  if (plan.bgp)
     files.push(
       file("files/etc/bird/bird.conf", "/etc/bird/bird.conf", "640", "bird:bird", "bird", renderBirdConf(plan), 0o644),
       file("files/etc/systemd/system/bird.service.d/relay6-restart.conf", "/etc/systemd/system/bird.service.d/relay6-restart.conf", "644", "root:root", "unit", renderBirdRestartDropIn(plan), 0o644),

@@ -12,31 +12,40 @@
 // sshd listens on (`sshd -T`) and the port of the SSH session running it: behind a NAT
 // port map vps.ssh.port is the OUTSIDE port and names nothing on the VPS itself.
 //
-// Every rule relay6 adds carries the comment `relay6 <site>: ...`. A rule ufw already
-// holds without that tag is the user's: ufw would re-tag it if relay6 added it again (it
-// updates the comment of an identical rule), so relay6 leaves it alone, and never
-// deletes a rule it did not add.
+// Under a relay the sites are isolated from each other as from the internet: nothing
+// forwards from wg0 back into wg0 (the routed default is deny) except replies and each
+// site's named inbound services, which the other sites may open as internet hosts may.
+//
+// Every rule relay6 adds carries the comment `relay6 <relay>: ...` (a standalone site is
+// the relay of one, named after the site; under a relay file a site's own rules read
+// `relay6 <relay>: <site>: ...`), so pruning removes what a removed site, segment or
+// service left and never touches another relay's rules. A rule ufw already holds without
+// that tag is the user's: ufw would re-tag it if relay6 added it again (it updates the
+// comment of an identical rule), so relay6 leaves it alone, and never deletes a rule it
+// did not add.
 import type { Plan } from "../../plan/plan.js";
+import type { RelayPlan } from "../../plan/relay.js";
 import { header } from "../../render/header.js";
 import { commentText, shQuote } from "../../render/quote.js";
 
 export interface UfwRule {
   /** Arguments after `ufw`, each one shell word, without the comment. */
   args: string[];
-  /** The comment after the site's tag. */
+  /** The comment after the relay's tag. */
   tag: string;
   why: string;
 }
 
-/** The comment prefix of every ufw rule relay6 adds for this site. */
-export const ufwTag = (plan: Plan) => `relay6 ${plan.site}: `;
+/** The comment prefix of every ufw rule relay6 adds for this relay (a standalone site's
+ *  relay is named after the site). */
+export const ufwTag = (relay: RelayPlan) => `relay6 ${relay.relay}: `;
 
 /** The tag of the SSH rules: firewall.sh never prunes those, undo.sh keeps them while ufw stays active. */
 export const SSH_TAG = "ssh";
 
-/** The sources the VPS forwards from wg0 out of its NIC: the segments' global /64s and
- *  the router's transit address. Never the AllowedIPs as such (vps.allowedIps may be
- *  overridden) and never a ULA. */
+/** The sources the VPS forwards from wg0 out of its NIC for one site: its segments'
+ *  global /64s and its router's transit address. Never the AllowedIPs as such
+ *  (vps.allowedIps may be overridden) and never a ULA. */
 export function forwardSources(plan: Plan): string[] {
   return [`${plan.transit.router.address}/128`, ...plan.segments.map((s) => s.prefix)];
 }
@@ -45,35 +54,48 @@ export function forwardSources(plan: Plan): string[] {
  *  must be written that way, or firewall.sh would not recognise it as already there. */
 const ufwAddress = (p: string) => p.replace(/\/128$/, "");
 
-/** The rules after the SSH ones (which firewall.sh finds on the VPS itself). */
-export function ufwRules(plan: Plan): UfwRule[] {
-  const wg = plan.vps.tunnelInterface;
-  const nic = plan.vps.nic;
-  const rtr = plan.transit.router.address;
-  const vps = plan.transit.vps.address;
-  const rules: UfwRule[] = [{ args: ["allow", `${plan.wireguard.port}/udp`], tag: "WireGuard", why: "the router dials in" }];
-  if (plan.failover.mode === "bgp-bfd") {
+/** The rules after the SSH ones (which firewall.sh finds on the VPS itself). A site's own
+ *  rules name it after the relay's tag under a relay file (a standalone site is its relay). */
+export function ufwRules(relay: RelayPlan): UfwRule[] {
+  const wg = relay.vps.tunnelInterface;
+  const nic = relay.vps.nic;
+  const vps = relay.transit.vps.address;
+  const own = (plan: Plan, what: string) => (relay.kind === "relay" ? `${plan.site}: ${what}` : what);
+  const rules: UfwRule[] = [
+    { args: ["allow", `${relay.wireguard.port}/udp`], tag: "WireGuard", why: relay.sites.length > 1 ? "the routers dial in" : "the router dials in" },
+  ];
+  for (const plan of relay.sites) {
+    if (plan.failover.mode !== "bgp-bfd") continue;
+    const rtr = plan.transit.router.address;
     rules.push(
-      { args: ["allow", "in", "on", wg, "from", rtr, "to", vps, "port", "179", "proto", "tcp"], tag: "BGP from the router", why: "the router's BGP session" },
-      { args: ["allow", "in", "on", wg, "from", rtr, "to", vps, "port", "3784", "proto", "udp"], tag: "BFD from the router", why: "the router's BFD control packets" },
+      { args: ["allow", "in", "on", wg, "from", rtr, "to", vps, "port", "179", "proto", "tcp"], tag: own(plan, "BGP from the router"), why: "the router's BGP session" },
+      { args: ["allow", "in", "on", wg, "from", rtr, "to", vps, "port", "3784", "proto", "udp"], tag: own(plan, "BFD from the router"), why: "the router's BFD control packets" },
     );
   }
-  const sources = forwardSources(plan);
-  const names = ["the router", ...plan.segments.map((s) => s.name)];
-  sources.forEach((src, i) =>
-    rules.push({
-      args: ["route", "allow", "in", "on", wg, "out", "on", nic, "from", ufwAddress(src)],
-      tag: `to internet from ${names[i]}`,
-      why: `${names[i] === "the router" ? "the router's own transit address" : `segment ${names[i]}`} reaches the internet; replies come back through ufw's RELATED,ESTABLISHED rule`,
-    }),
-  );
-  for (const seg of plan.segments)
-    for (const svc of seg.inbound)
+  for (const plan of relay.sites) {
+    const names = ["the router", ...plan.segments.map((s) => s.name)];
+    const of = relay.kind === "relay" ? ` of site ${plan.site}` : "";
+    forwardSources(plan).forEach((src, i) =>
       rules.push({
-        args: ["route", "allow", "in", "on", nic, "out", "on", wg, "to", svc.host ?? seg.prefix, "port", String(svc.port), "proto", svc.proto],
-        tag: `inbound ${svc.name} (${seg.name})`,
-        why: `inbound service ${svc.name} on segment ${seg.name}`,
-      });
+        args: ["route", "allow", "in", "on", wg, "out", "on", nic, "from", ufwAddress(src)],
+        tag: own(plan, `to internet from ${names[i]}`),
+        why: `${names[i] === "the router" ? `the router's own transit address${of}` : `segment ${names[i]}${of}`} reaches the internet; replies come back through ufw's RELATED,ESTABLISHED rule`,
+      }),
+    );
+  }
+  const inbound = (from: string, what: string, why: string) =>
+    relay.sites.flatMap((plan) =>
+      plan.segments.flatMap((seg) =>
+        seg.inbound.map((svc) => ({
+          args: ["route", "allow", "in", "on", from, "out", "on", wg, "to", svc.host ?? seg.prefix, "port", String(svc.port), "proto", svc.proto],
+          tag: own(plan, `inbound ${svc.name} (${seg.name})${what}`),
+          why: `inbound service ${svc.name} on segment ${seg.name}${why}`,
+        })),
+      ),
+    );
+  rules.push(...inbound(nic, "", ""));
+  // The other sites open a named service as internet hosts do; nothing else of theirs.
+  if (relay.sites.length > 1) rules.push(...inbound(wg, " from the other sites", ", for the relay's other sites"));
   return rules;
 }
 
@@ -81,11 +103,11 @@ export function ufwRules(plan: Plan): UfwRule[] {
 export const UFW_DEFAULTS = { incoming: "deny", outgoing: "allow", routed: "deny" } as const;
 export const UFW_POLICY_KEYS = { incoming: "DEFAULT_INPUT_POLICY", outgoing: "DEFAULT_OUTPUT_POLICY", routed: "DEFAULT_FORWARD_POLICY" } as const;
 
-export function renderFirewallScript(plan: Plan): string {
-  const tag = ufwTag(plan);
+export function renderFirewallScript(relay: RelayPlan): string {
+  const tag = ufwTag(relay);
   const lines = [
     "#!/usr/bin/env bash",
-    ...header(plan, "#", "ufw rules for the relay; idempotent. Run as root."),
+    ...header(relay, "#", "ufw rules for the relay; idempotent. Run as root."),
     "# Changing a default or enabling ufw reloads every rule, so each is done only when needed:",
     "# a reload on a live relay can cost BFD a packet or two.",
     "set -euo pipefail",
@@ -132,8 +154,8 @@ export function renderFirewallScript(plan: Plan): string {
     '  add_port "$session_port"',
     "fi",
     'if [ "${#sshd_ports[@]}" -eq 0 ]; then',
-    `  add_port ${plan.vps.ssh.port}`,
-    `  printf '[relay6] WARNING: could not ask sshd which ports it listens on (\`sshd -T\` failed or sshd is absent): allowing only the ports known: %s (vps.ssh.port ${plan.vps.ssh.port}%s)\\n' "\${ssh_ports[*]}" "\${SSH_CONNECTION:+, and the port of this session}" >&2`,
+    `  add_port ${relay.vps.ssh.port}`,
+    `  printf '[relay6] WARNING: could not ask sshd which ports it listens on (\`sshd -T\` failed or sshd is absent): allowing only the ports known: %s (vps.ssh.port ${relay.vps.ssh.port}%s)\\n' "\${ssh_ports[*]}" "\${SSH_CONNECTION:+, and the port of this session}" >&2`,
     "fi",
     'for p in "${ssh_ports[@]}"; do rule ' + shQuote(SSH_TAG) + ' allow "$p/tcp"; done',
     "",
@@ -145,12 +167,20 @@ export function renderFirewallScript(plan: Plan): string {
     lines.push(`grep -q '^${key}="${value}"' /etc/default/ufw || run ufw default ${policy} ${dir}`);
   }
   lines.push("");
-  for (const r of ufwRules(plan)) lines.push(`# ${commentText(r.why)}`, `rule ${[r.tag, ...r.args].map(shQuote).join(" ")}`);
+  for (const r of ufwRules(relay)) lines.push(`# ${commentText(r.why)}`, `rule ${[r.tag, ...r.args].map(shQuote).join(" ")}`);
   lines.push(
     "",
-    "# Rules relay6 added for this site that the plan no longer has (a segment or service",
-    "# removed, or an older relay6's forwarding from any source): only this site's tag, and",
-    "# never an SSH rule (a port sshd stopped using costs nothing; a wrong guess locks out).",
+    ...(relay.kind === "relay"
+      ? [
+          "# Rules relay6 added for this relay that the plan no longer has (a site, segment or",
+          "# service removed): only this relay's tag, so another relay's rules and the user's stay,",
+          "# and never an SSH rule (a port sshd stopped using costs nothing; a wrong guess locks out).",
+        ]
+      : [
+          "# Rules relay6 added for this site that the plan no longer has (a segment or service",
+          "# removed, or an older relay6's forwarding from any source): only this site's tag, and",
+          "# never an SSH rule (a port sshd stopped using costs nothing; a wrong guess locks out).",
+        ]),
     "while IFS= read -r line; do",
     `  case "$line" in *" comment '\${tag}${SSH_TAG}'") continue ;; *" comment '$tag"*) ;; *) continue ;; esac`,
     `  spec="\${line%% comment \\'*}" keep=0`,

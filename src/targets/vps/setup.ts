@@ -6,11 +6,11 @@
 // and enabled state, the sysctl values, wg0, bird — as wg-quick undoes a half-done `up`.
 // The first time it replaces a file it also records what was there, for undo.sh.
 // `relay6 apply vps` runs this same script.
-import type { Plan } from "../../plan/plan.js";
+import type { RelayPlan } from "../../plan/relay.js";
 import { header } from "../../render/header.js";
 import { bash, SETUP_FUNCTIONS, stateDir } from "../../render/install-lib.js";
 import { shQuote } from "../../render/quote.js";
-import { ENDPOINTS_FILE, KEY_FILE } from "./wireguard.js";
+import { ENDPOINTS_FILE, HOOK_FILE, KEY_FILE } from "./wireguard.js";
 
 export interface InstalledFile {
   /** Path under vps/ in the render output. */
@@ -28,7 +28,7 @@ export function sysctlKey(ifname: string): string {
   return ifname.replace(/\./g, "/");
 }
 
-export function renderSysctl(plan: Plan): string {
+export function renderSysctl(plan: RelayPlan): string {
   return [
     ...header(plan, "#", "IPv6 forwarding for the relay."),
     "net.ipv6.conf.all.forwarding = 1",
@@ -70,12 +70,20 @@ ufw_clear() {
 /** Shell functions for wg0, bird and ufw, shared by setup.sh and undo.sh. */
 export const VPS_SERVICE_FUNCTIONS = `${VPS_PROBES}\n${VPS_ACTIONS}`;
 
-export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string | undefined): string {
-  const step1 = peerKey === undefined;
-  const bgp = plan.failover.mode === "bgp-bfd";
+/** `routerKeys`: each site's router public key; a site whose key is not known yet has no
+ *  peer, and with none known setup.sh is step 1 of the key exchange. */
+export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys: ReadonlyMap<string, string | undefined>): string {
+  const peers = plan.sites.flatMap((p) => {
+    const key = routerKeys.get(p.site);
+    return key ? [{ key, allowed: p.vps.allowedIps.map(shQuote).join(" ") }] : [];
+  });
+  const step1 = peers.length === 0;
+  const bgp = plan.bgp !== undefined;
   const ufw = plan.vps.firewall === "ufw";
   const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
-  const allowed = plan.vps.allowedIps.map(shQuote).join(" ");
+  const allowed = peers.map((p) => p.allowed).join(" ");
+  const loops = peers.map((p) => `for i in ${p.allowed}; do echo "${p.key} $i"; done`);
+  const expected = loops.length === 1 ? `${loops[0]} | sort` : `{ ${loops.join("; ")}; } | sort`;
   const L: string[] = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "VPS setup for the relay. Run as root from this folder: sudo bash setup.sh"),
@@ -151,6 +159,9 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     '    keep=0; for w in "${want[@]}"; do [ "$w" = "$net" ] && keep=1; done',
     '    [ "$keep" = 1 ] || run ip -6 route del "$net" dev wg0',
     "  done < <(ip -6 route show dev wg0 proto boot)",
+    ...(ufw
+      ? ["  # The hook filled its ICMPv6 source guard when wg0 came up: refilled with the plan's sources.", `  run ${HOOK_FILE} guard wg0`]
+      : []),
     "}",
     "",
     "step 'packages'",
@@ -231,7 +242,7 @@ export function renderSetup(plan: Plan, files: InstalledFile[], peerKey: string 
     "# The live peer, AllowedIPs and their routes, as the plan has them: a hand edit since the",
     "# last run (wg set, ip route del) is put back too, not only a changed file.",
     "wg_drifted() {",
-    `  [ "$(wg show wg0 allowed-ips | while read -r k ips; do for i in $ips; do echo "$k $i"; done; done | sort)" != "$(for i in ${allowed}; do echo "${peerKey} $i"; done | sort)" ] && return 0`,
+    `  [ "$(wg show wg0 allowed-ips | while read -r k ips; do for i in $ips; do echo "$k $i"; done; done | sort)" != "$(${expected})" ] && return 0`,
     "  # Each AllowedIP must route into wg0 (wg-quick adds no /128 the transit /64 covers).",
     `  for i in ${allowed}; do ip -6 route get "\${i%/*}" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done`,
     "  return 1",

@@ -1,11 +1,11 @@
 // undo.sh: relay6 off the VPS again. It removes only what relay6 made — its files, the ufw
-// rules with this site's tag, wg0 and its routes, bird's relay6 configuration, the sysctl
+// rules with this relay's tag (a standalone site's: the site's), wg0 and its routes, bird's relay6 configuration, the sysctl
 // values — and puts back what setup.sh found before its first run (recorded once in
 // /var/lib/relay6/vps/originals): the provider's files, ufw's rules, defaults and enabled
 // state, which services ran. Idempotent; every command is shown; a step that fails is
 // reported, the others still run, and the exit status is 1 (the record is kept for a
 // second try). Packages stay installed.
-import type { Plan } from "../../plan/plan.js";
+import type { RelayPlan } from "../../plan/relay.js";
 import { header } from "../../render/header.js";
 import { UNDO_FUNCTIONS } from "../../render/install-lib.js";
 import { shQuote } from "../../render/quote.js";
@@ -13,12 +13,14 @@ import { SSH_TAG, UFW_POLICY_KEYS, ufwTag } from "./firewall.js";
 import { VPS_SERVICE_FUNCTIONS, VPS_STATE } from "./setup.js";
 import { HOOK_FILE } from "./wireguard.js";
 
-export function renderVpsUndo(plan: Plan): string {
-  const bgp = plan.failover.mode === "bgp-bfd";
+/** Under a relay file it covers every site of the relay: one wg0, one bird, one tag. */
+export function renderVpsUndo(plan: RelayPlan): string {
+  const bgp = plan.bgp !== undefined;
+  const owner = plan.kind === "relay" ? "relay" : "site";
   const L = [
     "#!/usr/bin/env bash",
     ...header(plan, "#", "Removes relay6 from this VPS and puts back what it replaced. Run as root: sudo bash undo.sh"),
-    "# Only what relay6 made goes: its files, its ufw rules (tagged with this site), wg0 and",
+    `# Only what relay6 made goes: its files, its ufw rules (tagged with this ${owner}), wg0 and`,
     "# its routes, bird's relay6 configuration, the sysctl values it set. What setup.sh found",
     `# before its first run (${VPS_STATE}/originals) comes back. Packages stay installed.`,
     "# Idempotent. Exit 1, with what failed, when something could not be put back.",
@@ -64,7 +66,7 @@ export function renderVpsUndo(plan: Plan): string {
       "    undo_sysctl ufw-sysctl",
       "    active=0",
       "  fi",
-      "  # relay6's rules: this site's tag only. While ufw stays on, the SSH rules stay too:",
+      `  # relay6's rules: this ${owner}'s tag only. While ufw stays on, the SSH rules stay too:`,
       "  # deleting one could lock out the session running this.",
       "  while IFS= read -r line; do",
       `    case "$line" in *" comment '$tag"*) ;; *) continue ;; esac`,

@@ -1,5 +1,6 @@
-// The VPS's wg0.conf and the hook that keeps the router's endpoint across restarts.
-import type { Plan } from "../../plan/plan.js";
+// The VPS's wg0.conf (one [Peer] per site) and the hook that keeps the routers' endpoints
+// across restarts.
+import type { RelayPlan } from "../../plan/relay.js";
 import { commentText } from "../../render/quote.js";
 import { header } from "../../render/header.js";
 import { forwardSources } from "./firewall.js";
@@ -13,38 +14,50 @@ export const ENDPOINTS_FILE = `${WG_DIR}/wg0.endpoints`;
  *  packet-too-big; without the clamp bulk TCP through a 1420-byte tunnel stalls at 0
  *  bytes. `--clamp-mss-to-pmtu` does nothing on the inbound path (the NIC is 1500), so
  *  the value is set explicitly: tunnel MTU − 40 (IPv6) − 20 (TCP). */
-export function mssRules(plan: Plan, dev: string): string[] {
+export function mssRules(plan: { wireguard: { mss: number } }, dev: string): string[] {
   const m = `-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss ${plan.wireguard.mss}`;
   return [`FORWARD -o ${dev} ${m}`, `FORWARD -i ${dev} ${m}`];
 }
 
-export function renderWgConf(plan: Plan, routerPublicKey: string): string {
-  const t = plan.transit;
+/** `routerKeys`: each site's router public key (undefined while it is not known: that
+ *  site gets no [Peer] yet). Each peer's AllowedIPs hold only its own /64s and transit
+ *  /128: WireGuard then drops any packet from that peer with another source. */
+export function renderWgConf(relay: RelayPlan, routerKeys: ReadonlyMap<string, string | undefined>): string {
+  const t = relay.transit;
   const lines = [
-    ...header(plan, "#", "WireGuard interface wg0 on the VPS (wg-quick)."),
+    ...header(relay, "#", "WireGuard interface wg0 on the VPS (wg-quick)."),
     "[Interface]",
     `Address = ${t.vps.cidr}`,
   ];
   if (t.vpsLinkLocal)
     lines.push("# bird's `next hop self` needs a link-local on wg0, and wg-quick adds none.", `Address = ${t.vpsLinkLocal.cidr}`);
   lines.push(
-    `ListenPort = ${plan.wireguard.port}`,
-    `MTU = ${plan.wireguard.mtu}`,
+    `ListenPort = ${relay.wireguard.port}`,
+    `MTU = ${relay.wireguard.mtu}`,
     "# The private key lives in its own 0600 file; this config holds no secret.",
     `PostUp = wg set %i private-key ${KEY_FILE}`,
     `PostUp = ${HOOK_FILE} up %i`,
     `PreDown = ${HOOK_FILE} down %i`,
-    "",
-    "[Peer]",
-    `# router of site ${commentText(plan.site)} (${plan.router.platform})`,
-    `PublicKey = ${routerPublicKey}`,
-    "# One entry per LAN /64 plus the router's transit /128, never the routed prefix: the",
-    "# provider's connected route for the prefix on the public NIC would beat a tunnel",
-    "# route of the same length, and return traffic would be lost. Longer routes win.",
-    `AllowedIPs = ${plan.vps.allowedIps.join(", ")}`,
   );
-  if (plan.router.endpoint) lines.push(`Endpoint = ${endpointFor(plan.router.endpoint, plan.wireguard.port)}`);
-  if (plan.wireguard.keepalive > 0) lines.push(`PersistentKeepalive = ${plan.wireguard.keepalive}`);
+  for (const plan of relay.sites) {
+    const key = routerKeys.get(plan.site);
+    lines.push("");
+    if (!key) {
+      lines.push(`# router of site ${commentText(plan.site)}: no [Peer] until its public key is known (router.publicKey, wireguard.keys: device)`);
+      continue;
+    }
+    lines.push(
+      "[Peer]",
+      `# router of site ${commentText(plan.site)} (${plan.router.platform})`,
+      `PublicKey = ${key}`,
+      "# One entry per LAN /64 plus the router's transit /128, never the routed prefix: the",
+      "# provider's connected route for the prefix on the public NIC would beat a tunnel",
+      "# route of the same length, and return traffic would be lost. Longer routes win.",
+      `AllowedIPs = ${plan.vps.allowedIps.join(", ")}`,
+    );
+    if (plan.router.endpoint) lines.push(`Endpoint = ${endpointFor(plan.router.endpoint, plan.wireguard.port)}`);
+    if (plan.wireguard.keepalive > 0) lines.push(`PersistentKeepalive = ${plan.wireguard.keepalive}`);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -61,25 +74,26 @@ export const SOURCE_GUARD_CHAIN = "RELAY6-SRC";
  *  after a VPS restart it waits for the router's keepalive and rekey timers (~12 s).
  *  Saving the endpoint on the way down and setting it (plus one packet) on the way up
  *  starts the handshake from the VPS side within a second.
- *  The source guard: ufw forwards out of the NIC only from the site's prefixes, but its
+ *  The source guard: ufw forwards out of the NIC only from the sites' prefixes, but its
  *  own before6.rules accept forwarded ICMPv6 (echo, errors) from any source before any
- *  user rule, so ICMPv6 from wg0 to the NIC whose source is not the site's is dropped
- *  here, in the mangle table, ahead of ufw. */
-export function renderHook(plan: Plan): string {
-  const clamp = plan.clampMss;
-  const guard = plan.vps.firewall === "ufw";
+ *  user rule, so ICMPv6 from wg0 to the NIC whose source is not a site's is dropped
+ *  here, in the mangle table, ahead of ufw. `guard IFACE` refills the chain alone:
+ *  setup.sh runs it after a live wg syncconf (a site or segment added, no wg-quick up). */
+export function renderHook(relay: RelayPlan): string {
+  const clamp = relay.vps.clampMss;
+  const guard = relay.vps.firewall === "ufw";
   const c = SOURCE_GUARD_CHAIN;
-  const hookRule = `FORWARD -i "$dev" -o ${plan.vps.nic} -p ipv6-icmp -j ${c}`;
+  const hookRule = `FORWARD -i "$dev" -o ${relay.vps.nic} -p ipv6-icmp -j ${c}`;
   const lines = [
     "#!/usr/bin/env bash",
-    ...header(plan, "#", "wg-quick hook for wg0: run as `relay6-hook.sh up|down IFACE`."),
+    ...header(relay, "#", "wg-quick hook for wg0: run as `relay6-hook.sh up|down|guard IFACE`."),
     "set -u",
     'action="$1" dev="$2"',
     `saved=${ENDPOINTS_FILE}`,
     "",
     "clamp() { # $1 = -A or -D; -A only adds what is missing",
     ...(clamp
-      ? mssRules(plan, '"$dev"').map(
+      ? mssRules(relay, '"$dev"').map(
           (r) =>
             `  if [ "$1" = -A ]; then ip6tables -t mangle -C ${r} 2>/dev/null || ip6tables -t mangle -A ${r}; else ip6tables -t mangle -D ${r} 2>/dev/null || true; fi`,
         )
@@ -91,7 +105,7 @@ export function renderHook(plan: Plan): string {
       ? [
           '  if [ "$1" = -A ]; then',
           `    ip6tables -t mangle -N ${c} 2>/dev/null || ip6tables -t mangle -F ${c}`,
-          ...forwardSources(plan).map((p) => `    ip6tables -t mangle -A ${c} -s ${p} -j RETURN`),
+          ...relay.sites.flatMap(forwardSources).map((p) => `    ip6tables -t mangle -A ${c} -s ${p} -j RETURN`),
           `    ip6tables -t mangle -A ${c} -j DROP`,
           `    ip6tables -t mangle -C ${hookRule} 2>/dev/null || ip6tables -t mangle -A ${hookRule}`,
           "  else",
@@ -112,7 +126,7 @@ export function renderHook(plan: Plan): string {
     '      wg set "$dev" peer "$key" endpoint "$endpoint" 2>/dev/null || true',
     '    done < "$saved"',
     "    # One packet makes the VPS start the handshake instead of waiting for the router's.",
-    `    (ping -6 -c 1 -W 1 ${plan.transit.router.address} >/dev/null 2>&1 &)`,
+    ...relay.sites.map((p) => `    (ping -6 -c 1 -W 1 ${p.transit.router.address} >/dev/null 2>&1 &)`),
     "  fi",
     "  ;;",
     "down)",
@@ -120,7 +134,11 @@ export function renderHook(plan: Plan): string {
     "  clamp -D",
     "  guard -D",
     "  ;;",
-    '*) echo "usage: $0 up|down IFACE" >&2; exit 2 ;;',
+    "guard)",
+    "  # After a live wg syncconf: the chain refilled with the sources the plan has now.",
+    '  ip link show "$dev" >/dev/null 2>&1 && guard -A',
+    "  ;;",
+    '*) echo "usage: $0 up|down|guard IFACE" >&2; exit 2 ;;',
     "esac",
     "exit 0",
   ];

@@ -218,6 +218,8 @@ wg_live_sync() {
     keep=0; for w in "${want[@]}"; do [ "$w" = "$net" ] && keep=1; done
     [ "$keep" = 1 ] || run ip -6 route del "$net" dev wg0
   done < <(ip -6 route show dev wg0 proto boot)
+  # The hook filled its ICMPv6 source guard when wg0 came up: refilled with the plan's sources.
+  run /etc/wireguard/relay6-hook.sh guard wg0
 }
 
 step 'packages'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # managed by relay6 for site tiny. Re-render instead of editing.
-# wg-quick hook for wg0: run as `relay6-hook.sh up|down IFACE`.
+# wg-quick hook for wg0: run as `relay6-hook.sh up|down|guard IFACE`.
 set -u
 action="$1" dev="$2"
 saved=/etc/wireguard/wg0.endpoints
@@ -41,6 +41,10 @@ down)
   clamp -D
   guard -D
   ;;
-*) echo "usage: $0 up|down IFACE" >&2; exit 2 ;;
+guard)
+  # After a live wg syncconf: the chain refilled with the sources the plan has now.
+  ip link show "$dev" >/dev/null 2>&1 && guard -A
+  ;;
+*) echo "usage: $0 up|down|guard IFACE" >&2; exit 2 ;;
 esac
 exit 0

@@ -1,0 +1,21 @@
+# relay6 test - managed by relay6; edits here are overwritten by the next render.
+# site home, RouterOS 7.22: undo. Removes every object whose comment starts with relay6:home: - what relay6
+# added - and nothing else. /ipv6/nd entries that existed before relay6 set them are left as
+# they are (RouterOS keeps one per interface; relay6 cannot know their earlier values).
+# Removing the WireGuard interface discards the router's private key.
+
+# Stop before any change unless the router runs RouterOS 7.22.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]22([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.22.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:home:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:home:"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:home:"]
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:home:"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:home:"]
+/routing/bgp/instance/remove [/routing/bgp/instance/find where comment~"^relay6:home:"]
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:home:"]
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:home:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:home:"]
+/interface/wireguard/peers/remove [/interface/wireguard/peers/find where comment~"^relay6:home:"]
+/interface/wireguard/remove [/interface/wireguard/find where comment~"^relay6:home:"]
+:put "relay6: removed the objects of site home."

@@ -1,0 +1,156 @@
+# relay6 test - managed by relay6; edits here are overwritten by the next render.
+# site parents, RouterOS 7.15: the router end of the relay (tunnel, addresses, RA, default route, firewall).
+# Safe to import again: every object carries the tag relay6:parents: in its comment,
+# a re-run updates those objects and never touches others. Undo: relay6-parents-undo.rsc.
+
+# Stop before any change unless the router runs RouterOS 7.15.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]15([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.15.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+# Stop unless UDP 51820 (wireguard.port) is free of other WireGuard interfaces.
+:if ([:len [/interface/wireguard/find where listen-port=51820 and !(comment~"^relay6:parents:wg;")]] > 0) do={ :error "relay6: another WireGuard interface on the router already listens on UDP 51820: set wireguard.port in the site file to a free port (and render again), or move that interface; nothing was changed" }
+
+# WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
+:if ([:len [/interface/wireguard/find where comment~"^relay6:parents:wg;"]] = 0) do={ \
+    /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
+    private-key="3eD5dFW+DBaxUsWeY1mVWjpALo6GZcp20ED/jWkb7qk=" \
+    comment="relay6:parents:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
+    [/interface/wireguard/find where comment~"^relay6:parents:wg;"] name=wg-host \
+    listen-port=51820 mtu=1420 private-key="3eD5dFW+DBaxUsWeY1mVWjpALo6GZcp20ED/jWkb7qk=" \
+    comment="relay6:parents:wg; WireGuard tunnel to the VPS" }
+
+# The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
+:if ([:len [/interface/wireguard/peers/find where comment~"^relay6:parents:peer;"]] = 0) do={ \
+    /interface/wireguard/peers/add interface=wg-host name=relay6-parents-vps \
+    public-key="i+8WcECLHzKHJu4XhPUoTHbhJ1o5+GSC1IyWNvClLD4=" endpoint-address=203.0.113.10 \
+    endpoint-port=51820 allowed-address=::/0 persistent-keepalive=25s \
+    comment="relay6:parents:peer; the VPS" } else={ /interface/wireguard/peers/set \
+    [/interface/wireguard/peers/find where comment~"^relay6:parents:peer;"] interface=wg-host \
+    name=relay6-parents-vps public-key="i+8WcECLHzKHJu4XhPUoTHbhJ1o5+GSC1IyWNvClLD4=" \
+    endpoint-address=203.0.113.10 endpoint-port=51820 allowed-address=::/0 \
+    persistent-keepalive=25s comment="relay6:parents:peer; the VPS" }
+
+# Addresses of segments no longer in the site file go; then the current ones.
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:parents:addr:" and !(comment~"^relay6:parents:(addr:transit|addr:lan);")]
+
+# Transit address: the tunnel's own /64, never advertised to the LAN.
+:if ([:len [/ipv6/address/find where comment~"^relay6:parents:addr:transit;"]] = 0) do={ \
+    /ipv6/address/add address=2401:4520:110b::100/64 interface=wg-host advertise=no \
+    comment="relay6:parents:addr:transit; tunnel transit" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:parents:addr:transit;"] \
+    address=2401:4520:110b::100/64 interface=wg-host advertise=no \
+    comment="relay6:parents:addr:transit; tunnel transit" }
+
+# Segment lan: 2401:4520:110b:200::/64 on bridge; advertise=yes puts the /64 in its RA (SLAAC).
+:if ([:len [/ipv6/address/find where comment~"^relay6:parents:addr:lan;"]] = 0) do={ \
+    /ipv6/address/add address=2401:4520:110b:200::1/64 interface=bridge advertise=yes \
+    comment="relay6:parents:addr:lan; segment lan" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:parents:addr:lan;"] \
+    address=2401:4520:110b:200::1/64 interface=bridge advertise=yes \
+    comment="relay6:parents:addr:lan; segment lan" }
+
+# Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
+# one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).
+# mtu=1420 tells clients the tunnel MTU: a full-size packet
+# would otherwise need an ICMPv6 packet-too-big that many paths drop.
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:parents:nd:" and !(comment~"^relay6:parents:(nd:bridge);")]
+:if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
+    advertise-dns=yes dns=2401:4520:110b:200::1 mtu=1420 managed-address-configuration=no \
+    other-configuration=no comment="relay6:parents:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2401:4520:110b:200::1 \
+    mtu=1420 }
+
+# Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
+:if ([:len [/ipv6/route/find where comment~"^relay6:parents:route:default;"]] = 0) do={ \
+    /ipv6/route/add dst-address=::/0 gateway=2401:4520:110b::1%wg-host check-gateway=ping \
+    comment="relay6:parents:route:default; default via the VPS" } else={ /ipv6/route/set \
+    [/ipv6/route/find where comment~"^relay6:parents:route:default;"] dst-address=::/0 \
+    gateway=2401:4520:110b::1%wg-host check-gateway=ping \
+    comment="relay6:parents:route:default; default via the VPS" }
+# No BGP in static mode: remove what an earlier bgp-bfd render added.
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:parents:bgp:connection;"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:parents:bgp:template;"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:parents:bfd;"]
+
+# Firewall. relay6's rules are removed and added again on every run, so they always sit
+# in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
+# without defconf in front of the chain's first drop rule; with none, at the end (the
+# chain policy is accept, so they still act). In the forward chain they go in front of
+# defconf's HIP/IKE/IPsec accepts (found by protocol and port), which would otherwise let
+# unsolicited packets from the tunnel into the LAN; the source check heads the chain.
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:parents:fw:"]
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:parents:fw:"]
+:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:parents:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:parents:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:parents:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:parents:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
+    in-interface=wg-host \
+    comment="relay6:parents:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:parents:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=reject reject-with=icmp-admin-prohibited \
+    out-interface=wg-host src-address="!2401:4520:110b:200::/60" \
+    comment="relay6:parents:fw:fwd-src; refuse traffic into the tunnel from sources outside 2401:4520:110b:200::/60 (ICMPv6 administratively prohibited)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:parents:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=reject \
+    reject-with=icmp-admin-prohibited out-interface=wg-host \
+    src-address="!2401:4520:110b:200::/60" \
+    comment="relay6:parents:fw:fwd-src; refuse traffic into the tunnel from sources outside 2401:4520:110b:200::/60 (ICMPv6 administratively prohibited)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:parents:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:parents:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } \
+    } } } } } }
+/ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:parents:fw:fwd-drop;"] 0]
+/ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:parents:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:parents:fw:fwd-icmpv6;"] 0]
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 out-interface=wg-host \
+    comment="relay6:parents:fw:mss-out; clamp TCP MSS to 1360 into the tunnel"
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
+    comment="relay6:parents:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+:put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
+:put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:parents:wg;"] public-key]
