@@ -62,7 +62,8 @@ export function checkSite(site: SiteFile, file?: string, locate?: LoadedSite["lo
   return lintSite(site, platformOf(site.router.platform), file, locate);
 }
 
-/** Call only on a site checkSite found free of errors. */
+/** Call only on a site checkSite found free of errors.
+ *  @testonly */
 export function buildPlan(site: SiteFile): Plan {
   return planOf(site, platformOf(site.router.platform));
 }
@@ -108,6 +109,11 @@ export function analyseInput(loaded: LoadedInput): InputAnalysis {
     for (const d of routerTarget(plan).check(plan)) findings.push(locatedIn(d, loaded.siteDocs[i]!, solo ? undefined : plan.site));
   });
   return { relay, findings };
+}
+
+/** A relay's plan from an input that lint found free of errors (the lab's variants of it). */
+export function planInput(input: LoadedInput["input"]): RelayPlan {
+  return buildRelayPlan(input, platformOf);
 }
 
 /** A standalone site: lint, plan (its one site's), findings. */

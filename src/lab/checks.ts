@@ -1,14 +1,19 @@
-// `relay6 lab test`: each claim about the relay, checked against the running lab.
+// `relay6 lab test`: each claim about the relay, checked against the running lab: every
+// item per site, and for a relay of several sites the isolation between them (a client of
+// one site cannot open a connection to another site's client; a router cannot send from
+// another site's prefix past the VPS's wg0) and the other sites' named services, which
+// they may open as internet hosts may.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildPlan, loadSite, renderPlan } from "../pipeline.js";
+import { loadInput, planInput, renderInput } from "../pipeline.js";
+import { formatAddress6, parsePrefix6 } from "../net/ipv6.js";
 import type { Plan } from "../plan/plan.js";
 import { daemon, wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
 import { ipIn, nsOf, nsRun } from "./nodes.js";
 import { handshakeAge, routerDefault, slaacAddress } from "./probes.js";
-import { requireReadyLab, saveState, type LabClient, type LabState } from "./state.js";
+import { labSites, requireReadyLab, saveState, type LabClient, type LabSite, type LabState } from "./state.js";
 
 export interface CheckResult {
   name: string;
@@ -54,16 +59,30 @@ export async function labTest(
 }
 
 function checksFor(s: Ready): Check[] {
-  const plan = s.plan;
+  const sites = labSites(s);
+  const multi = sites.length > 1;
+  // A relay's items carry their site's name; a standalone site's are named as they always were.
+  const named = (site: LabSite) => (c: Check): Check => (multi ? { ...c, name: `${site.site}: ${c.name}` } : c);
+  return [
+    ...sites.flatMap((site) => siteChecks(s, site).map(named(site))),
+    ...(multi ? isolationChecks(s, sites) : []),
+    named(sites[0]!)({ name: "negative case: AllowedIPs = the whole prefix loses the return traffic", run: async () => trapCase(s, sites[0]!) }),
+  ];
+}
+
+/** Every item of one site (its router's node, its clients). */
+function siteChecks(s: Ready, site: LabSite): Check[] {
+  const plan = site.plan;
   const internetHost = s.addresses.internetHost;
   const wgR = plan.router.tunnelInterface;
-  const clients = s.nodes.clients;
+  const clients = site.clients;
+  const rtr = site.rtr.role;
   const checks: Check[] = [
     {
       name: "WireGuard handshake (router and VPS)",
       run: async () => {
-        const r = await handshakeAge(s, "rtr", wgR);
-        const v = await handshakeAge(s, "vps", "wg0");
+        const r = await handshakeAge(s, rtr, wgR);
+        const v = await handshakeAge(s, "vps", "wg0", site.routerPublicKey);
         if (r === undefined || v === undefined) fail(`no handshake: router ${r ?? "none"}, VPS ${v ?? "none"}`);
         if (r! > 180 || v! > 180) fail(`last handshake too old: router ${r} s, VPS ${v} s`);
         return `latest handshake ${Math.round(r!)} s ago (router), ${Math.round(v!)} s ago (VPS)`;
@@ -73,7 +92,7 @@ function checksFor(s: Ready): Check[] {
       name: "transit pings both ways",
       run: async () => {
         await ping(s, "vps", plan.transit.router.address);
-        await ping(s, "rtr", plan.transit.vps.address);
+        await ping(s, rtr, plan.transit.vps.address);
         return `VPS → ${plan.transit.router.address} and router → ${plan.transit.vps.address}`;
       },
     },
@@ -115,7 +134,7 @@ function checksFor(s: Ready): Check[] {
     {
       name: plan.failover.mode === "bgp-bfd" ? "router's ::/0 comes from BGP" : "router's ::/0 via the VPS's transit address",
       run: async () => {
-        const d = (await routerDefault(s)) ?? fail("the router has no ::/0");
+        const d = (await routerDefault(s, rtr)) ?? fail("the router has no ::/0");
         if (plan.failover.mode === "bgp-bfd" && !/proto bgp/.test(d)) fail(`::/0 is not from BGP: ${d}`);
         if (plan.failover.mode === "static" && !d.includes(`via ${plan.transit.vps.address} dev ${wgR}`)) fail(`unexpected ::/0: ${d}`);
         return d;
@@ -130,7 +149,7 @@ function checksFor(s: Ready): Check[] {
         const fromInternet = await iperfTry(s, "inet", a, CLOSED_PORT, false, 2000);
         if (fromInternet.ok) return fail(`the internet host opened a connection to ${a} port ${CLOSED_PORT}`);
         // The same listener answers from the router's side: only the firewall stopped it.
-        const fromRouter = await iperfTry(s, "rtr", a, CLOSED_PORT, false, 3000);
+        const fromRouter = await iperfTry(s, rtr, a, CLOSED_PORT, false, 3000);
         if (!fromRouter.ok) fail(`control failed: the router cannot reach ${a} port ${CLOSED_PORT} either (${fromRouter.error})`);
         await iperfServer(s, "inet", IPERF_PORT);
         const out = await iperf(s, c.role, internetHost, IPERF_PORT, false);
@@ -182,12 +201,103 @@ function checksFor(s: Ready): Check[] {
         }
       },
     },
-    {
-      name: "negative case: AllowedIPs = the whole prefix loses the return traffic",
-      run: async () => trapCase(s),
-    },
   ];
   return checks;
+}
+
+// --- a relay's sites among themselves ---------------------------------------------------
+
+/** Each site against the next one round the relay (a→b, b→c, ..., the last → a): its
+ *  client cannot open a connection into the other's LAN, its router cannot send from the
+ *  other's prefix past the VPS's wg0, and it opens the other's named inbound services as
+ *  an internet host does. */
+function isolationChecks(s: Ready, sites: LabSite[]): Check[] {
+  const pairs = sites.map((a, i) => [a, sites[(i + 1) % sites.length]!] as const);
+  const out: Check[] = [];
+  for (const [a, b] of pairs)
+    out.push(
+      { name: `isolation: a client of ${a.site} cannot open a TCP connection to a client of ${b.site}`, run: async () => crossSite(s, a, b) },
+      { name: `isolation: ${a.site}'s router sending from ${b.site}'s prefix never gets past the VPS's wg0`, run: async () => spoofed(s, a, b) },
+    );
+  for (const [a, b] of pairs) {
+    const svc = openService(b);
+    if (svc) out.push({ name: `a client of ${a.site} opens ${b.site}'s named inbound service tcp/${svc.port} as internet hosts do`, run: async () => namedService(s, a, b, svc) });
+  }
+  return out;
+}
+
+/** A segment-wide TCP inbound service of a site (segments[].inbound without host). */
+function openService(site: LabSite): { client: LabClient; port: number } | undefined {
+  for (const c of site.clients) {
+    const seg = site.plan.segments.find((x) => x.name === c.segment);
+    const svc = seg?.inbound.find((i) => i.proto === "tcp" && i.host === undefined && i.port !== CLOSED_PORT);
+    if (svc) return { client: c, port: svc.port };
+  }
+  return undefined;
+}
+
+async function crossSite(s: Ready, a: LabSite, b: LabSite): Promise<string> {
+  const from = a.clients[0]!;
+  const to = b.clients[0]!;
+  const addr = (await slaacAddress(s, to)) ?? fail(`${to.role} has no address`);
+  await ping(s, from.role, s.addresses.internetHost); // the client is online
+  await iperfServer(s, to.role, CLOSED_PORT);
+  const tried = await iperfTry(s, from.role, addr, CLOSED_PORT, false, 2000);
+  if (tried.ok) return fail(`${from.role} (${a.site}) opened a connection to [${addr}]:${CLOSED_PORT} on ${b.site}`);
+  // The same listener answers from its own router: only the relay's rules stopped it.
+  const control = await iperfTry(s, b.rtr.role, addr, CLOSED_PORT, false, 3000);
+  if (!control.ok) fail(`control failed: ${b.site}'s router cannot reach [${addr}]:${CLOSED_PORT} either (${control.error})`);
+  return `${from.role} (${a.site}) → [${addr}]:${CLOSED_PORT} (${b.site}): ${tried.error}; ${b.site}'s router → same port: connected`;
+}
+
+async function namedService(s: Ready, a: LabSite, b: LabSite, svc: { client: LabClient; port: number }): Promise<string> {
+  const from = a.clients[0]!;
+  const addr = (await slaacAddress(s, svc.client)) ?? fail(`${svc.client.role} has no address`);
+  await iperfServer(s, svc.client.role, svc.port);
+  const r = await iperfTry(s, from.role, addr, svc.port, false, 3000);
+  if (!r.ok) return fail(`${from.role} (${a.site}) could not open [${addr}]:${svc.port}, ${b.site}'s named service: ${r.error}`);
+  return `${from.role} (${a.site}) → [${addr}]:${svc.port} (${b.site}, segments[].inbound): ${mb(r.bytes)}`;
+}
+
+const SPOOF_TAG = "relay6-lab-spoof";
+
+/** Packets a tagged counting rule saw. */
+async function tagged(s: LabState, role: string, table: string, chain: string): Promise<number> {
+  const r = await nsRun(s, role, ["ip6tables", "-t", table, "-nvxL", chain]);
+  const line = r.stdout.split("\n").find((l) => l.includes(SPOOF_TAG));
+  return Number(line?.trim().split(/\s+/)[0] ?? "0");
+}
+
+async function spoofed(s: Ready, a: LabSite, b: LabSite): Promise<string> {
+  const seg = parsePrefix6(b.plan.segments[0]!.prefix);
+  if (!seg.ok) throw new Error("internal: a segment prefix that does not parse");
+  const spoof = formatAddress6(seg.prefix.network | 0x5eedn);
+  const wg = a.plan.router.tunnelInterface;
+  const rule = (role: string, table: string, chain: string, match: string[]) => ({ role, table, chain, args: [...match, "-m", "comment", "--comment", SPOOF_TAG, "-j", "ACCEPT"] });
+  const rules = [
+    rule(a.rtr.role, "mangle", "POSTROUTING", ["-o", wg, "-s", spoof]),
+    rule("vps", "raw", "PREROUTING", ["-i", "wg0", "-s", spoof]),
+    rule("inet", "raw", "PREROUTING", ["-s", spoof]),
+  ];
+  const host = ["-6", "addr", "add", `${spoof}/128`, "dev", "lo", "nodad"];
+  try {
+    for (const r of rules) {
+      const x = await nsRun(s, r.role, ["ip6tables", "-t", r.table, "-I", r.chain, "1", ...r.args]);
+      if (x.code !== 0) fail(`ip6tables -t ${r.table} -I ${r.chain} in ${r.role}: ${x.stderr.trim()}`);
+    }
+    const added = await ipIn(s, a.rtr.role, host);
+    if (added.code !== 0) fail(`ip ${host.join(" ")}: ${added.stderr.trim()}`);
+    await nsRun(s, a.rtr.role, ["ping", "-6", "-n", "-c", "5", "-i", "0.2", "-W", "1", "-I", spoof, s.addresses.internetHost], { timeoutMs: 10_000 });
+    const sent = await tagged(s, a.rtr.role, "mangle", "POSTROUTING");
+    const past = await tagged(s, "vps", "raw", "PREROUTING");
+    const arrived = await tagged(s, "inet", "raw", "PREROUTING");
+    if (sent === 0) fail(`control failed: ${a.site}'s router sent nothing from ${spoof} into ${wg}`);
+    if (past > 0 || arrived > 0) fail(`${a.site}'s router sent ${sent} packets from ${spoof} (${b.site}'s prefix): ${past} came out of the VPS's wg0, ${arrived} reached the internet host`);
+    return `${a.site}'s router sent ${sent} packets from ${spoof} (${b.site}'s) into its tunnel; the VPS's wg0 let 0 through (not in ${a.site}'s AllowedIPs), the internet host got 0`;
+  } finally {
+    await ipIn(s, a.rtr.role, ["-6", "addr", "del", `${spoof}/128`, "dev", "lo"]);
+    for (const r of rules) await nsRun(s, r.role, ["ip6tables", "-t", r.table, "-D", r.chain, ...r.args]);
+  }
 }
 
 // --- helpers --------------------------------------------------------------------------
@@ -330,14 +440,18 @@ async function ptbDrops(s: LabState): Promise<number> {
 
 // --- the recipe's trap ----------------------------------------------------------------
 
-/** The VPS's wg0.conf rendered by the real VPS target from the same site, with AllowedIPs
- *  replaced by the routed prefix itself (what the recipe warns against). */
+/** The VPS's wg0.conf rendered by the real VPS target from the same input, with the first
+ *  site's AllowedIPs replaced by the routed prefix itself (what the recipe warns against). */
 export function trapWgConf(s: Ready): string {
-  const loaded = loadSite(s.siteFile);
-  const site = { ...loaded.site, vps: { ...loaded.site.vps, allowedIps: [s.plan.prefix] } };
-  const plan = buildPlan(site);
-  const arts = renderPlan(plan, {
-    secrets: { vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"), routerPrivateKey: readKey(s, `router/secrets/${s.plan.router.tunnelInterface}.key`) },
+  const input = loadInput(s.siteFile).input;
+  const [first, ...rest] = input.sites;
+  const relay = planInput({ ...input, sites: [{ ...first!, allowedIps: [routedPrefix(s)] }, ...rest] });
+  const sites = labSites(s);
+  const arts = renderInput(relay, {
+    secrets: {
+      vpsPrivateKey: readKey(s, "vps/secrets/wg0.key"),
+      routers: Object.fromEntries(sites.map((x) => [x.site, readKey(s, `${x.dir}router/secrets/${x.plan.router.tunnelInterface}.key`)])),
+    },
     version: "lab",
   });
   const wg = arts.find((a) => a.path === "vps/files/etc/wireguard/wg0.conf");
@@ -345,13 +459,18 @@ export function trapWgConf(s: Ready): string {
   return wg.content;
 }
 
+/** The prefix the provider routes to the lab's VPS. */
+const routedPrefix = (s: Ready) => s.relay?.prefix ?? s.plan.prefix;
+
 function readKey(s: LabState, rel: string): string {
   return readFileSync(join(s.dir, "artifacts", rel), "utf8").trim();
 }
 
-async function trapCase(s: Ready): Promise<string> {
+async function trapCase(s: Ready, site: LabSite): Promise<string> {
   const internetHost = s.addresses.internetHost;
-  const c = s.nodes.clients[0]!;
+  const c = site.clients[0]!;
+  const plan = site.plan;
+  const prefix = routedPrefix(s);
   const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
   const conf = `/etc/netns/${nsOf(s, "vps")}/wireguard/wg0.conf`;
   const saved = join(s.dir, "wg0.conf.good");
@@ -363,21 +482,21 @@ async function trapCase(s: Ready): Promise<string> {
     await wgUp(s, "vps", "wg0");
     // The tunnel itself works (transit is a connected /64 on wg0)...
     await waitFor("the transit ping under the trap config", async () =>
-      (await nsRun(s, "vps", ["ping", "-6", "-n", "-c", "1", "-W", "1", s.plan.transit.router.address])).code === 0 ? true : undefined, 15_000, 100);
+      (await nsRun(s, "vps", ["ping", "-6", "-n", "-c", "1", "-W", "1", plan.transit.router.address])).code === 0 ? true : undefined, 15_000, 100);
     const route = (await ipIn(s, "vps", ["-6", "route", "get", a])).stdout.trim();
     // ...but the client's return traffic does not come back.
     const r = await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "5", "-i", "0.2", "-W", "1", internetHost], { timeoutMs: 15_000 });
     const received = Number(/(\d+) received/.exec(r.stdout)?.[1] ?? "0");
-    if (received > 0) fail(`with AllowedIPs = ${s.plan.prefix} the client still got ${received}/5 replies (route: ${route})`);
-    if (!new RegExp(` dev ${s.plan.vps.nic} `).test(route + " ")) fail(`expected the VPS to route ${a} to ${s.plan.vps.nic}, got: ${route}`);
-    detail = `AllowedIPs = ${s.plan.prefix}: 0/5 replies, VPS routes the client via ${s.plan.vps.nic} (${route.split("\n")[0]})`;
+    if (received > 0) fail(`with AllowedIPs = ${prefix} the client still got ${received}/5 replies (route: ${route})`);
+    if (!new RegExp(` dev ${plan.vps.nic} `).test(route + " ")) fail(`expected the VPS to route ${a} to ${plan.vps.nic}, got: ${route}`);
+    detail = `AllowedIPs = ${prefix}: 0/5 replies, VPS routes the client via ${plan.vps.nic} (${route.split("\n")[0]})`;
   } finally {
     await wgDown(s, "vps", "wg0").catch(() => {});
     copyFileSync(saved, conf);
     await wgUp(s, "vps", "wg0");
   }
   // The rendered AllowedIPs bring it back.
-  await waitFor("::/0 back on the router", async () => ((await routerDefault(s)) ? true : undefined), 30_000, 50);
+  await waitFor("::/0 back on the router", async () => ((await routerDefault(s, site.rtr.role)) ? true : undefined), 30_000, 50);
   await waitFor(`${c.role} to reach the internet host again`, async () =>
     (await nsRun(s, c.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined, 30_000, 100);
   return `${detail}; with the rendered AllowedIPs replies are back`;

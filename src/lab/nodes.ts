@@ -17,7 +17,8 @@ export const WG_ENV = {
   WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1",
 };
 
-const WG_ROLES = new Set(["vps", "rtr"]);
+/** The nodes that run WireGuard: the VPS and every site's router. */
+const isWgRole = (role: string) => role === "vps" || /^rtr\d*$/.test(role);
 
 export function wgSocketDir(state: LabState, role: string): string {
   return join(state.dir, `wg-${role}`);
@@ -37,7 +38,7 @@ const RELAY6_DIRS = ["/var/lib/relay6", "/run/relay6"];
 /** argv that runs `cmd` in the namespace of node `role`. */
 export function inNs(state: LabState, role: string, cmd: readonly string[]): string[] {
   const ns = nsOf(state, role);
-  if (!WG_ROLES.has(role)) return ["ip", "netns", "exec", ns, ...cmd];
+  if (!isWgRole(role)) return ["ip", "netns", "exec", ns, ...cmd];
   const dir = wgSocketDir(state, role);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   mkdirSync("/run/wireguard", { recursive: true, mode: 0o755 });

@@ -5,25 +5,29 @@ import { birdSocket, frrDir } from "./daemons.js";
 import { ipIn, nsRun } from "./nodes.js";
 import type { LabClient, LabState } from "./state.js";
 
-/** BFD Up on the router (FRR) and on the VPS (bird), or undefined. */
-export async function bfdUp(state: LabState): Promise<true | undefined> {
-  const frr = await nsRun(state, "rtr", ["vtysh", "--vty_socket", frrDir(state), "-c", "show bfd peers brief"]);
+/** BFD Up on a router (FRR) and on the VPS (bird), or undefined. `routerTransit`: that
+ *  router's session on the VPS (a relay's VPS has one per bgp-bfd site). */
+export async function bfdUp(state: LabState, role = "rtr", routerTransit?: string): Promise<true | undefined> {
+  const frr = await nsRun(state, role, ["vtysh", "--vty_socket", frrDir(state, role), "-c", "show bfd peers brief"]);
   if (!/\bup\b/.test(frr.stdout)) return undefined;
   const bird = await nsRun(state, "vps", ["birdc", "-s", birdSocket(state), "show", "bfd", "sessions"]);
-  return /\bUp\b/.test(bird.stdout) ? true : undefined;
+  const rows = routerTransit ? bird.stdout.split("\n").filter((l) => l.trim().startsWith(`${routerTransit} `)) : [bird.stdout];
+  return rows.some((l) => /\bUp\b/.test(l)) ? true : undefined;
 }
 
-/** Seconds since the last handshake of the only peer, undefined before the first one. */
-export async function handshakeAge(state: LabState, role: string, wg: string): Promise<number | undefined> {
+/** Seconds since the last handshake of the only peer (or of the peer with public key
+ *  `peer`), undefined before the first one. */
+export async function handshakeAge(state: LabState, role: string, wg: string, peer?: string): Promise<number | undefined> {
   const r = await nsRun(state, role, ["wg", "show", wg, "latest-handshakes"]);
-  const t = Number(r.stdout.trim().split(/\s+/)[1] ?? "0");
+  const row = r.stdout.trim().split("\n").find((l) => peer === undefined || l.startsWith(`${peer}\t`) || l.startsWith(`${peer} `)) ?? "";
+  const t = Number(row.split(/\s+/)[1] ?? "0");
   if (r.code !== 0 || !t) return undefined;
   return Math.max(0, Date.now() / 1000 - t);
 }
 
-/** The router's ::/0 as `ip -6 route` prints it, or null when there is none. */
-export async function routerDefault(state: LabState): Promise<string | null> {
-  const r = await ipIn(state, "rtr", ["-6", "route", "show", "default"]);
+/** A router's ::/0 as `ip -6 route` prints it, or null when there is none. */
+export async function routerDefault(state: LabState, role = "rtr"): Promise<string | null> {
+  const r = await ipIn(state, role, ["-6", "route", "show", "default"]);
   const line = r.stdout.trim();
   return line === "" ? null : line;
 }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "n
 import { join } from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
+import type { RelayPlan } from "../plan/relay.js";
 
 export const LAB_ROOT = "/run/relay6-lab";
 export const DEFAULT_LAB_NAME = "lab";
@@ -21,6 +22,20 @@ export interface LabClient extends LabNode {
   prefix: string;
   /** The router's interface toward this client. */
   routerIf: string;
+}
+
+/** One site of the lab's relay: its router node, its clients, its underlay. */
+export interface LabSite {
+  site: string;
+  plan: Plan;
+  /** The router's node (role rtr for the first site, rtr2, rtr3... for the others). */
+  rtr: LabNode;
+  clients: LabClient[];
+  /** The router's IPv4 underlay (its "ISP"), and inet's end of that link. */
+  underlay: { address: string; gateway: string; inetIf: string };
+  /** Where its files are in the lab's render output: "" or "sites/<site>/". */
+  dir: string;
+  routerPublicKey: string;
 }
 
 export interface LabDaemon {
@@ -46,8 +61,13 @@ export interface LabState {
     vpsUnderlay: string;
     routerUnderlay: string;
   };
+  /** The first site's plan (a standalone site's only one). */
   plan?: Plan;
   keys?: { vpsPublicKey: string; routerPublicKey: string };
+  /** The relay's plan and every site's nodes (the first site's are also nodes.rtr and
+   *  nodes.clients, and plan). */
+  relay?: RelayPlan;
+  sites?: LabSite[];
   /** Set once the relay carries traffic. */
   ready: boolean;
 }
@@ -66,7 +86,22 @@ export const nsName = (name: string, role: string) => `${nsPrefix(name)}${role}`
  *  namespaces of lab "a-b" (r6-a-b-inet also starts with r6-a-). */
 export function isLabNamespace(name: string, ns: string): boolean {
   const rest = ns.startsWith(nsPrefix(name)) ? ns.slice(nsPrefix(name).length) : undefined;
-  return rest !== undefined && /^(inet|vps|rtr|c\d+)$/.test(rest);
+  return rest !== undefined && /^(inet|vps|rtr\d*|c\d+|s\d+c\d+)$/.test(rest);
+}
+
+/** The roles of site number `i` (0-based) of a lab: the first site's are a standalone
+ *  site's (rtr, c1, c2...); the others' rtr<i+1> and s<i+1>c1, s<i+1>c2... */
+export function routerRole(i: number): string {
+  return i === 0 ? "rtr" : `rtr${i + 1}`;
+}
+
+export function clientRole(i: number, j: number): string {
+  return i === 0 ? `c${j + 1}` : `s${i + 1}c${j + 1}`;
+}
+
+/** The lab's sites (one for a standalone site). */
+export function labSites(s: LabState): LabSite[] {
+  return s.sites ?? [];
 }
 
 export function newState(name: string, siteFile: string): LabState {

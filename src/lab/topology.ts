@@ -1,6 +1,8 @@
-// The lab's network: one namespace per node (inet, vps, rtr, one client per segment), the
-// veth links between them, and the addresses and routes the provider and the ISP would
-// give. Nothing of relay6's runs yet when this is done.
+// The lab's network: one namespace per node (inet, vps, and per site a router with one
+// client per segment), the veth links between them, and the addresses and routes the
+// provider and the ISPs would give. Nothing of relay6's runs yet when this is done. A relay
+// of several sites has one router node per site (rtr, rtr2, rtr3...), each behind its own
+// IPv4-only ISP link from inet (100.64.<i>.0/24).
 //
 //      internet host 2001:db8:ffff::100 (on inet's lo)
 //   ┌──────────── inet ────────────┐  routes the site's prefix to the VPS; IPv4 router
@@ -17,16 +19,16 @@
 //                        └─────┘      └─────┘
 import { EXIT, UserError } from "../errors.js";
 import { containsAddress, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
-import type { Plan } from "../plan/plan.js";
+import type { RelayPlan } from "../plan/relay.js";
 import { LabError, must } from "./exec.js";
 import { ipIn, nsMust, nsOf } from "./nodes.js";
-import { saveState, type LabClient, type LabState } from "./state.js";
+import { clientRole, routerRole, saveState, type LabClient, type LabNode, type LabSite, type LabState } from "./state.js";
 
 /** The internet host: documentation space outside the site's prefix. */
 export const INTERNET_HOST = "2001:db8:ffff::100";
 const INTERNET_HOST_ALT = "3fff:ffff::100";
 
-function internetHostFor(plan: Plan): string {
+function internetHostFor(plan: Pick<RelayPlan, "prefix">): string {
   const p = parsePrefix6(plan.prefix);
   const a = parseAddress6(INTERNET_HOST)!;
   return p.ok && containsAddress(p.prefix, a) ? INTERNET_HOST_ALT : INTERNET_HOST;
@@ -35,44 +37,55 @@ function internetHostFor(plan: Plan): string {
 /** The router's IPv4 underlay (its "ISP"): shared address space, RFC 6598. */
 export const ROUTER_UNDERLAY = { address: "100.64.0.2", gateway: "100.64.0.1", length: 24 };
 
-function underlayOf(plan: Plan): { vps: string; gateway: string; length: number } {
+/** Site number `i`'s router underlay: the first site's is ROUTER_UNDERLAY, on inet's rtr0. */
+export function routerUnderlay(i: number): LabSite["underlay"] {
+  if (i === 0) return { address: ROUTER_UNDERLAY.address, gateway: ROUTER_UNDERLAY.gateway, inetIf: "rtr0" };
+  return { address: `100.64.${i}.2`, gateway: `100.64.${i}.1`, inetIf: `u-${routerRole(i)}` };
+}
+
+function underlayOf(plan: Pick<RelayPlan, "vps">): { vps: string; gateway: string; length: number } {
   const octets = plan.vps.endpoint.split(".").map(Number);
   const last = octets[3]!;
   const gw = [...octets.slice(0, 3), last === 1 ? 254 : 1].join(".");
-  if (plan.vps.endpoint.startsWith("100.64.0."))
-    throw new UserError(`vps.endpoint ${plan.vps.endpoint} is in 100.64.0.0/24, the lab's underlay for the router`, [], EXIT.badInput, "pick another vps.endpoint for the lab (a copy of the site file is fine)");
+  if (plan.vps.endpoint.startsWith("100.64."))
+    throw new UserError(`vps.endpoint ${plan.vps.endpoint} is in 100.64.0.0/16, the lab's underlay for the routers`, [], EXIT.badInput, "pick another vps.endpoint for the lab (a copy of the file is fine)");
   return { vps: plan.vps.endpoint, gateway: gw, length: 24 };
 }
 
 /** The address the provider put on the VPS's NIC: upstream.address, or prefix::a/len. */
-function vpsNicAddress(plan: Plan): string {
+function vpsNicAddress(plan: Pick<RelayPlan, "vps" | "prefix" | "prefixLength">): string {
   if (plan.vps.upstream?.address) return plan.vps.upstream.address;
   return `${plan.prefix.split("/")[0]!.replace(/::$/, "")}::a/${plan.prefixLength}`;
 }
 
+/** One site's nodes in the topology. */
+export interface SiteNodes {
+  rtr: LabNode;
+  clients: LabClient[];
+  underlay: LabSite["underlay"];
+}
+
 /** Makes the namespaces, links and addresses; records nodes and addresses in `state`. */
-export async function buildTopology(state: LabState, plan: Plan, log: (l: string) => void): Promise<{ clients: LabClient[]; vpsUnderlay: string; internetHost: string }> {
-  const roles = ["inet", "vps", "rtr", ...plan.segments.map((_, i) => `c${i + 1}`)];
-  const clients: LabClient[] = plan.segments.map((s, i) => ({
-    role: `c${i + 1}`,
-    ns: nsOf(state, `c${i + 1}`),
-    segment: s.name,
-    prefix: s.prefix,
-    routerIf: s.interface,
+export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: string) => void): Promise<{ sites: SiteNodes[]; vpsUnderlay: string; internetHost: string }> {
+  const sites: SiteNodes[] = relay.sites.map((plan, i) => ({
+    rtr: { role: routerRole(i), ns: nsOf(state, routerRole(i)) },
+    clients: plan.segments.map((s, j) => ({ role: clientRole(i, j), ns: nsOf(state, clientRole(i, j)), segment: s.name, prefix: s.prefix, routerIf: s.interface })),
+    underlay: routerUnderlay(i),
   }));
+  const clients = sites.flatMap((x) => x.clients);
+  const roles = ["inet", "vps", ...sites.flatMap((x) => [x.rtr.role, ...x.clients.map((c) => c.role)])];
   state.nodes = {
     inet: { role: "inet", ns: nsOf(state, "inet") },
     vps: { role: "vps", ns: nsOf(state, "vps") },
-    rtr: { role: "rtr", ns: nsOf(state, "rtr") },
-    clients,
+    rtr: sites[0]!.rtr,
+    clients: sites[0]!.clients,
   };
-  const under = underlayOf(plan);
-  const wan = plan.router.wan ?? "wan0";
-  const nic = plan.vps.nic;
-  const vpsNic = vpsNicAddress(plan);
+  const under = underlayOf(relay);
+  const nic = relay.vps.nic;
+  const vpsNic = vpsNicAddress(relay);
   const vpsNicAddr = vpsNic.split("/")[0]!;
-  const gw6 = plan.vps.upstream?.gateway ?? "fe80::1";
-  const internetHost = internetHostFor(plan);
+  const gw6 = relay.vps.upstream?.gateway ?? "fe80::1";
+  const internetHost = internetHostFor(relay);
   state.addresses = {
     internetHost,
     vpsNic: vpsNicAddr,
@@ -103,24 +116,26 @@ export async function buildTopology(state: LabState, plan: Plan, log: (l: string
   const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
     must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
   await veth("inet", "vps0", "vps", nic);
-  await veth("inet", "rtr0", "rtr", wan);
-  for (const c of clients) await veth("rtr", c.routerIf, c.role, "eth0");
+  for (const [i, x] of sites.entries()) {
+    await veth("inet", x.underlay.inetIf, x.rtr.role, relay.sites[i]!.router.wan ?? "wan0");
+    for (const c of x.clients) await veth(x.rtr.role, c.routerIf, c.role, "eth0");
+  }
 
   // --- inet: the provider's gateway, the router's ISP and an internet host -------------
   const ip = async (role: string, ...args: string[]) => {
     const r = await ipIn(state, role, args);
     if (r.code !== 0) throw new LabError(`[${nsOf(state, role)}] ip ${args.join(" ")}: ${r.stderr.trim()}`);
   };
-  await sysctl("inet", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.rtr0.disable_ipv6=1");
+  await sysctl("inet", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", ...sites.map((x) => `net.ipv6.conf.${x.underlay.inetIf}.disable_ipv6=1`));
   // The internet host is an address of inet itself (the kernel here has no dummy links).
   await ip("inet", "addr", "add", `${internetHost}/128`, "dev", "lo");
   await ip("inet", "addr", "add", `${under.gateway}/${under.length}`, "dev", "vps0");
-  await ip("inet", "addr", "add", `${ROUTER_UNDERLAY.gateway}/${ROUTER_UNDERLAY.length}`, "dev", "rtr0");
+  for (const x of sites) await ip("inet", "addr", "add", `${x.underlay.gateway}/${ROUTER_UNDERLAY.length}`, "dev", x.underlay.inetIf);
   await ip("inet", "addr", "add", `${gw6}/${gw6.startsWith("fe80") ? 64 : 128}`, "dev", "vps0", "nodad");
-  for (const l of ["vps0", "rtr0"]) await ip("inet", "link", "set", l, "up");
+  for (const l of ["vps0", ...sites.map((x) => x.underlay.inetIf)]) await ip("inet", "link", "set", l, "up");
   // The provider routes the whole prefix to the VPS's NIC address.
   await ip("inet", "-6", "route", "add", `${vpsNicAddr}/128`, "dev", "vps0");
-  await ip("inet", "-6", "route", "add", plan.prefix, "via", vpsNicAddr, "dev", "vps0");
+  await ip("inet", "-6", "route", "add", relay.prefix, "via", vpsNicAddr, "dev", "vps0");
 
   // --- vps: the provider's part (NIC address with the prefix's own mask, default route) --
   await ip("vps", "addr", "add", `${under.vps}/${under.length}`, "dev", nic);
@@ -129,10 +144,13 @@ export async function buildTopology(state: LabState, plan: Plan, log: (l: string
   await ip("vps", "route", "add", "default", "via", under.gateway);
   await ip("vps", "-6", "route", "add", "default", "via", gw6, "dev", nic, "onlink");
 
-  // --- rtr: WAN (IPv4 only) and the segments' links ------------------------------------
-  await ip("rtr", "addr", "add", `${ROUTER_UNDERLAY.address}/${ROUTER_UNDERLAY.length}`, "dev", wan);
-  await ip("rtr", "link", "set", wan, "up");
-  await ip("rtr", "route", "add", "default", "via", ROUTER_UNDERLAY.gateway);
-  for (const c of clients) await ip("rtr", "link", "set", c.routerIf, "up");
-  return { clients, vpsUnderlay: under.vps, internetHost };
+  // --- each router: WAN (IPv4 only) and the segments' links ------------------------------
+  for (const [i, x] of sites.entries()) {
+    const wan = relay.sites[i]!.router.wan ?? "wan0";
+    await ip(x.rtr.role, "addr", "add", `${x.underlay.address}/${ROUTER_UNDERLAY.length}`, "dev", wan);
+    await ip(x.rtr.role, "link", "set", wan, "up");
+    await ip(x.rtr.role, "route", "add", "default", "via", x.underlay.gateway);
+    for (const c of x.clients) await ip(x.rtr.role, "link", "set", c.routerIf, "up");
+  }
+  return { sites, vpsUnderlay: under.vps, internetHost };
 }

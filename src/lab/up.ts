@@ -1,5 +1,6 @@
-// `relay6 lab up`: the relay built from a site file, in network namespaces, with the real
-// daemons running the files relay6 renders. The network is topology.ts, the files per node
+// `relay6 lab up`: the relay built from a site file or a relay file, in network namespaces,
+// with the real daemons running the files relay6 renders: one VPS, and per site a router
+// (the linux target) with its clients. The network is topology.ts, the files per node
 // files.ts, the daemons daemons.ts, what is polled probes.ts; this file puts them in order.
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -7,8 +8,8 @@ import { EXIT, hasErrors, UserError } from "../errors.js";
 import { writeArtifacts } from "../io/write.js";
 import { generateKeyPair, writeSecrets } from "../keys/wireguard.js";
 import { isIPv4 } from "../net/ipv6.js";
-import { analyse, labPlatforms, loadSite, renderPlan } from "../pipeline.js";
-import type { Plan } from "../plan/plan.js";
+import { analyseInput, labPlatforms, loadInput, renderInput, siteOutputDir } from "../pipeline.js";
+import type { RelayPlan } from "../plan/relay.js";
 import type { Artifact } from "../render/types.js";
 import { VERSION } from "../version.js";
 import { startRouter, startVps, wgUp } from "./daemons.js";
@@ -18,11 +19,12 @@ import { bareVpsEtc, copySecret, installEtc } from "./files.js";
 import { nsOf, nsRun } from "./nodes.js";
 import { bfdUp, handshakeAge, routerDefault, slaacAddress } from "./probes.js";
 import { startSshd } from "./sshd.js";
-import { checkLabName, isLabNamespace, loadState, newState, saveState, type LabState } from "./state.js";
-import { buildTopology, ROUTER_UNDERLAY } from "./topology.js";
+import { checkLabName, isLabNamespace, labSites, loadState, newState, saveState, type LabState } from "./state.js";
+import { buildTopology } from "./topology.js";
 
 export interface UpOptions {
   name: string;
+  /** A site file or a relay file. */
   siteFile: string;
   /** Run sshd on the VPS and the router (for `relay6 apply` / `relay6 verify`). */
   ssh?: boolean;
@@ -47,7 +49,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const log = opts.log ?? (() => {});
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: it needs root", [], EXIT.findings, "run it as root (sudo)");
-  const { plan, artifacts, keys, secrets } = renderForLab(opts.siteFile);
+  const { relay, artifacts, keys, secrets } = renderForLab(opts.siteFile);
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);
@@ -55,13 +57,13 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   }
   // Absolute: `lab test` re-reads the site (the trap case) from wherever it is run.
   const state = newState(name, resolve(opts.siteFile));
-  state.plan = plan;
-  state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.router };
+  state.plan = relay.sites[0]!;
+  state.relay = relay;
+  state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.routers[relay.sites[0]!.site]! };
   saveState(state);
-  // The lab's keys as a relay6 secrets file: `relay6 apply|verify SITE --secrets` use them.
-  writeSecrets(labSecretsFile(state), { vps: { privateKey: secrets.vps }, router: { privateKey: secrets.router } });
+  writeLabSecrets(state, secrets);
   try {
-    await build(state, plan, artifacts, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps });
+    await build(state, relay, artifacts, keys.routers, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps });
   } catch (e) {
     log(`lab up failed: ${(e as Error).message}`);
     log(`logs are in ${state.dir}/logs; \`relay6 lab down${name === "lab" ? "" : ` --name ${name}`}\` removes what was made`);
@@ -80,44 +82,71 @@ async function leftoverNamespaces(name: string): Promise<string[]> {
     .filter((n) => isLabNamespace(name, n));
 }
 
-/** The site, checked and rendered exactly as `relay6 render` would, with fresh lab keys. */
-function renderForLab(siteFile: string): { plan: Plan; artifacts: Artifact[]; keys: { vps: string; router: string }; secrets: { vps: string; router: string } } {
-  const loaded = loadSite(siteFile);
-  const analysis = analyse(loaded);
-  if (!analysis.plan || hasErrors(analysis.findings))
-    throw new UserError(`${siteFile}: the site file has errors; \`relay6 lint ${siteFile}\` lists them`, analysis.findings.filter((d) => d.severity === "error"));
-  const plan = analysis.plan;
+type Keys = { vps: string; routers: Record<string, string> };
+
+/** The input, checked and rendered exactly as `relay6 render` would, with fresh lab keys. */
+function renderForLab(file: string): { relay: RelayPlan; artifacts: Artifact[]; keys: Keys; secrets: Keys } {
+  const loaded = loadInput(file);
+  const analysis = analyseInput(loaded);
+  if (!analysis.relay || hasErrors(analysis.findings))
+    throw new UserError(`${file}: the ${loaded.kind} file has errors; \`relay6 lint ${file}\` lists them`, analysis.findings.filter((d) => d.severity === "error"));
+  const relay = analysis.relay;
   const runnable = labPlatforms();
-  if (!runnable.includes(plan.router.platform))
-    throw new UserError(`the lab runs the router with the ${runnable.join(" or ")} target, not ${plan.router.platform}`, [], EXIT.badInput, `set router.platform: ${runnable.join(" or ")} in ${siteFile} (a copy is fine)`);
-  if (!isIPv4(plan.vps.endpoint))
-    throw new UserError(`the lab's underlay is IPv4: vps.endpoint ${plan.vps.endpoint} is not an IPv4 address`, [], EXIT.badInput, `set vps.endpoint to an IPv4 address in ${siteFile} (a copy is fine)`);
-  if (plan.wireguard.keys !== "relay6")
-    throw new UserError("the lab makes its own keys, and this site has wireguard.keys: device", [], EXIT.badInput, `use wireguard.keys: relay6 in ${siteFile} (a copy is fine)`);
-  const vps = generateKeyPair();
-  const router = generateKeyPair();
-  const artifacts = renderPlan(plan, {
-    secrets: { vpsPrivateKey: vps.privateKey, routerPrivateKey: router.privateKey },
-    version: VERSION,
+  relay.sites.forEach((plan, i) => {
+    const where = loaded.siteDocs[i]!.file;
+    if (!runnable.includes(plan.router.platform))
+      throw new UserError(`the lab runs the router with the ${runnable.join(" or ")} target, not ${plan.router.platform}`, [], EXIT.badInput, `set router.platform: ${runnable.join(" or ")} in ${where} (a copy is fine)`);
+    if (plan.wireguard.keys !== "relay6") throw new UserError(`the lab makes its own keys, and site ${plan.site} has wireguard.keys: device`, [], EXIT.badInput, `use wireguard.keys: relay6 in ${where} (a copy is fine)`);
   });
-  return { plan, artifacts, keys: { vps: vps.publicKey, router: router.publicKey }, secrets: { vps: vps.privateKey, router: router.privateKey } };
+  if (!isIPv4(relay.vps.endpoint))
+    throw new UserError(`the lab's underlay is IPv4: vps.endpoint ${relay.vps.endpoint} is not an IPv4 address`, [], EXIT.badInput, `set vps.endpoint to an IPv4 address in ${file} (a copy is fine)`);
+  if (relay.wireguard.keys !== "relay6")
+    throw new UserError("the lab makes its own keys, and the VPS has wireguard.keys: device", [], EXIT.badInput, `use wireguard.keys: relay6 in ${file} (a copy is fine)`);
+  const vps = generateKeyPair();
+  const routers = Object.fromEntries(relay.sites.map((p) => [p.site, generateKeyPair()]));
+  const secrets: Keys = { vps: vps.privateKey, routers: Object.fromEntries(Object.entries(routers).map(([s, k]) => [s, k.privateKey])) };
+  const artifacts = renderInput(relay, { secrets: { vpsPrivateKey: secrets.vps, routers: secrets.routers }, version: VERSION });
+  return { relay, artifacts, keys: { vps: vps.publicKey, routers: Object.fromEntries(Object.entries(routers).map(([s, k]) => [s, k.publicKey])) }, secrets };
 }
 
-/** Where a lab keeps its keys, as a relay6 secrets file (mode 0600). */
+/** Where a lab keeps its keys, as `relay6 ... --secrets` takes them (mode 0600): a
+ *  standalone site's secrets file; for a relay, the directory with relay.secrets.yaml and
+ *  sites/<site>.secrets.yaml. */
 export function labSecretsFile(state: LabState): string {
-  return join(state.dir, "secrets.yaml");
+  return state.relay?.kind === "relay" ? join(state.dir, "secrets") : join(state.dir, "secrets.yaml");
 }
 
-async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
+function writeLabSecrets(state: LabState, keys: Keys): void {
+  const path = labSecretsFile(state);
+  if (state.relay?.kind !== "relay") {
+    const site = state.relay!.sites[0]!.site;
+    writeSecrets(path, { vps: { privateKey: keys.vps }, router: { privateKey: keys.routers[site]! } });
+    return;
+  }
+  mkdirSync(join(path, "sites"), { recursive: true, mode: 0o700 });
+  writeSecrets(join(path, "relay.secrets.yaml"), { vps: { privateKey: keys.vps } });
+  for (const [site, key] of Object.entries(keys.routers)) writeSecrets(join(path, "sites", `${site}.secrets.yaml`), { router: { privateKey: key } });
+}
+
+async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], routerKeys: Record<string, string>, log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
   mkdirSync(join(state.dir, "logs"), { recursive: true });
   const artDir = join(state.dir, "artifacts");
-  writeArtifacts(artDir, artifacts, { sites: [{ site: plan.site }] });
-  const { clients, vpsUnderlay, internetHost } = await buildTopology(state, plan, log);
+  writeArtifacts(artDir, artifacts, { ...(relay.kind === "relay" ? { relay: { name: relay.relay } } : {}), sites: relay.sites.map((p) => ({ site: p.site })) });
+  const topo = await buildTopology(state, relay, log);
+  state.sites = topo.sites.map((x, i) => {
+    const plan = relay.sites[i]!;
+    return { site: plan.site, plan, ...x, dir: siteOutputDir(relay, plan.site), routerPublicKey: routerKeys[plan.site]! };
+  });
+  saveState(state);
+  const { vpsUnderlay, internetHost } = topo;
+  const sites = labSites(state);
 
   // --- the rendered files, where `ip netns exec` shows them as /etc/... -----------------
-  installEtc(state, "rtr", join(artDir, "router/files/etc"));
-  const wgRtr = plan.router.tunnelInterface;
-  copySecret(join(artDir, `router/secrets/${wgRtr}.key`), `/etc/netns/${nsOf(state, "rtr")}/wireguard/${wgRtr}.key`);
+  for (const site of sites) {
+    installEtc(state, site.rtr.role, join(artDir, site.dir, "router/files/etc"));
+    const wg = site.plan.router.tunnelInterface;
+    copySecret(join(artDir, site.dir, `router/secrets/${wg}.key`), `/etc/netns/${site.rtr.ns}/wireguard/${wg}.key`);
+  }
   if (mode.bareVps) bareVpsEtc(state);
   else {
     installEtc(state, "vps", join(artDir, "vps/files/etc"));
@@ -125,31 +154,34 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   }
   if (mode.ssh) {
     await startSshd(state, "vps", vpsUnderlay);
-    await startSshd(state, "rtr", ROUTER_UNDERLAY.address);
+    for (const site of sites) await startSshd(state, site.rtr.role, site.underlay.address);
   }
 
   // The two ends come up side by side: nothing in one waits for the other.
-  await Promise.all([mode.bareVps ? Promise.resolve() : startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
-  if (mode.bareVps) {
-    // Nothing to dial yet: `relay6 apply vps` brings the VPS up, the router follows.
-    await wgUp(state, "rtr", plan.router.tunnelInterface);
-    return;
-  }
-  // The router dials only now: a first handshake sent before the VPS listens would be
-  // retried 5 s later.
-  await wgUp(state, "rtr", plan.router.tunnelInterface);
+  await Promise.all([
+    mode.bareVps ? Promise.resolve() : startVps(state, relay, artDir),
+    ...sites.map((site) => startRouter(state, site.plan, join(artDir, site.dir, "router"), site.clients, site.rtr.role)),
+  ]);
+  // The routers dial only now: a first handshake sent before the VPS listens would be
+  // retried 5 s later. (A bare VPS: nothing to dial yet; `relay6 apply vps` brings it up.)
+  for (const site of sites) await wgUp(state, site.rtr.role, site.plan.router.tunnelInterface);
+  if (mode.bareVps) return;
 
-  // --- ready when a client reaches the internet host ------------------------------------
-  await waitFor("the WireGuard handshake", () => handshakeAge(state, "rtr", wgRtr).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
-  await waitFor("::/0 on the router", () => routerDefault(state).then((r) => r ?? undefined), 20_000, 50);
-  // A BGP route whose BFD session never came up is not watched by BFD at all.
-  if (plan.failover.mode === "bgp-bfd") await waitFor("BFD up on both ends", () => bfdUp(state), 20_000, 50);
-  for (const c of clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
-  const first = clients[0]!;
-  await waitFor(
-    `${first.ns} to ping the internet host`,
-    async () => ((await nsRun(state, first.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined),
-    15_000,
-    100,
-  );
+  // --- ready when every site's first client reaches the internet host -----------------
+  for (const site of sites) {
+    const role = site.rtr.role;
+    const wg = site.plan.router.tunnelInterface;
+    await waitFor(`the WireGuard handshake of ${site.site}`, () => handshakeAge(state, role, wg).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
+    await waitFor(`::/0 on the router of ${site.site}`, () => routerDefault(state, role).then((r) => r ?? undefined), 30_000, 50);
+    // A BGP route whose BFD session never came up is not watched by BFD at all.
+    if (site.plan.failover.mode === "bgp-bfd") await waitFor(`BFD up on both ends (${site.site})`, () => bfdUp(state, role, site.plan.transit.router.address), 20_000, 50);
+    for (const c of site.clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
+    const first = site.clients[0]!;
+    await waitFor(
+      `${first.ns} to ping the internet host`,
+      async () => ((await nsRun(state, first.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined),
+      15_000,
+      100,
+    );
+  }
 }

@@ -1,7 +1,7 @@
 // Lab names and the namespaces they own: one lab's `down` must never touch another's.
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
-import { checkLabName, isLabNamespace, nsName } from "../../src/lab/state.js";
+import { checkLabName, clientRole, isLabNamespace, nsName, routerRole } from "../../src/lab/state.js";
 import { stats } from "../../src/lab/failover.js";
 
 describe("lab names", () => {
@@ -12,6 +12,13 @@ describe("lab names", () => {
     expect(isLabNamespace("a", "r6-ab-inet")).toBe(false);
     expect(isLabNamespace("a", "r6-a-")).toBe(false);
     expect(isLabNamespace("a", "other")).toBe(false);
+  });
+
+  it("a relay lab's sites: the first site's roles as a standalone site's, the others' numbered", () => {
+    expect([0, 1, 2].map(routerRole)).toEqual(["rtr", "rtr2", "rtr3"]);
+    expect([clientRole(0, 0), clientRole(0, 1), clientRole(1, 0), clientRole(2, 1)]).toEqual(["c1", "c2", "s2c1", "s3c2"]);
+    for (const role of ["rtr2", "rtr3", "s2c1", "s3c2"]) expect(isLabNamespace("a", nsName("a", role)), role).toBe(true);
+    expect(isLabNamespace("a", "r6-a-rtrx")).toBe(false);
   });
 
   it("names that would not make usable namespace or interface names are refused", () => {

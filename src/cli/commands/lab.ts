@@ -34,8 +34,8 @@ export function registerLab(program: Command): void {
 
   nameOption(
     cmd
-      .command("up [site]")
-      .description("Build the lab from a site file (default: the bundled lab site) and wait until the relay carries traffic")
+      .command("up [input]")
+      .description("Build the lab from a site file or a relay file (default: the bundled lab site) and wait until the relay carries traffic; a relay: one router (linux) with its clients per site")
       .option("-v, --verbose", "print every command")
       .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
       .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)")
@@ -50,11 +50,13 @@ export function registerLab(program: Command): void {
       out(JSON.stringify({ name: s.name, ms: r.ms, site: s.siteFile, dir: s.dir, nodes: s.nodes, addresses: s.addresses, secrets: o.ssh || o.bareVps ? labSecretsFile(s) : undefined }, null, 2));
       return;
     }
-    out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
-    for (const n of [s.nodes!.inet, s.nodes!.vps, s.nodes!.rtr, ...s.nodes!.clients]) out(`  ${n.role.padEnd(5)} ip netns exec ${n.ns} ...`);
+    const sites = s.sites ?? [];
+    if (s.relay?.kind === "relay") out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: relay ${s.relay.relay}, ${sites.map((x) => `${x.site} (${x.plan.failover.mode}, ${x.clients.length} client(s))`).join(", ")}`);
+    else out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
+    for (const n of [s.nodes!.inet, s.nodes!.vps, ...sites.flatMap((x) => [x.rtr, ...x.clients])]) out(`  ${n.role.padEnd(6)} ip netns exec ${n.ns} ...`);
     out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
     if (o.ssh || o.bareVps) {
-      out(`  ssh: VPS ${s.addresses?.vpsUnderlay}, router ${s.addresses?.routerUnderlay}; key ${s.dir}/ssh/id_ed25519; secrets ${labSecretsFile(s)}`);
+      out(`  ssh: VPS ${s.addresses?.vpsUnderlay}, ${sites.map((x) => `router${sites.length > 1 ? ` of ${x.site}` : ""} ${x.underlay.address}`).join(", ")}; key ${s.dir}/ssh/id_ed25519; secrets ${labSecretsFile(s)}`);
       out(`  e.g. ip netns exec ${s.nodes!.inet.ns} relay6 apply vps ${s.siteFile} --vps-host ${s.addresses?.vpsUnderlay} -i ${s.dir}/ssh/id_ed25519 --secrets ${labSecretsFile(s)} --accept-new-host-key`);
     }
   });
@@ -77,19 +79,21 @@ export function registerLab(program: Command): void {
   nameOption(
     cmd
       .command("failover")
-      .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back")
+      .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back; a relay: --site NAME blocks only that site's tunnel and reports whether the others kept ::/0")
       .option("--runs <n>", "how many runs", positiveInt, 5)
-      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N}'),
-  ).action(async (o: { name: string; runs: number; json?: boolean }) => {
+      .option("--site <name>", "block only this site's tunnel, by its router's underlay address (required for a relay of several sites; no VPS restart)")
+      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N} (with --site: "site", and "others_kept" for a relay)'),
+  ).action(async (o: { name: string; runs: number; site?: string; json?: boolean }) => {
     requireRoot();
     const { labFailover } = await lab.failover();
-    const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${x.vpsRestart} ms`));
+    const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${Number.isNaN(x.vpsRestart) ? "-" : `${x.vpsRestart} ms`}`), o.site === undefined ? {} : { site: o.site });
     if (o.json) {
-      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs }));
+      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs, ...(r.site !== undefined ? { site: r.site } : {}), ...(r.others_kept !== undefined ? { others_kept: r.others_kept } : {}) }));
       return;
     }
     const f = (k: "detect_ms" | "restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
-    out(`${r.mode}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
+    out(`${r.mode}${r.site ? ` (site ${r.site})` : ""}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
+    if (r.others_kept !== undefined) out(`  others_kept  ${r.others_kept ? "yes: every other site kept its ::/0" : "NO: another site lost its ::/0"}`);
   });
 
   nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)").option("--json", "print what was removed as JSON")).action(async (o: { name: string; json?: boolean }) => {
