@@ -19,6 +19,7 @@ import { routerDefault, slaacAddress } from "../../src/lab/probes.js";
 import { labSites, loadState, type LabSite, type LabState } from "../../src/lab/state.js";
 import { labSecretsFile, labUp } from "../../src/lab/up.js";
 import { REPO, tmp } from "../helpers.js";
+import { withHome } from "../netns-host.js";
 
 const root = process.getuid?.() === 0;
 const NAME = `r${(process.pid % 100000).toString(36)}`;
@@ -30,12 +31,13 @@ const site = (name: string): LabSite => labSites(state).find((x) => x.site === n
 const key = () => join(state.dir, "ssh/id_ed25519");
 const knownHosts = () => join(state.dir, "known_hosts");
 
-/** relay6 as a user runs it, from the internet side (the lab's inet namespace). */
+/** relay6 as a user runs it, from the internet side (the lab's inet namespace), with the
+ *  lab's directory as the home ssh reads (never the machine's ~/.ssh). */
 function relay6(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args], {
+  const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), ...withHome(state.dir, [process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args])], {
     encoding: "utf8",
     cwd: REPO,
-    env: { ...process.env, HOME: state.dir, SSH_AUTH_SOCK: "" },
+    env: { ...process.env, SSH_AUTH_SOCK: "" },
     timeout: 120_000,
   });
   return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
