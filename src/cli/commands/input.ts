@@ -10,7 +10,6 @@ import { analyseInput, loadInput, siteOutputDir } from "../../pipeline.js";
 import type { Artifact, RelaySecrets } from "../../render/types.js";
 import type { LoadedInput } from "../../site/relay.js";
 
-const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n");
 
 export interface Analysed {
   loaded: LoadedInput;
