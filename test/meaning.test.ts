@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { routerosTarget } from "../src/targets/routeros/index.js";
-import { REPO, renderFile, TEST_SECRETS, tmp } from "./helpers.js";
+import { REPO, renderFile, renderInputFile, TEST_SECRETS, tmp } from "./helpers.js";
 import { allCommands, parse, type Command } from "./routeros/rsc.js";
 
 const SITES = ["recipe-bgp", "recipe-static", "slash56", "minimal"].map((n) => join(REPO, "test/golden/sites", `${n}.yaml`));
@@ -44,13 +44,15 @@ describe("VPS sysctl: forwarding, and accept_ra = 2 on the NIC", () => {
 
 describe("the VPS's wg-quick hook clamps TCP MSS both ways, and undoes it", () => {
   /** Runs the hook with ip6tables, wg and ping replaced by recorders; returns the ip6tables calls. */
-  function runHook(hook: string, action: "up" | "down"): string[] {
+  function runHook(hook: string, action: "up" | "down" | "guard", wg0Exists = false): string[] {
     const dir = tmp();
     const bin = join(dir, "bin");
     mkdirSync(bin);
     // ip6tables -C (check) answers "no such rule", so -A runs; everything is logged.
     writeFileSync(join(bin, "ip6tables"), `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase " $* " in *" -C "*) exit 1;; esac\nexit 0\n`, { mode: 0o755 });
     for (const t of ["wg", "ping"]) writeFileSync(join(bin, t), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // `ip link show wg0`: there (exit 0) or not.
+    writeFileSync(join(bin, "ip"), `#!/bin/sh\nexit ${wg0Exists ? 0 : 1}\n`, { mode: 0o755 });
     writeFileSync(join(dir, "calls"), "");
     // The hook keeps the router's endpoint in /etc/wireguard: here, in the temp dir.
     const text = hook.replace(/^saved=.*$/m, `saved=${dir}/endpoints`);
@@ -91,6 +93,26 @@ describe("the VPS's wg-quick hook clamps TCP MSS both ways, and undoes it", () =
       `-t mangle -A ${hooked}`,
     ]);
     expect(guard(runHook(hook, "down"))).toEqual([`-t mangle -D ${hooked}`, "-t mangle -F RELAY6-SRC", "-t mangle -X RELAY6-SRC"]);
+  });
+
+  it("a relay: the guard holds every site's router /128 and segments; `guard` refills it (after a live sync), only while wg0 exists", () => {
+    const { relay, artifacts } = renderInputFile(join(REPO, "test/golden/sites/sg1.yaml"));
+    const hook = artifact(artifacts, "vps/files/etc/wireguard/relay6-hook.sh")!;
+    const guard = (calls: string[]) => calls.filter((c) => c.includes("RELAY6-SRC") && !c.includes(" -C "));
+    const sources = relay.sites.flatMap((p) => [`${p.transit.router.address}/128`, ...p.segments.map((x) => x.prefix)]);
+    const filled = [
+      "-t mangle -N RELAY6-SRC",
+      ...sources.map((src) => `-t mangle -A RELAY6-SRC -s ${src} -j RETURN`),
+      "-t mangle -A RELAY6-SRC -j DROP",
+      `-t mangle -A FORWARD -i wg0 -o ${relay.vps.nic} -p ipv6-icmp -j RELAY6-SRC`,
+    ];
+    expect(guard(runHook(hook, "up"))).toEqual(filled);
+    expect(guard(runHook(hook, "guard", true))).toEqual(filled);
+    expect(guard(runHook(hook, "guard", false))).toEqual([]);
+    // setup.sh refills it after every live wg syncconf.
+    const setup = artifact(artifacts, "vps/setup.sh")!;
+    const sync = setup.slice(setup.indexOf("wg_live_sync() {"), setup.indexOf("\n}\n", setup.indexOf("wg_live_sync() {")));
+    expect(sync).toContain("run /etc/wireguard/relay6-hook.sh guard wg0");
   });
 });
 

@@ -118,6 +118,23 @@ const lost = (p: Record<string, string>) => Object.entries(p).filter(([, v]) => 
 
 const item = (name: string) => labTest(NAME, undefined, (n) => n === name).then((rs) => rs[0]!);
 
+/** relay6's ufw rules on the VPS by the site they are tagged with (`relay6 labrelay: <site>: …`;
+ *  "" for the relay-wide ones), each as `ufw show added` prints it. */
+async function ufwBySite(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const line of (await vps(["ufw", "show", "added"])).stdout.split("\n")) {
+    const m = /comment 'relay6 labrelay: (?:([a-z]+): )?/.exec(line);
+    if (m) (out[m[1] ?? ""] ??= []).push(line);
+  }
+  return out;
+}
+
+/** The sources of the hook's ICMPv6 source guard on the VPS, as ip6tables prints them. */
+const guardSources = async () => [...(await vps(["ip6tables", "-t", "mangle", "-S", "RELAY6-SRC"])).stdout.matchAll(/-s (\S+) -j RETURN/g)].map((m) => m[1]!);
+const planSources = (names: string[]) => names.flatMap((n) => [`${site(n).plan.transit.router.address}/128`, ...site(n).plan.segments.map((x) => x.prefix)]);
+/** The ufw commands a setup.sh run printed. */
+const ufwCommands = (stderr: string) => stderr.split("\n").filter((l) => /^\[#\] ufw (route )?(allow|delete)/.test(l));
+
 async function settled(): Promise<void> {
   for (const x of labSites(state)) {
     await waitFor(`::/0 on ${x.site}'s router`, async () => ((await routerDefault(state, x.rtr.role)) ? true : undefined), 40_000, 100);
@@ -240,6 +257,9 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
     expect(first.code, first.stderr).toBe(0);
     await settled();
     const before = await steadySessions(["a", "c"]);
+    const rulesBefore = await ufwBySite();
+    expect(Object.keys(rulesBefore).sort()).toEqual(["", "a", "b", "c"]);
+    expect((await guardSources()).sort()).toEqual(planSources(["a", "b", "c"]).sort());
     let removed = { code: -1, stdout: "", stderr: "" };
     const pings = await pingsDuring(["a", "c"], () => {
       removed = applyVps(relayOf("a", "c"));
@@ -252,6 +272,13 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
     expect(await sessions(["a", "c"])).toEqual(before);
     expect((await vps(["wg", "show", "wg0", "peers"])).stdout).not.toContain(site("b").routerPublicKey);
     expect((await birdc("show", "protocols")).stdout).not.toContain("router_b");
+    // ufw: b's rules pruned (each deleted once), nothing added, a's, c's and the relay's as they were.
+    const rulesWithout = await ufwBySite();
+    expect(rulesWithout).toEqual({ "": rulesBefore[""], a: rulesBefore.a, c: rulesBefore.c });
+    expect(ufwCommands(removed.stderr)).toHaveLength(rulesBefore.b!.length);
+    expect(ufwCommands(removed.stderr).every((l) => l.startsWith("[#] ufw delete") || l.startsWith("[#] ufw route delete"))).toBe(true);
+    // The hook's source guard, refilled after the live sync: b's sources gone, the others kept.
+    expect((await guardSources()).sort()).toEqual(planSources(["a", "c"]).sort());
 
     let added = { code: -1, stdout: "", stderr: "" };
     const pings2 = await pingsDuring(["a", "c"], () => {
@@ -261,6 +288,11 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
     expect(added.stderr).toContain("[#] birdc configure");
     expect(lost(pings2), JSON.stringify(pings2)).toEqual([]);
     expect(await sessions(["a", "c"])).toEqual(before);
+    // ufw: b's rules added again (only b's), the others untouched; the guard holds b's sources again.
+    expect(ufwCommands(added.stderr).every((l) => l.includes(" comment relay6 labrelay: b: "))).toBe(true);
+    expect(ufwCommands(added.stderr)).toHaveLength(rulesBefore.b!.length);
+    expect(await ufwBySite()).toEqual(rulesBefore);
+    expect((await guardSources()).sort()).toEqual(planSources(["a", "b", "c"]).sort());
     // b is back: its peer, its BGP session, its client online.
     await waitFor("b's ::/0 from BGP again", async () => ((await routerDefault(state, "rtr2"))?.includes("proto bgp") ? true : undefined), 40_000, 100);
     await settled();
