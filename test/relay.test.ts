@@ -5,7 +5,7 @@
 // a relay file, and the RouterOS sites of a relay against their releases' command trees
 // and the REST model.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { publicKeyOf, readSecrets } from "../src/keys/wireguard.js";
 import { contains, parsePrefix6 } from "../src/net/ipv6.js";
 import { checkRelay } from "../src/lint/relay.js";
 import { buildRelayPlan, type RelayPlan } from "../src/plan/relay.js";
+import { ufwRules, ufwTag } from "../src/targets/vps/firewall.js";
 import { isReservedInterfaceId, parseTransitPin, transitInterfaceId } from "../src/plan/transit.js";
 import { loadInput, platformOf, renderInput } from "../src/pipeline.js";
 import type { RelayInput } from "../src/site/relay.js";
@@ -204,7 +205,7 @@ describe("adding or removing a site changes nothing of the others", () => {
   function siteParts(files: Map<string, string>, site: string): string[] {
     const wg = files.get("vps/files/etc/wireguard/wg0.conf")!.split("\n\n").filter((b) => b.includes(`# router of site ${site} `));
     const bird = files.get("vps/files/etc/bird/bird.conf")?.split("\n\n").filter((b) => b.startsWith(`protocol bgp router_${site} `)) ?? [];
-    const fw = files.get("vps/firewall.sh")!.split("\n").filter((l) => l.includes(`'relay6 ${site}: `));
+    const fw = files.get("vps/firewall.sh")!.split("\n").filter((l) => l.startsWith(`rule '${site}: `));
     const router = [...files].filter(([p]) => p.startsWith(`sites/${site}/`)).map(([p, c]) => `${p}\n${c}`);
     // (the file's last block ends with its final newline: not a difference)
     return [...wg, ...bird, ...fw, ...router].map((b) => b.trimEnd());
@@ -220,9 +221,51 @@ describe("adding or removing a site changes nothing of the others", () => {
       expect(siteParts(all, site).length).toBeGreaterThan(1);
     }
     expect(siteParts(without, "cabin")).toEqual([]);
+    expect(siteParts(all, "cabin").filter((b) => b.startsWith("rule "))).toHaveLength(4); // BGP, BFD, router, lan
     // The BFD neighbours: cabin's goes, home's stays (birdc configure reconfigures bfd in place).
     expect(without.get("vps/files/etc/bird/bird.conf")).not.toContain("2401:4520:110b:0:6547:7430:a811:b5d4");
     expect(without.get("vps/files/etc/bird/bird.conf")).toContain('neighbor 2401:4520:110b:0:128c:a3d5:44c0:721e dev "wg0";');
+  });
+});
+
+describe("firewall.sh when a site comes or goes (bash, with ufw and sshd recorded)", () => {
+  /** Runs a relay's firewall.sh against a ufw that holds `held` (as `ufw show added` prints
+   *  rules); returns the ufw commands that change something. */
+  function runFirewall(relay: RelayPlan, held: string[]): string[] {
+    const dir = tmp();
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(dir, "added"), ["Added user rules (see 'ufw status' for running firewall):", ...held].join("\n") + "\n");
+    writeFileSync(join(bin, "ufw"), `#!/bin/bash\ncase "$1" in show) cat ${dir}/added ;; status) echo "Status: active" ;; *) echo "$*" >> ${dir}/calls ;; esac\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "sshd"), "#!/bin/sh\necho 'port 22'\n", { mode: 0o755 });
+    writeFileSync(join(dir, "calls"), "");
+    // The policies as ufw keeps them: already relay6's (no default changes).
+    const fw = render(relay).get("vps/firewall.sh")!.replaceAll("/etc/default/ufw", join(dir, "default-ufw"));
+    writeFileSync(join(dir, "default-ufw"), 'DEFAULT_INPUT_POLICY="DROP"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nDEFAULT_FORWARD_POLICY="DROP"\n');
+    writeFileSync(join(dir, "firewall.sh"), fw);
+    execFileSync("bash", [join(dir, "firewall.sh")], { env: { PATH: `${bin}:/usr/bin:/bin` }, stdio: ["ignore", "ignore", "ignore"] });
+    return readFileSync(join(dir, "calls"), "utf8").split("\n").filter(Boolean);
+  }
+  /** What ufw holds after a relay's firewall.sh ran: its rules with their comments. */
+  const heldBy = (relay: RelayPlan) => [
+    "ufw allow 22/tcp comment 'relay6 sg1: ssh'",
+    ...ufwRules(relay).map((r) => `ufw ${r.args.join(" ")} comment '${ufwTag(relay)}${r.tag}'`),
+  ];
+  const others = ["ufw allow 8080/tcp comment 'relay6 sg10: web'", "ufw allow 8443/tcp comment 'relay6 home: web'", "ufw allow 25/tcp"];
+  const all = relayWith((s) => s);
+  const without = relayWith((s) => s.filter((e) => e.site.site !== "cabin"));
+
+  it("removing cabin deletes exactly cabin's rules; the other sites', another relay's and the user's stay", () => {
+    const calls = runFirewall(without, [...heldBy(all), ...others]);
+    const cabin = ufwRules(all).filter((r) => r.tag.startsWith("cabin: "));
+    expect(cabin).toHaveLength(4);
+    expect(calls.sort()).toEqual(cabin.map((r) => (r.args[0] === "route" ? `route delete ${r.args.slice(1).join(" ")}` : `delete ${r.args.join(" ")}`)).sort());
+  });
+
+  it("adding cabin adds exactly cabin's rules and deletes nothing", () => {
+    const calls = runFirewall(all, [...heldBy(without), ...others]);
+    expect(calls.sort()).toEqual(ufwRules(all).filter((r) => r.tag.startsWith("cabin: ")).map((r) => `${r.args.join(" ")} comment relay6 sg1: ${r.tag}`).sort());
+    expect(runFirewall(all, [...heldBy(all), ...others])).toEqual([]); // and a second run: nothing
   });
 });
 
