@@ -132,8 +132,8 @@ async function ufwBySite(): Promise<Record<string, string[]>> {
 /** The sources of the hook's ICMPv6 source guard on the VPS, as ip6tables prints them. */
 const guardSources = async () => [...(await vps(["ip6tables", "-t", "mangle", "-S", "RELAY6-SRC"])).stdout.matchAll(/-s (\S+) -j RETURN/g)].map((m) => m[1]!);
 const planSources = (names: string[]) => names.flatMap((n) => [`${site(n).plan.transit.router.address}/128`, ...site(n).plan.segments.map((x) => x.prefix)]);
-/** The ufw commands a setup.sh run printed. */
-const ufwCommands = (stderr: string) => stderr.split("\n").filter((l) => /^\[#\] ufw (route )?(allow|delete)/.test(l));
+/** The ufw commands a setup.sh run printed (apply shows its log indented). */
+const ufwCommands = (stderr: string) => stderr.split("\n").map((l) => l.trim()).filter((l) => /^\[#\] ufw (route )?(allow|delete)/.test(l));
 
 async function settled(): Promise<void> {
   for (const x of labSites(state)) {
