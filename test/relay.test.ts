@@ -230,13 +230,15 @@ describe("adding or removing a site changes nothing of the others", () => {
 
 describe("firewall.sh when a site comes or goes (bash, with ufw and sshd recorded)", () => {
   /** Runs a relay's firewall.sh against a ufw that holds `held` (as `ufw show added` prints
-   *  rules); returns the ufw commands that change something. */
+   *  rules); returns the ufw commands that change something. The recorded ufw reads its
+   *  stdin to the end, as the real one's children do (in the lab a prune loop fed from a
+   *  here-string lost its other lines to the first `ufw delete`). */
   function runFirewall(relay: RelayPlan, held: string[]): string[] {
     const dir = tmp();
     const bin = join(dir, "bin");
     mkdirSync(bin);
     writeFileSync(join(dir, "added"), ["Added user rules (see 'ufw status' for running firewall):", ...held].join("\n") + "\n");
-    writeFileSync(join(bin, "ufw"), `#!/bin/bash\ncase "$1" in show) cat ${dir}/added ;; status) echo "Status: active" ;; *) echo "$*" >> ${dir}/calls ;; esac\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "ufw"), `#!/bin/bash\ncase "$1" in show) cat ${dir}/added ;; status) echo "Status: active" ;; *) echo "$*" >> ${dir}/calls; cat > /dev/null ;; esac\n`, { mode: 0o755 });
     writeFileSync(join(bin, "sshd"), "#!/bin/sh\necho 'port 22'\n", { mode: 0o755 });
     writeFileSync(join(dir, "calls"), "");
     // The policies as ufw keeps them: already relay6's (no default changes).

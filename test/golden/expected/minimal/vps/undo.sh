@@ -116,7 +116,8 @@ if [ -f "$originals/ufw" ]; then
     if [ "$active" = 1 ]; then case "$line" in *" comment '${tag}ssh'") printf '[relay6] kept while ufw stays active (removing it could lock you out): %s\n' "$line" >&2; continue ;; esac; fi
     spec="${line%% comment \'*}"
     read -ra words <<< "${spec#ufw }"
-    if [ "${words[0]}" = route ]; then try "delete the ufw rule $spec" ufw route delete "${words[@]:1}"; else try "delete the ufw rule $spec" ufw delete "${words[@]}"; fi
+    # stdin from /dev/null: ufw's children read it, and would eat this loop's other lines.
+    if [ "${words[0]}" = route ]; then try "delete the ufw rule $spec" ufw route delete "${words[@]:1}" </dev/null; else try "delete the ufw rule $spec" ufw delete "${words[@]}" </dev/null; fi
   done <<< "$(ufw show added)"
   # The default policies as relay6 found them.
   if [ -f "$originals/files/etc/default/ufw" ]; then

@@ -81,8 +81,9 @@ while IFS= read -r line; do
   for w in "${wanted[@]}"; do [ "$w" = "$spec" ] && keep=1; done
   [ "$keep" = 1 ] && continue
   read -ra words <<< "${spec#ufw }"
-  # A route rule is deleted with `ufw route delete ...`, any other with `ufw delete ...`.
-  if [ "${words[0]}" = route ]; then run ufw route delete "${words[@]:1}"; else run ufw delete "${words[@]}"; fi
+  # A route rule is deleted with `ufw route delete ...`, any other with `ufw delete ...`;
+  # stdin from /dev/null: ufw's children read it, and would eat this loop's other lines.
+  if [ "${words[0]}" = route ]; then run ufw route delete "${words[@]:1}" </dev/null; else run ufw delete "${words[@]}" </dev/null; fi
 done <<< "$(ufw show added)"
 
 # Active from here on: default deny incoming (SSH stays open: its rules came first).
