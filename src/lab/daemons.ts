@@ -7,7 +7,6 @@ import { join } from "node:path";
 import type { Plan } from "../plan/plan.js";
 import type { RelayPlan } from "../plan/relay.js";
 import { LabError, spawnDaemon, waitFor } from "./exec.js";
-import { copyEtcDir } from "./files.js";
 import { birdRunDir, inNs, ipIn, nsMust, nsOf } from "./nodes.js";
 import { saveState, type LabClient, type LabState } from "./state.js";
 
@@ -59,9 +58,7 @@ async function startFrr(state: LabState, role: string): Promise<void> {
 export async function startVps(state: LabState, relay: RelayPlan, artDir: string): Promise<void> {
   await nsMust(state, "vps", ["sysctl", "-q", "-p", join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")]);
   if (existsSync(join(artDir, "vps/firewall.sh"))) {
-    // ufw keeps its rules and state in /etc/ufw and /etc/default/ufw: per-namespace copies.
-    copyEtcDir(state, "vps", "ufw");
-    copyEtcDir(state, "vps", "default");
+    // ufw's rules and state are the node's own copies (vpsUfwEtc, before sshd started).
     await nsMust(state, "vps", ["bash", join(artDir, "vps/firewall.sh")], { timeoutMs: 60_000 });
   }
   await wgUp(state, "vps", "wg0");

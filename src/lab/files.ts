@@ -42,12 +42,27 @@ export function bareVpsEtc(state: LabState): void {
     mkdirSync(join(dst, d), { recursive: true, mode: d === "wireguard" ? 0o700 : 0o755 });
   }
   recordEtcDir(state, dst);
+}
+
+/** The VPS's own ufw: /etc/ufw and /etc/default as the node's copies, its rule files and
+ *  its enabled flag as the package ships them (the machine's may hold what something else
+ *  did there). Made before any process starts in the node: `ip netns exec` bind-mounts
+ *  /etc/netns/<ns>/ufw only for the processes it starts after the folder exists, so an sshd
+ *  started earlier would let `relay6 apply vps` write the machine's /etc/ufw. */
+export function vpsUfwEtc(state: LabState): void {
   copyEtcDir(state, "vps", "ufw");
   copyEtcDir(state, "vps", "default");
+  const ufw = `/etc/netns/${nsOf(state, "vps")}/ufw`;
+  for (const f of readdirSync("/usr/share/ufw")) {
+    if (f.endsWith(".rules") || f === "ufw.conf") {
+      copyFileSync(join("/usr/share/ufw", f), join(ufw, f));
+      chmodSync(join(ufw, f), f === "ufw.conf" ? 0o644 : 0o640);
+    }
+  }
 }
 
 /** The host's /etc/<name> as the node's own copy (ufw keeps its state in /etc/ufw). */
-export function copyEtcDir(state: LabState, role: string, name: string): void {
+function copyEtcDir(state: LabState, role: string, name: string): void {
   const dst = `/etc/netns/${nsOf(state, role)}`;
   mkdirSync(dst, { recursive: true });
   recordEtcDir(state, dst);

@@ -15,7 +15,7 @@ import { VERSION } from "../version.js";
 import { startRouter, startVps, wgUp } from "./daemons.js";
 import { must, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
-import { bareVpsEtc, copySecret, installEtc } from "./files.js";
+import { bareVpsEtc, copySecret, installEtc, vpsUfwEtc } from "./files.js";
 import { nsOf, nsRun } from "./nodes.js";
 import { bfdUp, handshakeAge, routerDefault, slaacAddress } from "./probes.js";
 import { startSshd } from "./sshd.js";
@@ -152,6 +152,7 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
     installEtc(state, "vps", join(artDir, "vps/files/etc"));
     copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
   }
+  vpsUfwEtc(state);
   if (mode.ssh) {
     await startSshd(state, "vps", vpsUnderlay);
     for (const site of sites) await startSshd(state, site.rtr.role, site.underlay.address);

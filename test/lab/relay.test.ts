@@ -129,6 +129,12 @@ async function ufwBySite(): Promise<Record<string, string[]>> {
   return out;
 }
 
+/** The machine's own ufw files: the lab's VPS (and relay6 apply vps over its sshd) must
+ *  change only its node's copies. */
+const MACHINE_UFW = ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/ufw/ufw.conf", "/etc/default/ufw"];
+const machineUfw = () => MACHINE_UFW.map((f) => `${f} ${readFileSync(f, "utf8")}`);
+let machineUfwBefore: string[] = [];
+
 /** The sources of the hook's ICMPv6 source guard on the VPS, as ip6tables prints them. */
 const guardSources = async () => [...(await vps(["ip6tables", "-t", "mangle", "-S", "RELAY6-SRC"])).stdout.matchAll(/-s (\S+) -j RETURN/g)].map((m) => m[1]!);
 const planSources = (names: string[]) => names.flatMap((n) => [`${site(n).plan.transit.router.address}/128`, ...site(n).plan.segments.map((x) => x.prefix)]);
@@ -145,6 +151,7 @@ async function settled(): Promise<void> {
 
 describe.skipIf(!root)("a relay of three sites in the lab", () => {
   beforeAll(async () => {
+    machineUfwBefore = machineUfw();
     ({ state } = await labUp({ name: NAME, siteFile: RELAY, ssh: true }));
   }, 180_000);
   afterAll(async () => {
@@ -265,6 +272,8 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
       removed = applyVps(relayOf("a", "c"));
     });
     expect(removed.code, removed.stderr).toBe(0);
+    // apply's ufw commands ran on the node's own ufw files, never on the machine's.
+    expect(machineUfw()).toEqual(machineUfwBefore);
     // b's peer left by wg syncconf, its BGP session and BFD neighbour by birdc configure.
     expect(removed.stderr).toContain("wg syncconf wg0");
     expect(removed.stderr).toContain("[#] birdc configure");
