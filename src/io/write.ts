@@ -15,12 +15,13 @@
 // in it (a file added afterwards, or one changed since, is not relay6's) and names the same
 // relay (or, without one, the same single site). Anything else is refused (exit 2) before
 // anything is written.
-import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { EXIT, fileSystemError, UserError } from "../errors.js";
 import type { Artifact } from "../render/types.js";
+import { readInputFile } from "./read.js";
 import { VERSION } from "../version.js";
 
 export const MARKER = "relay6-output.json";
@@ -227,4 +228,37 @@ export function isInside(file: string, outDir: string): boolean {
   const dir = resolve(outDir);
   const f = resolve(file);
   return f === dir || f.startsWith(dir + sep);
+}
+
+/** Writes one file the user named (`schema -o FILE`): a new file, or one that `ours` says
+ *  relay6 wrote, replaced in one rename from a temp file in the same folder. A symbolic link
+ *  at `path` is refused, never followed; so is any other existing file (exit 2). */
+export function replaceOwnFile(path: string, content: string, opts: { flag: string; what: string; mode: number; ours(text: string): boolean }): void {
+  const refuse = (why: string, fix: string) => new UserError(`${opts.flag} ${path}: ${why}`, [], EXIT.badInput, fix);
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fileSystemError(e, `${opts.what} ${path}`, { badPath: `give ${opts.flag} a file path whose folders exist` });
+  }
+  if (st?.isSymbolicLink()) throw refuse("is a symbolic link (relay6 does not write through it)", `give ${opts.flag} the path of a new file, or of the ${opts.what} itself`);
+  if (st) {
+    if (!st.isFile()) throw refuse("exists and is not a regular file", `give ${opts.flag} the path of a new file`);
+    let text = "";
+    try {
+      text = readInputFile(path, opts.flag).toString("utf8");
+    } catch {
+      // too large or unreadable: not one relay6 wrote
+    }
+    if (!opts.ours(text)) throw refuse(`exists and is not a ${opts.what} relay6 wrote`, `give ${opts.flag} a new file name, or move ${path} away first`);
+  }
+  const tmp = join(dirname(resolve(path)), `.${basename(path)}.relay6-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    writeFileSync(tmp, content, { mode: opts.mode, flag: "wx" });
+    chmodSync(tmp, opts.mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw fileSystemError(e, `${opts.what} ${path}`, { badPath: `give ${opts.flag} a file path whose folders exist` });
+  }
 }

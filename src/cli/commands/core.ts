@@ -1,9 +1,8 @@
 // plan, lint, render, keys, schema: the commands of the pure pipeline.
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { EXIT, fileSystemError, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
-import { checkOutput, isInside, writeArtifacts, type OutputOwner } from "../../io/write.js";
+import { EXIT, formatDiagnostic, hasErrors, UserError, type Diagnostic } from "../../errors.js";
+import { checkOutput, isInside, replaceOwnFile, writeArtifacts, type OutputOwner } from "../../io/write.js";
 import { ensureKeys, publicKeyOf, readSecrets, rotateKey } from "../../keys/wireguard.js";
 import { formatBytes } from "../../plan/bfd.js";
 import type { Plan } from "../../plan/plan.js";
@@ -259,11 +258,20 @@ export function registerCore(program: Command): void {
     .action((opts: { out?: string }) => {
       const text = JSON.stringify(siteJsonSchema(), null, 2) + "\n";
       if (!opts.out) return void out(text);
-      try {
-        writeFileSync(opts.out, text, { mode: 0o644 });
-      } catch (e) {
-        throw fileSystemError(e, `schema file ${opts.out}`, { badPath: "give -o a file path whose folders exist" }, "schema-unwritable");
-      }
+      // Replaces only a schema relay6 wrote (the same $id), never through a symbolic link.
+      const id = siteJsonSchema().$id;
+      replaceOwnFile(opts.out, text, {
+        flag: "-o",
+        what: "schema file",
+        mode: 0o644,
+        ours: (t) => {
+          try {
+            return (JSON.parse(t) as { $id?: unknown }).$id === id;
+          } catch {
+            return false;
+          }
+        },
+      });
       err(`wrote ${opts.out}`);
     });
 }
