@@ -1,9 +1,10 @@
 // Defects a hostile reviewer found through the CLI, by class: files written or read where
 // the user pointed, secrets in what is shown, remote answers of the wrong shape.
-import { existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tmp } from "./helpers.js";
+import { REPO, runCli, tmp } from "./helpers.js";
+import { HIDDEN_URL, showUrl } from "../src/site/router-url.js";
 
 describe("schema -o FILE", () => {
   it("refuses an existing file that is not a relay6 schema, and leaves it as it was", async () => {
@@ -40,5 +41,46 @@ describe("schema -o FILE", () => {
     expect((await runCli("schema", "-o", f)).code).toBe(0);
     expect(readFileSync(f, "utf8")).toBe(first);
     expect(lstatSync(f).isFile()).toBe(true);
+  });
+});
+
+describe("a router URL that is refused is shown without user info, path or query", () => {
+  const bad = ["https://admin:hunter2/x@192.168.88.1", "admin:hunter2@192.168.88.1", "https://127.0.0.1/hunter2", "https://192.168.88.1/?token=hunter2", "hunter2", "ftp://admin:hunter2@h"];
+  it.each(bad)("showUrl(%s)", (raw) => {
+    expect(showUrl(raw)).not.toContain("hunter2");
+    expect(showUrl(raw)).not.toContain("admin");
+  });
+  it("shows scheme://host, or only that it is not a URL", () => {
+    expect(showUrl("https://127.0.0.1/hunter2")).toBe("https://127.0.0.1/…");
+    expect(showUrl("https://admin:hunter2/x@192.168.88.1")).toBe("https://192.168.88.1…");
+    expect(showUrl("hunter2:x")).toBe(HIDDEN_URL);
+    expect(showUrl("https://192.168.88.1")).toBe("https://192.168.88.1/");
+  });
+  it("through --router-url, RELAY6_ROUTER_URL and doctor --router-url, text and --json", async () => {
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    for (const raw of bad.slice(0, 3)) {
+      const runs = [
+        await runCli("apply", "router", site, "--router-url", raw, "--dry-run"),
+        await runCli("verify", site, "--no-vps", "--router-url", raw),
+        await runCli("doctor", "--router-url", raw),
+        await runCli("doctor", "--router-url", raw, "--json"),
+      ];
+      process.env.RELAY6_ROUTER_URL = raw;
+      process.env.RELAY6_ROUTER_PASSWORD = "x";
+      try {
+        runs.push(await runCli("apply", "router", site, "--dry-run"));
+      } finally {
+        delete process.env.RELAY6_ROUTER_URL;
+        delete process.env.RELAY6_ROUTER_PASSWORD;
+      }
+      for (const r of runs) {
+        expect(r.code, raw).toBe(2);
+        expect(r.stderr, raw).toContain("the router URL");
+        expect(r.stdout + r.stderr, raw).not.toContain("hunter2");
+      }
+    }
   });
 });

@@ -49,16 +49,30 @@ export function checkRouterUrl(raw: string): RouterUrlCheck {
   return { ok: true, url };
 }
 
-/** A URL as it may be shown: no user info, no query or fragment (either may hold a secret).
- *  Text that is not a URL is shown up to its first `/`, `?` or `#` after the scheme, with
- *  anything before an `@` dropped. */
+/** What is shown for text that is not an http(s) URL with a host name one can show. */
+export const HIDDEN_URL = "(not shown: not an http(s) URL)";
+
+// A host as it may be shown: a name, an IPv4 address or a bracketed IPv6 one, and a port.
+const SHOWABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/;
+
+/** A URL as it may be shown: scheme://host[:port] only, with `/…` when it has more. User
+ *  info, path, query and fragment may each hold a secret (a password pasted in the wrong
+ *  place), so none is shown. Text that does not parse as an http(s) URL is shown as its
+ *  http(s):// and the host name or address after its last `@`, or else only as not a URL. */
 export function showUrl(raw: string, base?: string): string {
   try {
     const u = new URL(raw, base);
-    const hidden = u.search !== "" || u.hash !== "";
-    return `${u.protocol}//${u.host}${u.pathname}${hidden ? "?…" : ""}`;
+    if ((u.protocol === "https:" || u.protocol === "http:") && u.host !== "" && SHOWABLE_HOST.test(u.host)) {
+      const more = u.pathname !== "/" || u.search !== "" || u.hash !== "";
+      return `${u.protocol}//${u.host}/${more ? "…" : ""}`;
+    }
   } catch {
-    const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^/?#]*)/i.exec(raw)!;
-    return `${m[1] ?? ""}${m[2]!.replace(/^.*@/, "")}${raw.length > m[0].length ? "…" : ""}`;
+    // not a URL: below
   }
+  const scheme = /^https?:\/\//i.exec(raw)?.[0];
+  if (scheme === undefined) return HIDDEN_URL;
+  const rest = raw.slice(scheme.length);
+  const host = /^[^/?#]*/.exec(rest.slice(rest.lastIndexOf("@") + 1))![0];
+  if (!SHOWABLE_HOST.test(host)) return HIDDEN_URL;
+  return `${scheme}${host}${raw.length > scheme.length + host.length ? "…" : ""}`;
 }
