@@ -127,8 +127,28 @@ describe("redactSecrets", () => {
     [`PublicKey = ${key}`, `PublicKey = ${key}`],
     [`public-key="${key}"`, `public-key="${key}"`],
     [`AllowedIPs = 2401:4520:110b::2/128`, `AllowedIPs = 2401:4520:110b::2/128`],
+    // FRR: a key right after the keyword, or after a type word or key number.
+    [` ip ospf authentication-key hunter2`, ` ip ospf authentication-key ${REDACTED}`],
+    [` ip ospf message-digest-key 1 md5 hunter2`, ` ip ospf message-digest-key ${REDACTED}`],
+    [`snmp-server community hunter2 ro`, `snmp-server community ${REDACTED}`],
+    [` isis password clear hunter2`, ` isis password ${REDACTED}`],
+    [` area-password clear hunter2`, ` area-password ${REDACTED}`],
+    [` domain-password md5 hunter2`, ` domain-password ${REDACTED}`],
+    [`enable password 7 hunter2`, `enable password ${REDACTED}`],
+    // bird without a space; wg0.conf hooks with tokens and process substitutions.
+    [`  password"hunter2";`, `  password"${REDACTED}";`],
+    [`PostUp = curl -H "Authorization: Bearer hunter2" https://x`, `PostUp = curl -H "Authorization: Bearer ${REDACTED}" https://x`],
+    [`PostUp = curl --oauth2-bearer hunter2 https://x`, `PostUp = curl --oauth2-bearer ${REDACTED} https://x`],
+    [`PostUp = wg set %i peer X preshared-key <(echo hunter2)`, `PostUp = wg set %i peer X preshared-key ${REDACTED}`],
+    [`PostUp = wg set %i private-key <(echo ${key}) # public-key`, `PostUp = wg set %i private-key ${REDACTED} # public-key`],
+    [`PostUp = echo ${key} > /tmp/k # PublicKey`, `PostUp = echo ${REDACTED} > /tmp/k # PublicKey`],
   ])("%s", (line, want) => {
     expect(redactSecrets(line).text).toBe(want);
+  });
+
+  it("a secret's word that ends a line: the next line's value is redacted", () => {
+    expect(redactSecrets(`protocol bgp {\n  password\n    "hunter2";\n}`).text).toBe(`protocol bgp {\n  password\n    "${REDACTED}";\n}`);
+    expect(redactSecrets(`  password\n\n  hunter2;`).text).toBe(`  password\n\n  ${REDACTED};`);
   });
 
   it("leaves every file relay6 renders for a host as it is (their diffs stay whole)", () => {
