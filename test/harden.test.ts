@@ -3,7 +3,9 @@
 import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO, runCli, tmp } from "./helpers.js";
+import { REPO, renderFile, runCli, tmp } from "./helpers.js";
+import { linuxRouterScript } from "../src/targets/linux/verify.js";
+import { splitVtyshArgs } from "../src/cli/commands/verify.js";
 import { HIDDEN_URL, showUrl } from "../src/site/router-url.js";
 
 describe("schema -o FILE", () => {
@@ -82,5 +84,30 @@ describe("a router URL that is refused is shown without user info, path or query
         expect(r.stdout + r.stderr, raw).not.toContain("hunter2");
       }
     }
+  });
+});
+
+describe("verify --vtysh-args", () => {
+  const LINUX = join(REPO, "test/linux/sites/recipe-linux.yaml");
+  it("each word is one quoted argument of vtysh in the router's script", () => {
+    const { plan } = renderFile(LINUX);
+    expect(plan.failover.mode).toBe("bgp-bfd");
+    const script = linuxRouterScript(plan, ["--vty_socket", "/run/frr x", "$(reboot)"]);
+    expect(script).toContain(`vtysh --vty_socket '/run/frr x' '$(reboot)' -c 'show bgp ipv6 summary json'`);
+    expect(script).not.toMatch(/vtysh [^\n]*[^']\$\(reboot\)/);
+  });
+  it.each(["--vty_socket /run/frr; reboot", "$(reboot)", "'a b'", "a`id`", "a|b", "a\nb"])("refuses %j with exit 2 before connecting", async (raw) => {
+    const dir = tmp();
+    const site = join(dir, "l.yaml");
+    copyFileSync(LINUX, site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    const r = await runCli("verify", site, "--no-vps", "--router-ssh", "127.0.0.1", "--vtysh-args", raw);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--vtysh-args");
+    expect(r.stderr).toContain("fix:");
+  });
+  it("plain words pass", () => {
+    expect(splitVtyshArgs(" --vty_socket  /run/frr ")).toEqual(["--vty_socket", "/run/frr"]);
+    expect(splitVtyshArgs("")).toEqual([]);
   });
 });

@@ -89,8 +89,8 @@ export interface VerifyRequest {
   plan: Plan;
   ctx: RenderContext;
   access: RemoteAccess;
-  /** Extra vtysh arguments, for routers that run FRR. */
-  vtyshArgs?: string;
+  /** Extra vtysh arguments, for routers that run FRR: words, each quoted when run. */
+  vtyshArgs?: readonly string[];
   log: (line: string) => void;
 }
 

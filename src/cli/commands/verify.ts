@@ -33,6 +33,7 @@ export function registerVerify(program: Command): void {
   addVpsSshOptions(cmd, "host");
   addRouterOptions(cmd, "the router's REST base URL (default: $RELAY6_ROUTER_URL, else router.api.url)");
   cmd.action(async (input: string, o: VerifyFlags) => {
+    const vtyshArgs = splitVtyshArgs(o.vtyshArgs ?? "");
     const a = loadAndAnalyseInput(input);
     const relay = requirePlan(a, "nothing verified");
     const chosen = pickSite(relay, o.site);
@@ -55,7 +56,7 @@ export function registerVerify(program: Command): void {
         const site = { file: a.loaded.siteDocs[i]!.file, site: a.loaded.standalone?.site ?? a.loaded.input.sites[i]!.site };
         const mod = await routerTarget(chosen).verify();
         const access = routerAccess(o, platformOf(chosen.router.platform), site);
-        findings.push(...(await mod.verify({ plan: chosen, ctx: siteContext(ctx, chosen.site), access, ...(o.vtyshArgs ? { vtyshArgs: o.vtyshArgs } : {}), log })));
+        findings.push(...(await mod.verify({ plan: chosen, ctx: siteContext(ctx, chosen.site), access, ...(vtyshArgs.length ? { vtyshArgs } : {}), log })));
       }
     }
     const { formatFindings, summarise } = await import("../../verify/findings.js");
@@ -70,4 +71,15 @@ export function registerVerify(program: Command): void {
       );
     if (findings.some((f) => f.status === "fail")) process.exitCode = EXIT.findings;
   });
+}
+
+/** --vtysh-args: plain words separated by spaces, each passed to vtysh as one argument
+ *  (quoted for the router's shell). Quotes and shell characters are refused rather than
+ *  guessed at (exit 2): no word can mean more than itself there. */
+export function splitVtyshArgs(raw: string): string[] {
+  const words = raw.split(/[ \t]+/).filter((w) => w !== "");
+  const bad = words.find((w) => !/^[A-Za-z0-9_./:=,@%+-]+$/.test(w));
+  if (bad !== undefined || /[\n\r]/.test(raw))
+    throw new UserError("--vtysh-args: holds a quote, a shell character or a line break", [], EXIT.badInput, "give plain words separated by spaces (letters, digits and _ . / : = , @ % + -), e.g. --vtysh-args '--vty_socket /run/frr'");
+  return words;
 }

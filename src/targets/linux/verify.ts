@@ -3,11 +3,19 @@
 import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
+import { shQuote } from "../../render/quote.js";
 import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
 import { handshakeFinding, parseWgDump, wgDumpCommand } from "../../verify/wireguard.js";
 import type { VerifyRequest } from "../types.js";
 
-export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
+/** `vtysh ARGS -c 'CMD'`, each of the user's arguments quoted for the router's shell. */
+export function vtyshCommand(vtyshArgs: readonly string[], command: string): string {
+  return ["vtysh", ...vtyshArgs.map(shQuote), "-c", shQuote(command)].join(" ");
+}
+
+const VTYSH_SHOW = ["show bgp ipv6 summary json", "show bfd peers json"] as const;
+
+export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = []): string {
   const wg = plan.router.tunnelInterface;
   const cmds: [string, string][] = [
     ["now", "date +%s"],
@@ -18,7 +26,7 @@ export function linuxRouterScript(plan: Plan, vtyshArgs = ""): string {
     ["radvd", "pgrep -x radvd >/dev/null && echo running"],
   ];
   if (plan.failover.mode === "bgp-bfd")
-    cmds.push(["bgp", `vtysh ${vtyshArgs} -c 'show bgp ipv6 summary json'`], ["bfd", `vtysh ${vtyshArgs} -c 'show bfd peers json'`]);
+    cmds.push(["bgp", vtyshCommand(vtyshArgs, VTYSH_SHOW[0])], ["bfd", vtyshCommand(vtyshArgs, VTYSH_SHOW[1])]);
   return sectionScript(cmds);
 }
 
@@ -97,6 +105,7 @@ export async function verify(req: VerifyRequest): Promise<Finding[]> {
   const s = await connectSsh(req.access.ssh, req.log);
   try {
     req.log(`checking the router ${req.access.ssh.host}`);
+    if (req.vtyshArgs?.length && req.plan.failover.mode === "bgp-bfd") for (const c of VTYSH_SHOW) req.log(`[${s.target.host}]# ${vtyshCommand(req.vtyshArgs, c)}`);
     const out = await s.exec(linuxRouterScript(req.plan, req.vtyshArgs), { quiet: true });
     return checkLinuxRouter(req.plan, parseSections(out.stdout + out.stderr), publicKeyFor("vps", req.plan, req.ctx.secrets));
   } finally {
