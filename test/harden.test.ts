@@ -2,7 +2,8 @@
 // the user pointed, secrets in what is shown, remote answers of the wrong shape.
 import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
 import { REPO, renderFile, runCli, tmp } from "./helpers.js";
 import { linuxRouterScript } from "../src/targets/linux/verify.js";
 import { splitVtyshArgs } from "../src/cli/commands/verify.js";
@@ -109,5 +110,41 @@ describe("verify --vtysh-args", () => {
   it("plain words pass", () => {
     expect(splitVtyshArgs(" --vty_socket  /run/frr ")).toEqual(["--vty_socket", "/run/frr"]);
     expect(splitVtyshArgs("")).toEqual([]);
+  });
+});
+
+describe("a RouterOS REST answer of the wrong shape", () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r())));
+    delete process.env.RELAY6_ROUTER_PASSWORD;
+  });
+  async function router(body: string): Promise<string> {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(req.url === "/rest/system/resource" ? JSON.stringify({ version: "7.22.3 (stable)", "board-name": "CHR", "architecture-name": "x86_64" }) : body);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+  it.each(['"hello"', '[1,"x",null]', '[{"comment":5}]', "{}", "[[]]"])("%s: exit 1 naming the menu, for apply router --dry-run, verify and doctor", async (body) => {
+    const url = await router(body);
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    process.env.RELAY6_ROUTER_PASSWORD = "pw";
+    const runs = {
+      apply: await runCli("apply", "router", site, "--router-url", url, "--dry-run"),
+      verify: await runCli("verify", site, "--no-vps", "--router-url", url),
+      doctor: await runCli("doctor", "--router-url", url),
+      doctorJson: await runCli("doctor", "--router-url", url, "--json"),
+    };
+    for (const [how, r] of Object.entries(runs)) {
+      expect(r.code, `${how}: ${r.stderr}`).toBe(1);
+      expect(r.stdout + r.stderr, how).toMatch(/the router answered something that is not a RouterOS list: \/[a-z]/);
+      expect(r.stderr, how).not.toContain("internal error");
+    }
   });
 });

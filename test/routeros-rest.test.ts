@@ -196,8 +196,8 @@ describe("one deadline per request: connect, TLS, headers and body together", ()
   }, 10_000);
 
   it("--run-timeout bounds the whole apply; a bad value is exit 2", async () => {
-    const bad = await serve((_req, res) => {
-      setTimeout(() => res.end(JSON.stringify({ version: "7.22.3 (stable)" })), 300);
+    const bad = await serve((req, res) => {
+      setTimeout(() => res.end(JSON.stringify(req.url === "/rest/system/resource" ? { version: "7.22.3 (stable)" } : [])), 300);
     });
     process.env.RELAY6_ROUTER_PASSWORD = PASSWORD;
     const site = siteVariant();

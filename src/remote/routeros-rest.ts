@@ -84,6 +84,11 @@ export class RestFailure extends UserError {
   }
 }
 
+/** A RouterOS REST list: objects whose values are strings. */
+function isRosList(v: unknown): v is RosObject[] {
+  return Array.isArray(v) && v.every((o) => typeof o === "object" && o !== null && !Array.isArray(o) && Object.values(o).every((x) => typeof x === "string"));
+}
+
 /** A wrong certificate fingerprint, found by PinnedAgent before any request is written. */
 class PinMismatch extends Error {
   constructor(readonly got: string, readonly pin: string) {
@@ -318,9 +323,19 @@ export class RouterOsRest {
     return this.failure("router-unreachable", request, printable(e.message, { oneLine: true }) + (code ? ` (${code})` : ""), "check the router and the network path to it, then run again");
   }
 
-  get(menu: string, query: Record<string, string> = {}): Promise<RosObject[]> {
+  /** A menu's objects. RouterOS answers a list of objects whose values are all strings;
+   *  anything else (a proxy's page, another service) is refused as such (exit 1). */
+  async get(menu: string, query: Record<string, string> = {}): Promise<RosObject[]> {
     const qs = new URLSearchParams(query).toString();
-    return this.request<RosObject[]>("GET", `${menu}${qs ? `?${qs}` : ""}`);
+    const res = await this.request<unknown>("GET", `${menu}${qs ? `?${qs}` : ""}`);
+    if (!isRosList(res))
+      throw this.failure(
+        "router-not-a-list",
+        `GET ${menu}`,
+        `the router answered something that is not a RouterOS list: ${menu}`,
+        "check that the URL is the RouterOS router's REST API (nothing between: a proxy, another web service), and that its RouterOS is 7.15 or later",
+      );
+    return res;
   }
   add(menu: string, args: RosObject): Promise<RosObject> {
     return this.request<RosObject>("PUT", menu, args);
