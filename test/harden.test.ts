@@ -2,10 +2,13 @@
 // the user pointed, secrets in what is shown, remote answers of the wrong shape.
 import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO, renderFile, runCli, tmp } from "./helpers.js";
 import { linuxRouterScript } from "../src/targets/linux/verify.js";
+import { readInputFile } from "../src/io/read.js";
 import { splitVtyshArgs } from "../src/cli/commands/verify.js";
 import { HIDDEN_URL, showUrl } from "../src/site/router-url.js";
 
@@ -145,6 +148,67 @@ describe("a RouterOS REST answer of the wrong shape", () => {
       expect(r.code, `${how}: ${r.stderr}`).toBe(1);
       expect(r.stdout + r.stderr, how).toMatch(/the router answered something that is not a RouterOS list: \/[a-z]/);
       expect(r.stderr, how).not.toContain("internal error");
+    }
+  });
+});
+
+describe("files the user names are read only as regular files of a bounded size", () => {
+  const big = () => {
+    const f = join(tmp(), "big");
+    writeFileSync(f, Buffer.alloc(4 * 1024 * 1024 + 1, 0x61));
+    return f;
+  };
+  it.each([
+    ["--wg-conf", "/dev/zero"],
+    ["--ip-route", "/dev/zero"],
+    ["--routeros-export", "/dev/zero"],
+    ["--wg-conf", "big"],
+    ["--bird-conf", "/nonexistent/x"],
+  ])("doctor %s %s: exit 2 naming the flag and the file", async (flag, file) => {
+    const path = file === "big" ? big() : file;
+    const r = await runCli("doctor", flag, path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${flag} ${path}`);
+  });
+  it("readInputFile: a FIFO, a device, a folder and a file over the cap are refused; a small file is read", () => {
+    const dir = tmp();
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const p of [fifo, "/dev/zero", dir]) expect(() => readInputFile(p, "--x"), p).toThrow(/--x/);
+    writeFileSync(join(dir, "f"), "x".repeat(100));
+    expect(() => readInputFile(join(dir, "f"), "--x", 99)).toThrow(/larger than/);
+    expect(readInputFile(join(dir, "f"), "--x", 100).length).toBe(100);
+  });
+  it("apply vps -i /dev/zero: exit 2 before connecting", async () => {
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    const r = await runCli("apply", "vps", site, "--vps-host", "127.0.0.1", "-i", "/dev/zero", "--dry-run");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("/dev/zero");
+  });
+  it("--router-ca must hold a certificate; a private key is refused without a word of it shown", async () => {
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const keyPem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(keyFile, keyPem);
+    const notPem = join(dir, "notes.txt");
+    writeFileSync(notPem, "hello\n");
+    process.env.RELAY6_ROUTER_PASSWORD = "pw";
+    try {
+      for (const [ca, want] of [["/dev/zero", "cannot read --router-ca /dev/zero"], [keyFile, `no certificate in ${keyFile}`], [notPem, `no certificate in ${notPem}`]] as const) {
+        const r = await runCli("apply", "router", site, "--router-url", "https://127.0.0.1:9", "--router-ca", ca, "--dry-run");
+        expect(r.code, ca).toBe(2);
+        expect(r.stderr, ca).toContain(want);
+        expect(r.stdout + r.stderr).not.toContain(keyPem.split("\n")[1]!.slice(0, 20));
+      }
+    } finally {
+      delete process.env.RELAY6_ROUTER_PASSWORD;
     }
   });
 });

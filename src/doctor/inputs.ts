@@ -3,8 +3,8 @@
 // is pure. Files are one source; live sources (SSH to the VPS, the router's own sources)
 // produce the same texts behind the same interface. The VPS's inputs are doctor's own; the
 // router's input is its platform's (DoctorSupport.input).
-import { readFileSync } from "node:fs";
 import { EXIT, UserError } from "../errors.js";
+import { InputFileError, readInputFile } from "../io/read.js";
 
 /** The VPS's inputs. */
 export type VpsInputKey = "wgConf" | "birdConf" | "ipRoute" | "ipAddr" | "ufwStatus";
@@ -61,13 +61,13 @@ export function fileSource(paths: Partial<Record<InputKey, string>>, kinds: read
         const path = paths[key];
         if (path === undefined) continue;
         try {
-          inputs[key] = { origin: path, text: readFileSync(path, "utf8") };
+          inputs[key] = { origin: path, text: readInputFile(path, kind.flag).toString("utf8") };
         } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
-          problems.push(`${kind.flag} ${path}: ${code}`);
+          if (!(e instanceof InputFileError)) throw e;
+          problems.push(`${kind.flag} ${path}: ${e.why}`);
         }
       }
-      if (problems.length > 0) throw new UserError(`cannot read ${problems.join("; ")}`, [], EXIT.badInput, "give each input option a file you can read (see docs/doctor.md)");
+      if (problems.length > 0) throw new UserError(`cannot read ${problems.join("; ")}`, [], EXIT.badInput, "give each input option a regular file you can read, of at most 4 MiB (see docs/doctor.md)");
       return inputs;
     },
   };

@@ -10,14 +10,21 @@ export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 /** The largest key or certificate bundle relay6 reads. */
 export const MAX_KEY_BYTES = 64 * 1024;
 
+/** A user-named input file that cannot be read as one: `why` says what is wrong with it. */
+export class InputFileError extends UserError {
+  constructor(readonly flag: string, readonly file: string, readonly why: string, fix: string) {
+    super(`cannot read ${flag} ${file}: ${why}`, [], EXIT.badInput, fix);
+    this.name = "InputFileError";
+  }
+}
+
 const size = (n: number) => (n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : `${n / 1024} KiB`);
 
 /** The bytes of the file `path`, given with `flag`: refused (exit 2, naming both) when it
  *  cannot be read, is not a regular file, or is larger than `max`. Opened without blocking
  *  (a FIFO does not hang the open) and read no further than `max` + 1 bytes. */
 export function readInputFile(path: string, flag: string, max = MAX_INPUT_BYTES): Buffer {
-  const refuse = (why: string, fix = `give ${flag} the regular file you meant`) =>
-    new UserError(`cannot read ${flag} ${path}: ${why}`, [], EXIT.badInput, fix);
+  const refuse = (why: string, fix = `give ${flag} the regular file you meant`) => new InputFileError(flag, path, why, fix);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -7,13 +7,13 @@
 // 1 for the router or the network (RestError: the router answered 4xx/5xx; RestFailure:
 // it could not be asked, or did not answer as RouterOS REST does).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { z } from "zod";
 import { EXIT, UserError, type Diagnostic } from "../errors.js";
+import { InputFileError, MAX_KEY_BYTES, readInputFile } from "../io/read.js";
 import { readPrivateFile } from "../keys/wireguard.js";
 import { checkRouterUrl, showUrl } from "../site/router-url.js";
 import { printable } from "../terminal.js";
@@ -401,11 +401,28 @@ export function routerCredentials(file?: string): { user: string; password: stri
 }
 
 function readCa(file: string): Buffer {
+  let pem: Buffer;
   try {
-    return readFileSync(file);
+    pem = readInputFile(file, "--router-ca", MAX_KEY_BYTES);
   } catch (e) {
-    throw new UserError(`cannot read --router-ca ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [
+    if (!(e instanceof InputFileError)) throw e;
+    throw new UserError(`cannot read --router-ca ${file}: ${e.why}`, [
       { code: "router-ca", severity: "error", path: "", file, message: "the CA bundle that signed the router's certificate", fix: "give the path of a readable PEM file" },
     ]);
   }
+  // A CA bundle holds certificates: a private key (or anything else) given by mistake is
+  // refused without a word of it shown.
+  const text = pem.toString("latin1");
+  if (!/-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----/.test(text) || /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text))
+    throw new UserError(`no certificate in ${file} (--router-ca)`, [
+      {
+        code: "router-ca",
+        severity: "error",
+        path: "",
+        file,
+        message: /PRIVATE KEY-----/.test(text) ? "it holds a private key: a CA bundle holds only certificates (nothing of it was sent or shown)" : "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        fix: "give --router-ca the PEM certificate of the CA that signed the router's certificate (never a private key)",
+      },
+    ]);
+  return pem;
 }

@@ -6,10 +6,11 @@
 // connection per run: a ControlMaster that every command runs through; every command is
 // shown before it runs.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UserError, type Diagnostic } from "../errors.js";
+import { InputFileError, MAX_KEY_BYTES, readInputFile } from "../io/read.js";
 import {
   configQuote,
   explainFailure,
@@ -278,10 +279,10 @@ function checkTarget(t: SshTarget): void {
 function checkIdentity(path: string): void {
   let text: Buffer;
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error(), { code: "EISDIR" });
-    text = readFileSync(path);
+    text = readInputFile(path, "-i", MAX_KEY_BYTES);
   } catch (e) {
-    throw new UserError(`cannot read SSH key ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [
+    if (!(e instanceof InputFileError)) throw e;
+    throw new UserError(`cannot read SSH key ${path} (-i): ${e.why}`, [
       { code: "ssh-identity", severity: "error", path: "", file: path, message: "the file given with -i cannot be read", fix: "pass -i with the private key file that logs in to the host (or leave -i out: ssh-agent and ~/.ssh/config's IdentityFile are tried)" },
     ]);
   }
