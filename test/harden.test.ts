@@ -212,3 +212,20 @@ describe("files the user names are read only as regular files of a bounded size"
     }
   });
 });
+
+describe("the command line", () => {
+  it("an unknown option's value is not echoed (it may be a password)", async () => {
+    for (const args of [["plan", "x.yaml", "--router-password=hunter2"], ["plan", "x.yaml", "--router-password=hunter2", "--json"], ["--pw=hunter2"]]) {
+      const r = await runCli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("unknown option '--");
+      expect(r.stdout + r.stderr).not.toContain("hunter2");
+    }
+  });
+  it.each([["render", "s.yaml", "-o", ""], ["schema", "-o", ""], ["render", "s.yaml", "-o", "x", "--secrets", " "], ["init", "-o", ""]])("an empty path option is refused: %j", async (...args) => {
+    const r = await runCli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/relay6: (-o|--out|--secrets) is empty/);
+    expect(r.stdout).toBe("");
+  });
+});

@@ -23,15 +23,31 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerVerify(program);
   commanderErrors(program, "relay6");
+  program.hook("preAction", (_root, action) => refuseEmptyPaths(action));
   return program;
 }
+
+/** A path option (`<file>`, `<dir>`) given as "" would mean the current folder or nothing:
+ *  refused (exit 2) before the command runs. */
+function refuseEmptyPaths(cmd: Command): void {
+  for (const o of cmd.options) {
+    if (!/<(file|dir|path)>/.test(o.flags)) continue;
+    const v: unknown = cmd.getOptionValue(o.attributeName());
+    if (typeof v === "string" && v.trim() === "")
+      throw new UserError(`${o.long ?? o.short} is empty`, [], EXIT.badInput, `give ${o.long ?? o.short} a path (\`${cmd.name()} --help\` says what it names), or leave it out`);
+  }
+}
+
+/** commander quotes an option as given (`unknown option '--router-password=hunter2'`): the
+ *  value after `=` may be a secret, so it is cut. */
+export const withoutOptionValues = (text: string) => text.replace(/('-{1,2}[^'=\s]*)=[^']*'/g, "$1=…'");
 
 /** commander's own errors (an unknown command or option, a missing argument, a bad option
  *  value) the way relay6 prints every error: one line naming it, then the fix. */
 function commanderErrors(cmd: Command, path: string): void {
   cmd.configureOutput({
     outputError: (text, write) => {
-      const [first, ...more] = text.trim().replace(/^error: /, "").split("\n");
+      const [first, ...more] = withoutOptionValues(text.trim().replace(/^error: /, "")).split("\n");
       const fix = cmd.commands.length > 0 ? `\`${path} --help\` lists the commands` : `\`${path} --help\` lists its arguments and options`;
       write(`relay6: ${[first, ...more.map((l) => l.trim())].join(" ")}\n    fix: ${fix}\n`);
     },
@@ -63,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown): { code: number; json?: { message: string; exit: number; diagnostics?: Diagnostic[] } } {
   if (e instanceof CommanderError) {
     // commander already printed help/version/usage errors
-    return e.exitCode === 0 ? { code: EXIT.ok } : { code: EXIT.badInput, json: { message: e.message, exit: EXIT.badInput } };
+    return e.exitCode === 0 ? { code: EXIT.ok } : { code: EXIT.badInput, json: { message: withoutOptionValues(e.message), exit: EXIT.badInput } };
   }
   if (e instanceof UserError) {
     process.stderr.write(`relay6: ${e.message}\n`);
