@@ -229,3 +229,15 @@ describe("the command line", () => {
     expect(r.stdout).toBe("");
   });
 });
+
+describe("init -o in a folder that does not exist", () => {
+  it("names the site file's folder and a real fix, not --secrets (init has none)", async () => {
+    const dir = join(tmp(), "nonexistent-dir");
+    const r = await runCli("init", "-o", join(dir, "s5.yaml"), "--prefix", "2001:db8:1::/48", "--endpoint", "vps.example.net", "--nic", "eth0", "--platform", "routeros", "--router-version", "7.22", "--bridge", "bridge", "--failover", "static");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`its folder ${dir} does not exist`);
+    expect(r.stderr).toContain(`mkdir -p ${dir}`);
+    expect(r.stderr).not.toContain("--secrets");
+    expect(existsSync(dir)).toBe(false);
+  });
+});

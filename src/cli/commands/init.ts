@@ -3,7 +3,8 @@
 // same schema and lint every other command uses: on a terminal a wrong answer is asked
 // again with the reason; a wrong flag is exit 2 naming the flag.
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { createInterface, type Interface } from "node:readline/promises";
 import type { Command } from "commander";
 import { stringify } from "yaml";
@@ -218,6 +219,13 @@ export function registerInit(program: Command): void {
     .option("--force", "overwrite an existing site file")
     .option("--json", "print what was written as JSON (public keys only)")
     .action(async (opts: InitOptions) => {
+      // The site file and its secrets file go in the same folder: it must exist (before
+      // the questions, and before the secrets file's own error would name --secrets).
+      const folder = dirname(resolve(opts.out));
+      if (!isFolder(folder))
+        throw new UserError(`cannot write site file ${opts.out}: its folder ${folder} does not exist or is not a folder`, [
+          { code: "init-folder", severity: "error", path: "", file: opts.out, message: "init writes the site file and its secrets file (<site>.secrets.yaml) into this folder", fix: `create the folder first (mkdir -p ${folder}), or give -o a path in a folder that exists` },
+        ]);
       if (existsSync(opts.out) && !opts.force)
         throw new UserError(`${opts.out} exists`, [
           { code: "init-exists", severity: "error", path: "", file: opts.out, message: "refusing to overwrite a site file", fix: "pass --force, or --out another file" },
@@ -259,4 +267,12 @@ export function registerInit(program: Command): void {
           `next: relay6 plan ${opts.out}\n`,
       );
     });
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
