@@ -3,7 +3,7 @@
 // credentials file (src/remote/routeros-rest.ts) share this machinery. It knows no schema:
 // each caller passes its own.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { EXIT, formatPath, UserError, type Diagnostic } from "./errors.js";
 
@@ -87,6 +87,24 @@ export function parseYamlDoc(text: string, file: string, kind: YamlFileKind): Ya
   }
   if (diagnostics.length > 0) throw fileError(file, kind, diagnostics);
 
+  // An alias whose anchor is not set before it (`site: *b`): named where it is.
+  const unresolved: Diagnostic[] = [];
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (node.resolve(doc) !== undefined) return;
+      const path = yamlPathOf(ancestors, node);
+      unresolved.push({
+        code: "yaml-unresolved-alias",
+        severity: "error",
+        message: kind.secret ? "an alias (*name) whose anchor (&name) is not set before it" : `the alias *${node.source} has no anchor &${node.source} before it`,
+        fix: "set the anchor (&name) before the alias, or write the value itself",
+        path: formatPath(path),
+        file,
+        ...pos(node.range?.[0] ?? 0),
+      });
+    },
+  });
+  if (unresolved.length > 0) throw fileError(file, kind, unresolved);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
@@ -246,4 +264,18 @@ function valueAt(raw: unknown, path: YamlPath): unknown {
     v = (v as Record<string | number, unknown>)[k];
   }
   return v;
+}
+
+/** The YAML path of `node`, from the ancestors `visit` gives. */
+function yamlPathOf(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const path: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const a = chain[i];
+    const next = chain[i + 1];
+    if (isPair(a)) {
+      if (next === a.value) path.push(isScalar(a.key) ? String(a.key.value) : String(a.key));
+    } else if (isSeq(a)) path.push(a.items.indexOf(next as never));
+  }
+  return path;
 }

@@ -241,3 +241,16 @@ describe("init -o in a folder that does not exist", () => {
     expect(existsSync(dir)).toBe(false);
   });
 });
+
+describe("an alias without its anchor", () => {
+  it("is reported as an unresolved alias with line and YAML path, not as an alias bomb (exit 2)", async () => {
+    const dir = tmp();
+    const site = join(dir, "s.yaml");
+    writeFileSync(site, readFileSync(join(REPO, "examples/recipe-home.yaml"), "utf8").replace(/^site: .*$/m, "site: *b"));
+    const line = readFileSync(site, "utf8").split("\n").findIndex((l) => l === "site: *b") + 1;
+    const r = await runCli("plan", site);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`s.yaml:${line}:7: error yaml-unresolved-alias at site: the alias *b has no anchor &b before it`);
+    expect(r.stderr).not.toMatch(/expand|too-large/);
+  });
+});
