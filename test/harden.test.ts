@@ -254,3 +254,42 @@ describe("an alias without its anchor", () => {
     expect(r.stderr).not.toMatch(/expand|too-large/);
   });
 });
+
+describe("the secrets file", () => {
+  const siteIn = (dir: string) => {
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    return site;
+  };
+  it("a symbolic link is written through: the link stays, the file it names gets the keys", async () => {
+    const dir = tmp();
+    const site = siteIn(dir);
+    const real = join(tmp(), "vault.yaml");
+    const link = join(dir, "home.secrets.yaml");
+    symlinkSync(real, link);
+    // a link to nothing is refused
+    let r = await runCli("keys", site);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("symbolic link to nothing");
+    // a link to a secrets file: written there
+    expect((await runCli("keys", site, "--secrets", real)).code).toBe(0);
+    const before = readFileSync(real, "utf8");
+    writeFileSync(real, before.replace(/^router:[\s\S]*$/m, ""), { mode: 0o600 });
+    r = await runCli("keys", site);
+    expect(r.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, "utf8")).toMatch(/router:\n {2}privateKey:/);
+  });
+  it.each(["", "# nothing here\n\n"])("a 0600 file that is empty or only comments is refused, never replaced (%j)", async (content) => {
+    const dir = tmp();
+    const site = siteIn(dir);
+    const f = join(dir, "mine.yaml");
+    writeFileSync(f, content, { mode: 0o600 });
+    for (const args of [["keys", site, "--secrets", f], ["render", site, "-o", join(dir, "out"), "--secrets", f]]) {
+      const r = await runCli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`secrets file ${f} is empty (or only comments)`);
+      expect(readFileSync(f, "utf8")).toBe(content);
+    }
+  });
+});

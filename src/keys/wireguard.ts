@@ -1,6 +1,6 @@
 // WireGuard keys (Curve25519) with node:crypto, and the 0600 secrets file that holds them.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
@@ -89,7 +89,14 @@ export function readPrivateFile(path: string, what: string, kind: YamlFileKind):
  *  undefined when there is none. */
 export function readSecrets(path: string): SecretsFile | undefined {
   const text = readPrivateFile(path, "secrets file", SECRETS_FILE);
-  return text === undefined ? undefined : parseYamlFile(text, path, SecretsFileSchema, SECRETS_FILE).data;
+  if (text === undefined) return undefined;
+  // An empty (or comment-only) file is not a secrets file relay6 wrote: it might be another
+  // file given by mistake, and relay6 would replace it with keys.
+  if (text.split("\n").every((l) => /^\s*(#.*)?$/.test(l)))
+    throw new UserError(`secrets file ${path} is empty (or only comments)`, [
+      { code: "secrets-empty", severity: "error", path: "", file: path, message: "relay6 writes its keys only into a secrets file it makes, or one that holds `vps:`/`router:` keys", fix: `if ${path} is the secrets file you meant, delete it and relay6 makes it again; otherwise give --secrets another path` },
+    ]);
+  return parseYamlFile(text, path, SecretsFileSchema, SECRETS_FILE).data;
 }
 
 /** For every command but keys, render and init: the keys must already exist. They are
@@ -121,7 +128,17 @@ export interface StagedSecrets {
   abort(): void;
 }
 
-export function stageSecrets(path: string, secrets: SecretsFile): StagedSecrets {
+export function stageSecrets(given: string, secrets: SecretsFile): StagedSecrets {
+  // A symbolic link is written through: the file it names is replaced (temp and rename in
+  // that file's folder), the link stays. A link to nothing is refused.
+  let path = given;
+  try {
+    if (lstatSync(given).isSymbolicLink()) path = realpathSync(given);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" || path === given && existsLink(given))
+      throw new UserError(`secrets file ${given} is a symbolic link to nothing`, [], EXIT.badInput, `point ${given} at the secrets file, or give --secrets the file itself`);
+  }
   const tmp = `${path}.tmp-${process.pid}`;
   let fd: number;
   try {
@@ -192,4 +209,12 @@ export function rotateKey(path: string, end: End): string {
   secrets[end] = { privateKey: pair.privateKey };
   writeSecrets(path, secrets);
   return pair.publicKey;
+}
+
+function existsLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
