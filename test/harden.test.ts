@@ -293,3 +293,34 @@ describe("the secrets file", () => {
     }
   });
 });
+
+describe("the router's error text never shows the credentials relay6 sent", () => {
+  it("a server that reflects the Authorization header: password, user:password and its base64 hidden, text and --json", async () => {
+    const server = createServer((req, res) => {
+      const auth = String(req.headers.authorization ?? "");
+      const pair = Buffer.from(auth.replace(/^Basic /, ""), "base64").toString();
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: 400, message: `bad header ${auth}`, detail: `you are ${pair}, password ${pair.split(":")[1]}` }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    expect((await runCli("keys", site)).code).toBe(0);
+    process.env.RELAY6_ROUTER_PASSWORD = "Hunter2-pw";
+    try {
+      const b64 = Buffer.from("admin:Hunter2-pw").toString("base64");
+      for (const json of [false, true]) {
+        const r = await runCli("apply", "router", site, "--router-url", url, "--dry-run", ...(json ? ["--json"] : []));
+        expect(r.code).toBe(1);
+        expect(r.stdout + r.stderr).toContain("bad header Basic (secret)");
+        for (const secret of ["Hunter2-pw", b64, b64.replace(/=+$/, "")]) expect(r.stdout + r.stderr).not.toContain(secret);
+      }
+    } finally {
+      delete process.env.RELAY6_ROUTER_PASSWORD;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

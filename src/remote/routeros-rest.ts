@@ -271,7 +271,7 @@ export class RouterOsRest {
                 json = false;
                 parsed = { message: text };
               }
-              if (status >= 400) reject(new RestError(status, (parsed ?? {}) as RestError["body"], show, this.shown));
+              if (status >= 400) reject(new RestError(status, this.hideCredentials((parsed ?? {}) as RestError["body"]), show, this.shown));
               else if (!json) reject(this.failure("router-not-rest", show, `answered ${status} with something that is not JSON`, "check that the URL is the router's REST API (RouterOS 7, the www-ssl service)"));
               else resolve(parsed as T);
             }),
@@ -292,6 +292,19 @@ export class RouterOsRest {
   private runOut(request: string): RestFailure {
     const budget = this.target.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
     return this.failure("router-run-timeout", request, `the run's time budget against the router (${budget} ms) is used up`, "check why the router answers slowly; give the run more time (apply router: --run-timeout MS)");
+  }
+
+  /** The router's error text without the credentials relay6 sent (a server that reflects
+   *  the Authorization header would show them): the password, `user:password`, and its
+   *  Basic base64, each as (secret). */
+  private hideCredentials(body: RestError["body"]): RestError["body"] {
+    const { user, password } = this.target;
+    const pair = `${user}:${password}`;
+    const b64 = Buffer.from(pair).toString("base64");
+    const secrets = [b64, b64.replace(/=+$/, ""), pair, encodeURIComponent(password), password].filter((x) => x !== "").sort((a, b) => b.length - a.length);
+    const hide = (v: unknown) => (typeof v === "string" ? secrets.reduce((t, x) => t.split(x).join("(secret)"), v) : v);
+    const b = typeof body === "object" && body !== null && !Array.isArray(body) ? body : {};
+    return { ...b, message: hide(b.message) as string | undefined, detail: hide(b.detail) as string | undefined };
   }
 
   /** A socket or TLS error as one line naming the router and the fix. */
