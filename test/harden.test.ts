@@ -1,6 +1,6 @@
 // Defects a hostile reviewer found through the CLI, by class: files written or read where
 // the user pointed, secrets in what is shown, remote answers of the wrong shape.
-import { copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
@@ -322,5 +322,52 @@ describe("the router's error text never shows the credentials relay6 sent", () =
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe("render -o: links and owners", () => {
+  const siteIn = (dir: string, name = "home.yaml") => {
+    const site = join(dir, name);
+    copyFileSync(join(REPO, "examples/recipe-home.yaml"), site);
+    return site;
+  };
+  it("a symbolic link to nothing as -o is refused, naming it (not a temp path)", async () => {
+    const dir = tmp();
+    const site = siteIn(dir);
+    const link = join(dir, "out");
+    symlinkSync(join(dir, "gone"), link);
+    const r = await runCli("render", site, "-o", link);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`output folder ${link}: is a symbolic link to nothing`);
+    expect(r.stderr).not.toContain(".relay6-");
+    expect(existsSync(join(dir, "gone"))).toBe(false);
+  });
+  it("a secrets file inside the output through a symbolic link is secrets-in-output, before anything is staged", async () => {
+    const dir = tmp();
+    const site = siteIn(dir);
+    const real = tmp(); // empty: render could fill it
+    const link = join(dir, "out");
+    symlinkSync(real, link);
+    const secrets = join(real, "home.secrets.yaml");
+    const r = await runCli("render", site, "-o", link, "--secrets", secrets);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("secrets-in-output");
+    expect(existsSync(secrets)).toBe(false);
+    expect(readdirSync(real)).toEqual([]);
+  });
+  it("another site file with the same site: name is another owner: refused, naming both", async () => {
+    const dir = tmp();
+    const a = siteIn(join(dir), "a.yaml");
+    const bDir = join(dir, "b");
+    execFileSync("mkdir", [bDir]);
+    const b = siteIn(bDir, "a.yaml");
+    const out = join(dir, "out");
+    expect((await runCli("render", a, "-o", out)).code).toBe(0);
+    const r = await runCli("render", b, "-o", out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("out-other-owner");
+    expect(r.stderr).toContain(a);
+    expect(r.stderr).toContain(b);
+    expect((await runCli("render", a, "-o", out)).code).toBe(0);
   });
 });

@@ -101,8 +101,14 @@ function readMarker(dir: string, outDir: string): Marker | undefined {
 }
 
 const ownerName = (o: OutputOwner) => (o.relay ? `relay ${o.relay.name}` : o.sites.length === 1 ? `site ${o.sites[0]!.site}` : `sites ${o.sites.map((s) => s.site).join(", ")}`);
+// The same name and, where both record one, the same file: another site file that happens to
+// use the same `site:` name is another owner.
+const sameFile = (a?: string, b?: string) => a === undefined || b === undefined || a === b;
 const sameOwner = (a: OutputOwner, b: OutputOwner) =>
-  a.relay || b.relay ? a.relay?.name === b.relay?.name : a.sites.length === b.sites.length && a.sites.every((s, i) => s.site === b.sites[i]!.site);
+  a.relay || b.relay
+    ? a.relay?.name === b.relay?.name && sameFile(a.relay?.file, b.relay?.file)
+    : a.sites.length === b.sites.length && a.sites.every((s, i) => s.site === b.sites[i]!.site && sameFile(s.file, b.sites[i]!.file));
+const ownerFiles = (o: OutputOwner) => (o.relay?.file ? [o.relay.file] : o.sites.flatMap((s) => (s.file ? [s.file] : [])));
 
 /** The entries of `dir` that its marker does not list (or lists as something else, or
  *  whose content changed since relay6 wrote it), as the user reads them. */
@@ -138,6 +144,7 @@ export function checkOutput(outDir: string, owner: OutputOwner): { state: "absen
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") throw fileSystemError(e, `output folder ${outDir}`, { badPath: "-o must name a folder (new, empty, or one relay6 rendered)" }, "out-path");
+    if (isSymlink(target)) throw refuse(outDir, "is a symbolic link to nothing", "relay6 neither writes through it nor replaces it", `point ${outDir} at a folder, or give -o another path`, "out-path");
     // The nearest existing ancestor must be a folder: -o under a regular file is a bad path.
     let up = dirname(target);
     while (up !== dirname(up)) {
@@ -159,8 +166,18 @@ export function checkOutput(outDir: string, owner: OutputOwner): { state: "absen
   const marker = readMarker(real, outDir);
   if (!marker)
     throw refuse(outDir, `holds ${names.length === 1 ? "an entry" : `${names.length} entries`} relay6 did not write (no ${MARKER}): ${few(names.sort())}`, "relay6 replaces a folder only when every entry in it is one it wrote", `render into a new or empty folder with -o; if an older relay6 rendered ${outDir}, delete it and render again`);
-  if (!sameOwner(marker, owner))
-    throw refuse(outDir, `holds the render of ${ownerName(marker)}, not of ${ownerName(owner)}`, `${MARKER} names ${ownerName(marker)}${marker.sites[0]?.file ? ` (${marker.sites[0].file})` : ""}`, `render ${ownerName(owner)} into its own folder with -o, or delete ${outDir} first`, "out-other-owner");
+  if (!sameOwner(marker, owner)) {
+    const theirs = ownerFiles(marker).join(", ");
+    const mine = ownerFiles(owner).join(", ");
+    const sameName = ownerName(marker) === ownerName(owner);
+    throw refuse(
+      outDir,
+      sameName ? `holds the render of ${ownerName(marker)} from another site file (${theirs}), not from ${mine}` : `holds the render of ${ownerName(marker)}, not of ${ownerName(owner)}`,
+      `${MARKER} names ${ownerName(marker)}${theirs ? ` (${theirs})` : ""}`,
+      sameName ? `render ${mine} into its own folder with -o (or give one of the two site files another \`site:\` name), or delete ${outDir} if ${theirs} is gone` : `render ${ownerName(owner)} into its own folder with -o, or delete ${outDir} first`,
+      "out-other-owner",
+    );
+  }
   const unexpected = unexpectedEntries(real, marker);
   if (unexpected.length > 0)
     throw refuse(outDir, `holds ${unexpected.length === 1 ? "an entry" : `${unexpected.length} entries`} relay6 did not write: ${few(unexpected)}`, `${MARKER} does not list ${unexpected.length === 1 ? "it" : "them"} as relay6 wrote ${unexpected.length === 1 ? "it" : "them"}`, MOVE_FIX(outDir), "out-unexpected-entries");
@@ -223,11 +240,31 @@ export function writeArtifacts(outDir: string, artifacts: readonly Artifact[], o
   }
 }
 
-/** Whether `file` lies inside the folder `outDir` (which render replaces as a whole). */
+/** Whether `file` lies inside the folder `outDir` (which render replaces as a whole), by
+ *  real paths: a symbolic link on either side does not hide it. */
 export function isInside(file: string, outDir: string): boolean {
-  const dir = resolve(outDir);
-  const f = resolve(file);
+  const dir = realish(outDir);
+  const f = realish(file);
   return f === dir || f.startsWith(dir + sep);
+}
+
+/** The real path of `p`, or of its nearest existing ancestor with the rest appended. */
+function realish(p: string): string {
+  const abs = resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const up = dirname(abs);
+    return up === abs ? abs : join(realish(up), basename(abs));
+  }
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Writes one file the user named (`schema -o FILE`): a new file, or one that `ours` says
