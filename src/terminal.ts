@@ -22,8 +22,16 @@ type Write = typeof process.stdout.write;
 /** Routes process.stdout and process.stderr through `printable` until `restore()`;
  *  `wroteStdout()` says whether anything went to stdout (a --json command that failed
  *  before printing its JSON still prints an error object). */
-export function guardOutput(): { restore(): void; wroteStdout(): boolean } {
+export function guardOutput(): { restore(): void; wroteStdout(): boolean; writeError(): Promise<NodeJS.ErrnoException | undefined> } {
   let wrote = false;
+  // A write to stdout that failed (a full disk, a closed descriptor): the command's output
+  // is lost, and the exit status must say so. EPIPE (a reader such as `head` that has what
+  // it wanted) is not a failure.
+  let failed: NodeJS.ErrnoException | undefined;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") failed ??= e;
+  };
+  process.stdout.on("error", onError);
   const wrap = (stream: NodeJS.WriteStream, mark: boolean) => {
     const original = stream.write;
     const guarded = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
@@ -38,7 +46,12 @@ export function guardOutput(): { restore(): void; wroteStdout(): boolean } {
   };
   const undo = [wrap(process.stdout, true), wrap(process.stderr, false)];
   return {
-    restore: () => undo.forEach((u) => u()),
+    restore: () => {
+      undo.forEach((u) => u());
+      process.stdout.off("error", onError);
+    },
     wroteStdout: () => wrote,
+    // Errors of writes already made arrive on a later tick: wait for them.
+    writeError: () => new Promise((r) => setImmediate(() => r(failed))),
   };
 }

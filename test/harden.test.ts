@@ -1,8 +1,8 @@
 // Defects a hostile reviewer found through the CLI, by class: files written or read where
 // the user pointed, secrets in what is shown, remote answers of the wrong shape.
-import { copyFileSync, existsSync, readdirSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
@@ -371,3 +371,19 @@ describe("render -o: links and owners", () => {
     expect((await runCli("render", a, "-o", out)).code).toBe(0);
   });
 });
+
+describe("a failed write to standard output", () => {
+  const run = (args: string[], stdout: number | "pipe") =>
+    spawnSync(process.execPath, ["--import", "tsx", join(REPO, "test/run-cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", stdout, "pipe"], encoding: "utf8" });
+  it.each([["schema"], ["plan", "examples/recipe-home.yaml", "--json"]])("relay6 %s > /dev/full: exit 1, one line on stderr", (...args) => {
+    const full = openSync("/dev/full", "w");
+    const r = run(args, full);
+    closeSync(full);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual(["relay6: cannot write to standard output: ENOSPC"]);
+  });
+  it("EPIPE (| head) stays quiet: exit 0", () => {
+    const r = spawnSync("sh", ["-c", `node --import tsx test/run-cli.ts schema | head -c 1 >/dev/null; echo "rc=\${PIPESTATUS:-}"`], { cwd: REPO, encoding: "utf8" });
+    expect(r.stderr).not.toContain("cannot write");
+  });
+}, 60_000);

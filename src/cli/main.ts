@@ -59,19 +59,28 @@ export async function main(argv: string[]): Promise<number> {
   process.exitCode = undefined;
   // Every byte printed passes one filter (no raw control characters from remote text).
   const output = guardOutput();
+  let code: number;
   try {
     await buildProgram().parseAsync(argv);
-    const code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+    code = process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
     process.exitCode = undefined;
-    return code;
   } catch (e) {
     const failed = report(e);
     // --json: a command that fails before printing its JSON still prints JSON.
     if (failed.json && argv.includes("--json") && !output.wroteStdout()) process.stdout.write(JSON.stringify({ error: failed.json }, null, 2) + "\n");
-    return failed.code;
+    code = failed.code;
+  }
+  try {
+    // Output that could not be written is a failure of the environment (exit 1), said once.
+    const lost = await output.writeError();
+    if (lost && code === EXIT.ok) {
+      process.stderr.write(`relay6: cannot write to standard output: ${lost.code ?? lost.message}\n`);
+      code = EXIT.findings;
+    }
   } finally {
     output.restore();
   }
+  return code;
 }
 
 /** Prints an error the one way relay6 prints errors; returns the exit status and the error
