@@ -13,7 +13,7 @@ import {
 } from "../net/ipv6.js";
 import type { RouterPlatform } from "../site/platform.js";
 import type { SiteFile } from "../site/schema.js";
-import { bfdFigures, type BfdFigures } from "./bfd.js";
+import { bfdFigures, probeFigures, type BfdFigures, type ProbeFigures } from "./bfd.js";
 
 export interface PlanAddress {
   /** Address without length, e.g. 2001:db8::1 */
@@ -98,7 +98,11 @@ export interface Plan {
     acceptAllFromTunnel: boolean;
   };
   failover:
-    | { mode: "static" }
+    | {
+        mode: "static";
+        /** The router's health probe of the VPS's transit address (ping every second). */
+        probe: ProbeFigures;
+      }
     | {
         mode: "bgp-bfd";
         vpsAs: number;
@@ -265,7 +269,7 @@ export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnel
             ...bfdFigures(site.failover.bfd.intervalMs, site.failover.bfd.multiplier, underlayFamily(site)),
           },
         }
-      : { mode: "static" },
+      : { mode: "static", probe: probeFigures(underlayFamily(site)) },
     clampMss: site.firewall.clampMss,
     dns: { advertise: site.dns.advertise },
   };
