@@ -4,10 +4,11 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildPlan, loadSite, targetsFor } from "../pipeline.js";
 import type { Plan } from "../plan/plan.js";
-import { daemon, wgDown, wgUp } from "./daemons.js";
+import { wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
-import { ipIn, nsOf, nsRun } from "./nodes.js";
+import { daemon, ipIn, nsOf, nsRun } from "./nodes.js";
 import { handshakeAge, routerDefault, slaacAddress } from "./probes.js";
+import { drainChecks } from "./drain-checks.js";
 import { requireReadyLab, saveState, type LabClient, type LabState } from "./state.js";
 
 export interface CheckResult {
@@ -182,6 +183,7 @@ function checksFor(s: Ready): Check[] {
         }
       },
     },
+    ...drainChecks(s),
     {
       name: "negative case: AllowedIPs = the whole prefix loses the return traffic",
       run: async () => trapCase(s),

@@ -5,17 +5,13 @@ import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Plan } from "../plan/plan.js";
-import { LabError, spawnDaemon, waitFor } from "./exec.js";
+import { LabError, waitFor } from "./exec.js";
 import { copyEtcDir } from "./files.js";
-import { birdRunDir, inNs, ipIn, nsMust, nsOf } from "./nodes.js";
-import { saveState, type LabClient, type LabState } from "./state.js";
+import { birdRunDir, daemon, ipIn, nsMust, nsOf } from "./nodes.js";
+import type { LabClient, LabState } from "./state.js";
+import { radvdConfig, startDrain } from "./drain.js";
+import { clientIpv4Routes } from "./ipv4.js";
 
-export function daemon(state: LabState, role: string, name: string, cmd: string[], env: Record<string, string> = {}): number {
-  const pid = spawnDaemon(inNs(state, role, cmd), join(state.dir, "logs", `${role}-${name}.log`), env);
-  state.daemons.push({ name, ns: nsOf(state, role), pid });
-  saveState(state);
-  return pid;
-}
 
 export async function wgUp(state: LabState, role: string, wg: string): Promise<void> {
   await nsMust(state, role, ["wg-quick", "up", wg], { timeoutMs: 20_000 });
@@ -78,10 +74,16 @@ export async function startRouter(state: LabState, plan: Plan, artDir: string, c
   await nsMust(state, "rtr", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-router-net")]);
   // Each client captures its first router advertisement: `lab test` reads RDNSS from it.
   for (const c of clients) await ip(c.role, "link", "set", "eth0", "up");
+  await clientIpv4Routes(state, clients);
   for (const c of clients)
     daemon(state, c.role, "ra-capture", ["tcpdump", "-Z", "root", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
   for (const c of clients) await waitFor(`tcpdump in ${c.ns}`, () => (existsSync(join(dir, `ra-${c.role}.pcap`)) ? true : undefined), 5000);
-  daemon(state, "rtr", "radvd", ["radvd", "-n", "-C", join(artDir, "router/files/etc/radvd.conf"), "-p", join(dir, "radvd.pid"), "-m", "stderr"]);
+  // radvd runs from the RA drain's copy of radvd.conf (as radvd.service's drop-in has it),
+  // the drain's watcher beside it; with --no-drain from the rendered file, alone.
+  const drain = state.drain !== false;
+  const conf = await radvdConfig(state, drain);
+  daemon(state, "rtr", "radvd", ["radvd", "-n", "-C", conf, "-p", join(dir, "radvd.pid"), "-m", "stderr"]);
+  if (drain) startDrain(state);
   if (plan.failover.mode === "bgp-bfd") await startFrr(state);
   else daemon(state, "rtr", "gw-check", ["bash", join(artDir, "router/files/usr/local/sbin/relay6-gw-check")]);
 }

@@ -21,6 +21,8 @@ export interface LabClient extends LabNode {
   prefix: string;
   /** The router's interface toward this client. */
   routerIf: string;
+  /** The client's private IPv4 address behind the router's NAT44 (ipv4.ts). */
+  ipv4?: string;
 }
 
 export interface LabDaemon {
@@ -42,6 +44,8 @@ export interface LabState {
   nodes?: { inet: LabNode; vps: LabNode; rtr: LabNode; clients: LabClient[] };
   addresses?: {
     internetHost: string;
+    /** The internet host's IPv4 address (the lab's clients reach it through NAT44). */
+    internetHost4?: string;
     vpsNic: string;
     vpsUnderlay: string;
     routerUnderlay: string;
@@ -50,6 +54,8 @@ export interface LabState {
   keys?: { vpsPublicKey: string; routerPublicKey: string };
   /** Set once the relay carries traffic. */
   ready: boolean;
+  /** Whether the router runs the RA drain (`lab up --no-drain` leaves radvd alone). */
+  drain?: boolean;
 }
 
 export function checkLabName(name: string): string {

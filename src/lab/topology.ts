@@ -21,6 +21,7 @@ import type { Plan } from "../plan/plan.js";
 import { LabError, must } from "./exec.js";
 import { ipIn, nsMust, nsOf } from "./nodes.js";
 import { saveState, type LabClient, type LabState } from "./state.js";
+import { addIpv4, INTERNET_HOST4 } from "./ipv4.js";
 
 /** The internet host: documentation space outside the site's prefix. */
 export const INTERNET_HOST = "2001:db8:ffff::100";
@@ -75,6 +76,7 @@ export async function buildTopology(state: LabState, plan: Plan, log: (l: string
   const internetHost = internetHostFor(plan);
   state.addresses = {
     internetHost,
+    internetHost4: INTERNET_HOST4,
     vpsNic: vpsNicAddr,
     vpsUnderlay: under.vps,
     routerUnderlay: ROUTER_UNDERLAY.address,
@@ -99,6 +101,9 @@ export async function buildTopology(state: LabState, plan: Plan, log: (l: string
       // The first router solicitation goes out at link up, before radvd runs; the kernel's
       // next one would wait 4 s.
       "net.ipv6.conf.default.router_solicitation_interval=1",
+      // Route information options (the ULA /48 the RA drain leaves reachable): Linux takes
+      // none unless told the longest prefix it may (the default is 0).
+      "net.ipv6.conf.default.accept_ra_rt_info_max_plen=48",
     );
   const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
     must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
@@ -134,5 +139,7 @@ export async function buildTopology(state: LabState, plan: Plan, log: (l: string
   await ip("rtr", "link", "set", wan, "up");
   await ip("rtr", "route", "add", "default", "via", ROUTER_UNDERLAY.gateway);
   for (const c of clients) await ip("rtr", "link", "set", c.routerIf, "up");
+  // IPv4 beside the relay: a dual-stack internet host, NAT44 for the clients.
+  await addIpv4(state, clients, wan, internetHost);
   return { clients, vpsUnderlay: under.vps, internetHost };
 }

@@ -29,6 +29,8 @@ export interface UpOptions {
   /** Leave the VPS bare (no relay6 files, nothing running but sshd): `relay6 apply vps`
    *  configures it. Implies ssh. */
   bareVps?: boolean;
+  /** Run radvd alone, without the RA drain (the recipe's way; the lab's negative control). */
+  noDrain?: boolean;
   log?: (line: string) => void;
 }
 
@@ -56,6 +58,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   // Absolute: `lab test` re-reads the site (the trap case) from wherever it is run.
   const state = newState(name, resolve(opts.siteFile));
   state.plan = plan;
+  state.drain = !opts.noDrain;
   state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.router };
   saveState(state);
   // The lab's keys as a relay6 secrets file: `relay6 apply|verify SITE --secrets` use them.

@@ -9,6 +9,7 @@ const lab = {
   down: () => import("../../lab/down.js"),
   exec: () => import("../../lab/exec.js"),
   failover: () => import("../../lab/failover.js"),
+  fallback: () => import("../../lab/fallback.js"),
 };
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
@@ -39,12 +40,13 @@ export function registerLab(program: Command): void {
       .option("-v, --verbose", "print every command")
       .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
       .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)")
+      .option("--no-drain", "run radvd alone, without the RA drain (the recipe's way)")
       .option("--json", "print the lab's nodes, addresses and files as JSON"),
-  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; json?: boolean }) => {
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; drain: boolean; json?: boolean }) => {
     requireRoot();
     const { labUp, bundledSite, labSecretsFile } = await lab.up();
     (await lab.exec()).setVerbose(!!o.verbose);
-    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, log: (l) => err(`lab: ${l}`) });
+    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, noDrain: !o.drain, log: (l) => err(`lab: ${l}`) });
     const s = r.state;
     if (o.json) {
       out(JSON.stringify({ name: s.name, ms: r.ms, site: s.siteFile, dir: s.dir, nodes: s.nodes, addresses: s.addresses, secrets: o.ssh || o.bareVps ? labSecretsFile(s) : undefined }, null, 2));
@@ -77,19 +79,34 @@ export function registerLab(program: Command): void {
   nameOption(
     cmd
       .command("failover")
-      .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back")
+      .description("Time failover N times: tunnel blocked → ::/0 gone (router, client), unblocked → back, VPS restart → back")
       .option("--runs <n>", "how many runs", positiveInt, 5)
-      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N}'),
-  ).action(async (o: { name: string; runs: number; json?: boolean }) => {
+      .option("--fallback", "also time new connections from the clients (curl and a client without Happy Eyeballs) after the block, with and without the RA drain and the router's ICMPv6 errors")
+      .option("--no-vps-restart", "skip the VPS restart in each run")
+      .option("--allow-missing", "record a figure that never comes as null instead of failing (a hand-made VPS side)")
+      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms","ra_drain_ms","ra_restore_ms","vps_restart_ms","runs",["fallback"]}'),
+  ).action(async (o: { name: string; runs: number; fallback?: boolean; vpsRestart: boolean; allowMissing?: boolean; json?: boolean }) => {
     requireRoot();
     const { labFailover } = await lab.failover();
-    const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${x.vpsRestart} ms`));
+    const name = checkLabName(o.name);
+    const ms = (x: number | null) => (x === null ? "-" : `${x} ms`);
+    const r = await labFailover(
+      name,
+      o.runs,
+      o.json ? undefined : (i, x) => out(`run ${i}: detect ${ms(x.detect)}, restore ${ms(x.restore)}, client drain ${ms(x.raDrain)}, client restore ${ms(x.raRestore)}, vps restart ${ms(x.vpsRestart)}`),
+      { vpsRestart: o.vpsRestart, allowMissing: !!o.allowMissing },
+    );
+    const fallback = o.fallback
+      ? await (await lab.fallback()).labFallback(name, o.json ? undefined : (c) => out(`fallback: drain ${c.drain ? "on " : "off"}, ICMPv6 errors ${c.icmp_errors.padEnd(7)}, +${c.start_s} s, ${c.client.padEnd(10)}: ${c.ttfb_ms ? `${c.ttfb_ms.min} / ${c.ttfb_ms.median} / ${c.ttfb_ms.max} ms` : "no answer"} (${c.families.inet} IPv4, ${c.families.inet6} IPv6, ${c.failed} failed)${c.gai_order ? `, getaddrinfo ${c.gai_order.join(",")}` : ""}`))
+      : undefined;
     if (o.json) {
-      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs }));
+      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, ra_drain_ms: r.ra_drain_ms, ra_restore_ms: r.ra_restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs, drain: r.drain, ...(fallback ? { fallback } : {}) }));
       return;
     }
-    const f = (k: "detect_ms" | "restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
-    out(`${r.mode}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
+    const f = (k: "detect_ms" | "restore_ms" | "ra_drain_ms" | "ra_restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
+    out(
+      `${r.mode}, ${r.runs} run(s), RA drain ${r.drain ? "on" : "off"}, min / median / max:\n  detect          ${f("detect_ms")}\n  restore         ${f("restore_ms")}\n  client drain    ${f("ra_drain_ms")}\n  client restore  ${f("ra_restore_ms")}\n  vps restart     ${f("vps_restart_ms")}`,
+    );
   });
 
   nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)").option("--json", "print what was removed as JSON")).action(async (o: { name: string; json?: boolean }) => {
