@@ -49,14 +49,25 @@ async function startFrr(state: LabState): Promise<void> {
   daemon(state, "rtr", "bgpd", ["/usr/lib/frr/bgpd", ...common("bgpd"), "-z", zserv, "-f", "/etc/frr/frr.conf"]);
 }
 
+/** A hand-made VPS side (`lab up --vps-etc`): its etc/ tree, its firewall commands. */
+export interface CustomVps {
+  etc: string;
+  firewall?: string;
+  keys: { vpsPrivate: string; routerPublic: string };
+}
+
 /** The VPS: sysctl, the firewall (ACTIVE), wg-quick, bird. */
-export async function startVps(state: LabState, plan: Plan, artDir: string): Promise<void> {
-  await nsMust(state, "vps", ["sysctl", "-q", "-p", join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")]);
-  if (existsSync(join(artDir, "vps/firewall.sh"))) {
+export async function startVps(state: LabState, plan: Plan, artDir: string, custom?: CustomVps): Promise<void> {
+  const sysctls = custom
+    ? (existsSync(join(custom.etc, "sysctl.d")) ? readdirSync(join(custom.etc, "sysctl.d")).map((f) => join(custom.etc, "sysctl.d", f)) : [])
+    : [join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")];
+  for (const f of sysctls) await nsMust(state, "vps", ["sysctl", "-q", "-p", f]);
+  const firewall = custom ? custom.firewall : existsSync(join(artDir, "vps/firewall.sh")) ? join(artDir, "vps/firewall.sh") : undefined;
+  if (firewall) {
     // ufw keeps its rules and state in /etc/ufw and /etc/default/ufw: per-namespace copies.
     copyEtcDir(state, "vps", "ufw");
     copyEtcDir(state, "vps", "default");
-    await nsMust(state, "vps", ["bash", join(artDir, "vps/firewall.sh")], { timeoutMs: 60_000 });
+    await nsMust(state, "vps", ["bash", firewall], { timeoutMs: 60_000 });
   }
   await wgUp(state, "vps", "wg0");
   if (plan.failover.mode === "bgp-bfd") startBird(state);

@@ -1,7 +1,7 @@
 // `relay6 lab up`: the relay built from a site file, in network namespaces, with the real
 // daemons running the files relay6 renders. The network is topology.ts, the files per node
 // files.ts, the daemons daemons.ts, what is polled probes.ts; this file puts them in order.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, hasErrors, UserError } from "../errors.js";
 import { writeArtifacts } from "../io/write.js";
@@ -11,7 +11,7 @@ import { analyse, labPlatforms, loadSite, renderPlan } from "../pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import type { Artifact } from "../render/types.js";
 import { VERSION } from "../version.js";
-import { startRouter, startVps, wgUp } from "./daemons.js";
+import { startRouter, startVps, wgUp, type CustomVps } from "./daemons.js";
 import { must, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
 import { bareVpsEtc, copySecret, installEtc } from "./files.js";
@@ -31,6 +31,11 @@ export interface UpOptions {
   bareVps?: boolean;
   /** Run radvd alone, without the RA drain (the recipe's way; the lab's negative control). */
   noDrain?: boolean;
+  /** A hand-made VPS side instead of the rendered one (the recipe's, bench/recipe-vs-relay6.sh):
+   *  an etc/ tree (`<VPS_PRIVKEY>` and `<MT_PUBKEY>` in it become the lab's keys) and the
+   *  firewall commands to run (a bash script; none: the VPS firewall is left as it is). */
+  vpsEtc?: string;
+  vpsFirewall?: string;
   log?: (line: string) => void;
 }
 
@@ -50,6 +55,9 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: it needs root", [], EXIT.findings, "run it as root (sudo)");
   const { plan, artifacts, keys, secrets } = renderForLab(opts.siteFile);
+  if (opts.vpsEtc && (!existsSync(opts.vpsEtc) || opts.bareVps))
+    throw new UserError(opts.bareVps ? "--vps-etc and --bare-vps exclude each other" : `--vps-etc ${opts.vpsEtc}: no such directory`);
+  if (opts.vpsFirewall && !existsSync(opts.vpsFirewall)) throw new UserError(`--vps-firewall ${opts.vpsFirewall}: no such file`);
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);
@@ -64,7 +72,8 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   // The lab's keys as a relay6 secrets file: `relay6 apply|verify SITE --secrets` use them.
   writeSecrets(labSecretsFile(state), { vps: { privateKey: secrets.vps }, router: { privateKey: secrets.router } });
   try {
-    await build(state, plan, artifacts, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps });
+    const custom = opts.vpsEtc ? { etc: resolve(opts.vpsEtc), ...(opts.vpsFirewall ? { firewall: resolve(opts.vpsFirewall) } : {}), keys: { vpsPrivate: secrets.vps, routerPublic: keys.router } } : undefined;
+    await build(state, plan, artifacts, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps, ...(custom ? { custom } : {}) });
   } catch (e) {
     log(`lab up failed: ${(e as Error).message}`);
     log(`logs are in ${state.dir}/logs; \`relay6 lab down${name === "lab" ? "" : ` --name ${name}`}\` removes what was made`);
@@ -111,7 +120,7 @@ export function labSecretsFile(state: LabState): string {
   return join(state.dir, "secrets.yaml");
 }
 
-async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
+async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean; custom?: CustomVps }): Promise<void> {
   mkdirSync(join(state.dir, "logs"), { recursive: true });
   const artDir = join(state.dir, "artifacts");
   writeArtifacts(artDir, artifacts, { sites: [{ site: plan.site }] });
@@ -122,6 +131,7 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   const wgRtr = plan.router.tunnelInterface;
   copySecret(join(artDir, `router/secrets/${wgRtr}.key`), `/etc/netns/${nsOf(state, "rtr")}/wireguard/${wgRtr}.key`);
   if (mode.bareVps) bareVpsEtc(state);
+  else if (mode.custom) installEtc(state, "vps", mode.custom.etc, { "<VPS_PRIVKEY>": mode.custom.keys.vpsPrivate, "<MT_PUBKEY>": mode.custom.keys.routerPublic });
   else {
     installEtc(state, "vps", join(artDir, "vps/files/etc"));
     copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
@@ -132,7 +142,7 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   }
 
   // The two ends come up side by side: nothing in one waits for the other.
-  await Promise.all([mode.bareVps ? Promise.resolve() : startVps(state, plan, artDir), startRouter(state, plan, artDir, clients)]);
+  await Promise.all([mode.bareVps ? Promise.resolve() : startVps(state, plan, artDir, mode.custom), startRouter(state, plan, artDir, clients)]);
   if (mode.bareVps) {
     // Nothing to dial yet: `relay6 apply vps` brings the VPS up, the router follows.
     await wgUp(state, "rtr", plan.router.tunnelInterface);
@@ -145,8 +155,10 @@ async function build(state: LabState, plan: Plan, artifacts: Artifact[], log: (l
   // --- ready when a client reaches the internet host ------------------------------------
   await waitFor("the WireGuard handshake", () => handshakeAge(state, "rtr", wgRtr).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
   await waitFor("::/0 on the router", () => routerDefault(state).then((r) => r ?? undefined), 20_000, 50);
-  // A BGP route whose BFD session never came up is not watched by BFD at all.
-  if (plan.failover.mode === "bgp-bfd") await waitFor("BFD up on both ends", () => bfdUp(state), 20_000, 50);
+  // A BGP route whose BFD session never came up is not watched by BFD at all. A hand-made
+  // VPS side may never bring it up (the recipe's ufw drops BFD): that is for `lab failover`
+  // to show, not a failed bring-up.
+  if (plan.failover.mode === "bgp-bfd" && !mode.custom) await waitFor("BFD up on both ends", () => bfdUp(state), 20_000, 50);
   for (const c of clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
   const first = clients[0]!;
   await waitFor(

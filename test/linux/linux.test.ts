@@ -107,7 +107,7 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
     expect(files.find((f) => f.path === "router/secrets/wg0.key")!.mode).toBe(0o600);
   });
 
-  it("frr.conf: eBGP to the VPS's transit ::1 with BFD at the plan's timers, ::/0 in only", () => {
+  it("frr.conf: eBGP to the VPS's transit ::1 with BFD at the plan's timers, ::/0 in, the transit /64 out", () => {
     const frr = file(files, "router/files/etc/frr/frr.conf");
     const f = plan.failover.mode === "bgp-bfd" ? plan.failover : undefined;
     expect(f).toBeDefined();
@@ -127,6 +127,14 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
     expect(af).toContain(`neighbor ${peer} prefix-list relay6-default-only in`);
     const permits = lines.filter((l) => l.startsWith("ipv6 prefix-list relay6-default-only") && l.includes(" permit "));
     expect(permits).toEqual(["ipv6 prefix-list relay6-default-only seq 5 permit ::/0"]);
+    // The restore (docs/lab.md): BFD answers the VPS's first packet at once (passive), and
+    // the transit /64 goes out as soon as the session is up, so that bird before 2.14 sends
+    // its ::/0 at once (bird drops the /64: import none). Nothing else goes out.
+    expect(profile.slice(0, profile.indexOf("!"))).toMatch(/^\s*passive-mode$/m);
+    expect(lines).toContain("coalesce-time 0");
+    expect(af).toContain(`network ${plan.transit.prefix}`);
+    expect(af).toContain(`neighbor ${peer} prefix-list relay6-transit-only out`);
+    expect(lines.filter((l) => l.startsWith("ipv6 prefix-list relay6-transit-only") && l.includes(" permit "))).toEqual([`ipv6 prefix-list relay6-transit-only seq 5 permit ${plan.transit.prefix}`]);
     // No `exit` lines: each hand-started daemon reads the whole file (see frr.ts).
     expect(lines.filter((l) => l === "exit")).toEqual([]);
   });

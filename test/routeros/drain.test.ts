@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { drainNames } from "../../src/targets/routeros/drain.js";
 import { ctx, freshRouter, GOLDEN_SITES, planFor, render } from "./fixtures.js";
 import type { RouterModel } from "./model.js";
-import { parse } from "./rsc.js";
+import { allCommands, parse } from "./rsc.js";
 import { capturedVersions, checkScript } from "./tree.js";
 
 const recipe = GOLDEN_SITES["recipe-home"].file;
@@ -179,6 +179,26 @@ describe("RouterOS RA drain, run in the import model", () => {
         for (const src of made) expect(checkScript(parse(src), v), src.slice(0, 80)).toEqual([]);
       }
     });
+
+  it("quoting, by the tokenizer cases' rules: the file is ASCII, no $ is left for the import to substitute, the scripts inside read back", () => {
+    for (const file of [recipe, staticSite]) {
+      const s = render(planFor(file, "7.22.3"), ctx).setup!;
+      // unicode-heavy.rsc: RouterOS stops at a non-ASCII byte outside a string.
+      expect(s).toMatch(/^[\x09\x0a\x20-\x7e]*$/);
+      // An unescaped $ inside "..." would be substituted when the file is imported (the
+      // drain's $up at import time): the reader refuses it (unquote), so parsing proves none.
+      const sources = allCommands(parse(s)).flatMap((c) => c.args.filter((a) => a.name === "source" || a.name === "test-script").map((a) => a.value));
+      expect(sources.length).toBeGreaterThan(1);
+      for (const v of sources) {
+        if (v?.kind !== "str") continue; // the records' source is an expression, run in the model above
+        expect(v.raw).not.toMatch(/(^|[^\\])(\\\\)*\$/);
+        expect(() => parse(v.text)).not.toThrow();
+      }
+      // The drain's own variables are there after decoding, for the script to use.
+      const drain = sources.find((v) => v?.kind === "str" && v.text.includes(":local up"));
+      expect(drain?.kind === "str" && drain.text).toMatch(/:if \(\$up\)/);
+    }
+  });
 
   it("the tree check reads the scripts inside strings (controls)", () => {
     const s = render(planFor(recipe, "7.22.3"), ctx).setup!;

@@ -21,6 +21,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function positiveMs(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new InvalidArgumentError("must be a whole number of milliseconds from 0 to 600000");
+  return n;
+}
+
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces and runs daemons: it needs root", [], EXIT.findings, "run it as root (sudo)");
 }
@@ -41,12 +47,24 @@ export function registerLab(program: Command): void {
       .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
       .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)")
       .option("--no-drain", "run radvd alone, without the RA drain (the recipe's way)")
+      .option("--vps-etc <dir>", "a hand-made VPS side: this etc/ tree instead of the rendered one (<VPS_PRIVKEY> and <MT_PUBKEY> in it become the lab's keys)")
+      .option("--vps-firewall <script>", "with --vps-etc: the firewall commands to run on the VPS (bash), instead of the rendered firewall.sh")
       .option("--json", "print the lab's nodes, addresses and files as JSON"),
-  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; drain: boolean; json?: boolean }) => {
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; drain: boolean; vpsEtc?: string; vpsFirewall?: string; json?: boolean }) => {
     requireRoot();
     const { labUp, bundledSite, labSecretsFile } = await lab.up();
     (await lab.exec()).setVerbose(!!o.verbose);
-    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, noDrain: !o.drain, log: (l) => err(`lab: ${l}`) });
+    if (o.vpsFirewall && !o.vpsEtc) throw new UserError("--vps-firewall goes with --vps-etc (a hand-made VPS side)");
+    const r = await labUp({
+      name: checkLabName(o.name),
+      siteFile: site ?? bundledSite(),
+      ssh: !!o.ssh,
+      bareVps: !!o.bareVps,
+      noDrain: !o.drain,
+      ...(o.vpsEtc ? { vpsEtc: o.vpsEtc } : {}),
+      ...(o.vpsFirewall ? { vpsFirewall: o.vpsFirewall } : {}),
+      log: (l) => err(`lab: ${l}`),
+    });
     const s = r.state;
     if (o.json) {
       out(JSON.stringify({ name: s.name, ms: r.ms, site: s.siteFile, dir: s.dir, nodes: s.nodes, addresses: s.addresses, secrets: o.ssh || o.bareVps ? labSecretsFile(s) : undefined }, null, 2));
@@ -83,9 +101,10 @@ export function registerLab(program: Command): void {
       .option("--runs <n>", "how many runs", positiveInt, 5)
       .option("--fallback", "also time new connections from the clients (curl and a client without Happy Eyeballs) after the block, with and without the RA drain and the router's ICMPv6 errors")
       .option("--no-vps-restart", "skip the VPS restart in each run")
+      .option("--outage-ms <ms>", "how long the tunnel stays blocked after the router's ::/0 is gone", positiveMs, 1000)
       .option("--allow-missing", "record a figure that never comes as null instead of failing (a hand-made VPS side)")
       .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms","ra_drain_ms","ra_restore_ms","vps_restart_ms","runs",["fallback"]}'),
-  ).action(async (o: { name: string; runs: number; fallback?: boolean; vpsRestart: boolean; allowMissing?: boolean; json?: boolean }) => {
+  ).action(async (o: { name: string; runs: number; fallback?: boolean; vpsRestart: boolean; outageMs: number; allowMissing?: boolean; json?: boolean }) => {
     requireRoot();
     const { labFailover } = await lab.failover();
     const name = checkLabName(o.name);
@@ -94,7 +113,7 @@ export function registerLab(program: Command): void {
       name,
       o.runs,
       o.json ? undefined : (i, x) => out(`run ${i}: detect ${ms(x.detect)}, restore ${ms(x.restore)}, client drain ${ms(x.raDrain)}, client restore ${ms(x.raRestore)}, vps restart ${ms(x.vpsRestart)}`),
-      { vpsRestart: o.vpsRestart, allowMissing: !!o.allowMissing },
+      { vpsRestart: o.vpsRestart, allowMissing: !!o.allowMissing, outageMs: o.outageMs },
     );
     const fallback = o.fallback
       ? await (await lab.fallback()).labFallback(name, o.json ? undefined : (c) => out(`fallback: drain ${c.drain ? "on " : "off"}, ICMPv6 errors ${c.icmp_errors.padEnd(7)}, +${c.start_s} s, ${c.client.padEnd(10)}: ${c.ttfb_ms ? `${c.ttfb_ms.min} / ${c.ttfb_ms.median} / ${c.ttfb_ms.max} ms` : "no answer"} (${c.families.inet} IPv4, ${c.families.inet6} IPv6, ${c.failed} failed)${c.gai_order ? `, getaddrinfo ${c.gai_order.join(",")}` : ""}`))
