@@ -55,9 +55,9 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: it needs root", [], EXIT.findings, "run it as root (sudo)");
   const { plan, artifacts, keys, secrets } = renderForLab(opts.siteFile);
-  if (opts.vpsEtc && (!existsSync(opts.vpsEtc) || opts.bareVps))
-    throw new UserError(opts.bareVps ? "--vps-etc and --bare-vps exclude each other" : `--vps-etc ${opts.vpsEtc}: no such directory`);
-  if (opts.vpsFirewall && !existsSync(opts.vpsFirewall)) throw new UserError(`--vps-firewall ${opts.vpsFirewall}: no such file`);
+  if (opts.vpsEtc && opts.bareVps) throw new UserError("--vps-etc and --bare-vps exclude each other", [], EXIT.badInput, "give one of them: --vps-etc for a hand-made VPS side, --bare-vps for apply vps");
+  if (opts.vpsEtc && !existsSync(opts.vpsEtc)) throw new UserError(`--vps-etc ${opts.vpsEtc}: no such directory`, [], EXIT.badInput, "give --vps-etc the etc/ tree of the VPS side to run");
+  if (opts.vpsFirewall && !existsSync(opts.vpsFirewall)) throw new UserError(`--vps-firewall ${opts.vpsFirewall}: no such file`, [], EXIT.badInput, "give --vps-firewall the bash script of firewall commands to run on the VPS");
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);

@@ -54,7 +54,7 @@ export function registerLab(program: Command): void {
     requireRoot();
     const { labUp, bundledSite, labSecretsFile } = await lab.up();
     (await lab.exec()).setVerbose(!!o.verbose);
-    if (o.vpsFirewall && !o.vpsEtc) throw new UserError("--vps-firewall goes with --vps-etc (a hand-made VPS side)");
+    if (o.vpsFirewall && !o.vpsEtc) throw new UserError("--vps-firewall goes with --vps-etc (a hand-made VPS side)", [], EXIT.badInput, "add --vps-etc DIR, or leave --vps-firewall out");
     const r = await labUp({
       name: checkLabName(o.name),
       siteFile: site ?? bundledSite(),
