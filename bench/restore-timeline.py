@@ -2,6 +2,7 @@
 """Per-restore timelines from a bench/restore-trace.sh directory.
 
     python3 bench/restore-timeline.py DIR [--md] [--json]
+    python3 bench/restore-timeline.py --summary DIR...   # min/median/max per directory, JSON
 
 For each run, times in ms after the unblock (the end of the iptables transaction) of:
 WireGuard (first packet each way, any handshake), BFD (first packet each way and its state,
@@ -16,6 +17,36 @@ import json, re, subprocess, sys
 from datetime import datetime
 from pathlib import Path
 from statistics import median
+
+if sys.argv[1:2] == ["--summary"]:
+    # One JSON object per directory: min/median/max of the restore and of its waits, what
+    # released bird's UPDATE, who opened the session, the outage (W) and the load.
+    def mmm(xs, nd=None):
+        xs = [x for x in xs if x is not None]
+        return {"min": round(min(xs), nd), "median": round(median(xs), nd), "max": round(max(xs), nd), "n": len(xs)} if xs else None
+    out = {}
+    for arg in sys.argv[2:]:
+        rows = json.loads(subprocess.run([sys.executable, __file__, arg, "--json"], capture_output=True, text=True, check=True).stdout)
+        runs = (Path(arg) / "runs.tsv").read_text().splitlines()
+        head = runs[0].split("\t")
+        waits = sorted({float(dict(zip(head, r.split("\t")))["wait_s"]) for r in runs[1:]}) if "wait_s" in head else []
+        count = lambda k: {str(v): sum(1 for r in rows if r.get(k) == v) for v in sorted({str(r.get(k)) for r in rows if r.get(k) is not None})}
+        out[Path(arg).name] = {
+            "runs": len(rows),
+            "outage_s": {"min": waits[0], "max": waits[-1]} if waits else None,
+            "load1": mmm([float(r["load"]) for r in rows if r.get("load") not in (None, "")], 2),
+            "restore_ms": mmm([r.get("restore_ms") for r in rows]),
+            "session_ms": mmm([r.get("w_session") for r in rows]),
+            "bird_update_wait_ms": mmm([r.get("w_bird_update") for r in rows]),
+            "install_ms": mmm([r.get("w_install") for r in rows]),
+            "bfd_up_frr_ms": mmm([r.get("bfd_up_frr") for r in rows]),
+            "released_by": count("released_by"),
+            "session_opened_by": count("session_opened_by"),
+            "frr_bgp_at_unblock": count("frr_state_at_unblock"),
+        }
+    cmd = "python3 bench/restore-timeline.py --summary " + " ".join(Path(a).name for a in sys.argv[2:])
+    print(json.dumps({"command": cmd, "sets": out}, indent=1))
+    sys.exit(0)
 
 d = Path(sys.argv[1])
 MD = "--md" in sys.argv

@@ -8,6 +8,7 @@ packages=(
   bird2 frr radvd                # VPS BGP/BFD, router BGP/BFD, router advertisements
   iproute2 iptables ufw          # namespaces, firewall (nft backend)
   iputils-ping iperf3 tcpdump    # lab probes
+  curl python3                   # lab failover --fallback: a Happy Eyeballs client and one without
   openssh-server openssh-client  # the lab VPS's sshd (relay6 apply)
   procps psmisc kmod openssl ca-certificates
 )

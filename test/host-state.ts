@@ -14,7 +14,7 @@ export const VPS_PATHS = ["/etc/wireguard", "/etc/bird", "/etc/sysctl.d", "/etc/
 /** Every path a Linux router's setup.sh writes. */
 export const ROUTER_PATHS = ["/etc/wireguard", "/etc/frr", "/etc/radvd.conf", "/etc/relay6", "/etc/sysctl.d", "/etc/systemd/system", "/usr/local/sbin", "/var/lib/relay6"];
 
-const DAEMONS = ["bird", "wireguard-go", "radvd", "zebra", "bgpd", "bfdd", "relay6-gw-check"];
+const DAEMONS = ["bird", "wireguard-go", "radvd", "zebra", "bgpd", "bfdd", "relay6-gw-check", "relay6-ra-drain"];
 
 /** The host's state as one text (see the top of this file). */
 export async function hostState(host: NetnsHost, paths: readonly string[]): Promise<string> {

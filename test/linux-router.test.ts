@@ -10,6 +10,8 @@
 //   - a reload of relay6-router-net that fails mid-refill leaves the old rules in place
 //   - forwarded traffic into the tunnel from a source outside the site's prefixes is
 //     refused with ICMPv6 type 1 code 5
+//   - the RA drain's watcher is a unit like the others (started, rolled back, undone), and
+//     radvd runs from its copy, which follows relay6's ::/0
 //   - undo.sh brings the router back to its state before the first install
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -105,6 +107,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     ["enabling relay6-router-net", "systemctl enable -q relay6-router-net"],
     ["wg-quick up", "wg-quick up wg0"],
     ["radvd's start", "systemctl start radvd"],
+    ["the RA drain's start", "systemctl start relay6-ra-drain"],
     ["FRR's start (the last step)", "systemctl start frr"],
   ];
   for (const [step, pattern] of firstInstall)
@@ -123,12 +126,30 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     expect(rtr.sh("stat -c '%a %U:%G %n' /etc/wireguard/wg0.conf /etc/wireguard/wg0.key /usr/local/sbin/relay6-router-net /etc/frr/frr.conf /etc/radvd.conf").stdout).toBe(
       ["600 root:root /etc/wireguard/wg0.conf", "600 root:root /etc/wireguard/wg0.key", "755 root:root /usr/local/sbin/relay6-router-net", "640 frr:frr /etc/frr/frr.conf", "644 root:root /etc/radvd.conf", ""].join("\n"),
     );
-    for (const d of ["radvd", "zebra", "bgpd", "bfdd", "wireguard-go"]) expect(installed).toMatch(new RegExp(`^${d}$`, "m"));
+    for (const d of ["radvd", "relay6-ra-drain", "zebra", "bgpd", "bfdd", "wireguard-go"]) expect(installed).toMatch(new RegExp(`^${d}$`, "m"));
     expect(rtr.sh("grep -E '^(bgpd|bfdd)=' /etc/frr/daemons").stdout).toBe("bgpd=yes\nbfdd=yes\n");
     expect(rtr.sh("ip6tables -S INPUT; ip6tables -S FORWARD").stdout).toMatch(/-A INPUT -j RELAY6-IN[\s\S]*-A FORWARD -j RELAY6-FWD/);
     const again = await runScript(`${out1}/router/setup.sh`);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain("no changes: the router already matches the plan");
+    expect(await state()).toEqual(installed);
+  }, 60_000);
+
+  it("the installed RA drain: radvd runs from its copy, router lifetime 0 while relay6's ::/0 is missing, as rendered while it is there", async () => {
+    const copy = () => rtr.sh("cat /run/relay6/radvd.conf").stdout;
+    const conf = rtr.sh("cat /etc/radvd.conf").stdout;
+    expect(rtr.sh("tr '\\0' ' ' < /proc/$(cat /run/radvd.pid)/cmdline").stdout).toContain("-C /run/relay6/radvd.conf");
+    // No VPS here: no BGP route, so the router is drained.
+    expect(conf).toMatch(/AdvDefaultLifetime [1-9]\d*;/);
+    expect(copy()).toBe(conf.replace(/AdvDefaultLifetime \d+;/g, "AdvDefaultLifetime 0;"));
+    // relay6's own ::/0 (BGP through wg0) appears: the rendered file; it goes: drained again.
+    expect(rtr.sh("ip -6 route add default dev wg0 proto bgp").code).toBe(0);
+    try {
+      await waitUntil(() => copy() === conf, 10_000, "the drain to give radvd the rendered file");
+    } finally {
+      rtr.sh("ip -6 route del default dev wg0 proto bgp");
+    }
+    await waitUntil(() => copy() !== conf, 10_000, "the drain to set router lifetime 0 again");
     expect(await state()).toEqual(installed);
   }, 60_000);
 
@@ -192,7 +213,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
   const update: [string, string][] = [
     ["frr.conf's rename, after radvd.conf and relay6-router-net were replaced", "mv -f /etc/frr/frr.conf.relay6-new *"],
     ["the firewall's new rules (ip6tables-restore)", "ip6tables-restore *"],
-    ["radvd's restart, after the firewall reloaded", "systemctl restart radvd"],
+    ["radvd's reload (a new radvd.conf), after the firewall reloaded", "systemctl reload radvd"],
     ["FRR's restart (the last step)", "systemctl restart frr"],
   ];
   for (const [step, pattern] of update)
@@ -211,6 +232,7 @@ describe.skipIf(!root)("the Linux router's setup.sh, rollback, relay6-router-net
     const r = await runScript(`${out2}/router/undo.sh`);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("[#] systemctl stop relay6-router-net");
+    expect(r.out).toContain("[#] systemctl stop relay6-ra-drain");
     expect(r.out).toContain("undone: relay6's files, rules, units and routes are gone");
     expect(await state()).toEqual(bare);
     const again = await runScript(`${out2}/router/undo.sh`);
@@ -266,6 +288,8 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
   for (const [step, pattern] of [
     ["the gateway check's unit file", "install * /etc/systemd/system/relay6-gw-check.service.relay6-new"],
     ["enabling the gateway check (its .wants directory is new)", "systemctl enable -q relay6-gw-check"],
+    ["radvd's drop-in (the RA drain's; its directory is new)", "install * /etc/systemd/system/radvd.service.d/relay6.conf.relay6-new"],
+    ["the RA drain's start", "systemctl start relay6-ra-drain"],
   ] as const)
     it(`failure at ${step}: the router is exactly as before`, async () => {
       const r = await run(`${out}/router/setup.sh`, pattern);
@@ -282,6 +306,7 @@ describe.skipIf(!root)("the Linux router with static failover: rollback and undo
     expect(host.sh("ip -6 route show default").stdout).toContain("dev wgvps");
     expect(host.sh("sysctl -n net.ipv6.conf.eth0/100.accept_ra").stdout.trim()).toBe("2");
     expect(await hstate()).toMatch(/^relay6-gw-check$/m);
+    expect(await hstate()).toMatch(/^relay6-ra-drain$/m);
     const u = await run(`${out}/router/undo.sh`);
     expect(u.code, u.out).toBe(0);
     expect(await hstate()).toEqual(bare);

@@ -95,3 +95,20 @@ describe("address plan", () => {
     );
   });
 });
+
+describe("failover figures in the plan and lint", () => {
+  it("static: a probe every second, 3 misses, its monthly traffic like BFD's", async () => {
+    const { lintPlan } = await import("../src/lint/lint.js");
+    const plan = buildPlan(site("2001:db8::/48", [{ name: "lan", index: 1, interface: "br0" }], { failover: { mode: "static" } }));
+    expect(plan.failover).toEqual({ mode: "static", probe: { intervalMs: 1000, misses: 3, detectMs: 3000, bytesPerMonth: 2 * 30 * 24 * 3600 * 172 } });
+    const f = lintPlan(plan).find((d) => d.code === "static-failover-slow")!;
+    expect(f.message).toMatch(/every 1 s: 3 misses in a row \(3-4 s\).*891\.6 MB a month/);
+  });
+
+  it("bgp-bfd: idleTxMs equal to intervalMs is a warning (bird's BFD Up would wait for its next packet)", async () => {
+    const { lintPlan } = await import("../src/lint/lint.js");
+    const codes = (bfd: object) => lintPlan(buildPlan(site("2001:db8::/48", [{ name: "lan", index: 1, interface: "br0" }], { failover: { mode: "bgp-bfd", bfd } }))).map((d) => d.code);
+    expect(codes({ intervalMs: 200, idleTxMs: 200 })).toContain("bfd-idle-tx-equal");
+    expect(codes({ intervalMs: 200 })).not.toContain("bfd-idle-tx-equal");
+  });
+});

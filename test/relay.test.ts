@@ -430,10 +430,14 @@ describe("the RouterOS sites of a relay against the REST model", () => {
       state: {
         "interface/wireguard": [{ name: "wg-host", "listen-port": "51820", mtu: "1420" }],
         "interface/wireguard/peers": [{ interface: "wg-host", "public-key": vps, "endpoint-address": "203.0.113.10", "endpoint-port": "51820", "allowed-address": "::/0", "last-handshake": "12s" }],
-        "ipv6/route": [{ "dst-address": "::/0", gateway: "fe80::1%wg-host", active: "true", bgp: "true", dynamic: "true" }],
+        "ipv6/route": [{ "dst-address": "::/0", gateway: "fe80::1%wg-host", "immediate-gw": "fe80::1%wg-host", active: "true", bgp: "true", dynamic: "true" }],
         "routing/bgp/session": [{ name: "relay6-home-1", "remote.address": "2401:4520:110b::1", established: "true" }],
         "routing/bfd/session": [{ "remote-address": "2401:4520:110b::1%wg-host", state: "up", "hold-time": "600ms" }],
         "ip/dns": [{ "allow-remote-requests": "true" }],
+        // home's RA drain, as its setup installs it, and its segments advertising the router.
+        "ipv6/nd": ["bridge", "vlan10", "vlan11"].map((i) => ({ interface: i, "ra-lifetime": "30m", comment: `relay6:home:nd:${i}; RA` })),
+        "system/script": [{ name: "relay6-home-drain", source: "", comment: "relay6:home:drain; RA drain" }],
+        "tool/netwatch": [{ name: "relay6-home-drain", host: "127.0.0.1", type: "simple", interval: "1s", disabled: "false", comment: "relay6:home:drain-tick; tick" }],
       },
       auth: { user: "admin", password: PASSWORD },
     });

@@ -85,12 +85,15 @@ describe("the Linux router judge (linux/verify.ts) on recorded output", () => {
       "router.bfd": "pass",
       "router.forwarding": "pass",
       "router.radvd": "pass",
+      "router.ra-drain": "pass",
     });
   });
 
   it("bird stopped on the VPS: BGP not Established, ::/0 gone, BFD down", () => {
     const v = verdicts(checkLinuxRouter(PLAN, rec("router-bgp-down.txt"), KEYS.vpsPublicKey));
     expect([v["router.bgp"], v["router.default-route"], v["router.bfd"]]).toEqual(["fail bgp-down", "fail no-default-route", "fail bfd-down"]);
+    // The RA drain did its job: relay6's ::/0 gone, router lifetime 0.
+    expect(v["router.ra-drain"]).toBe("pass");
   });
 
   it("the tunnel down: wg-down and no transit", () => {

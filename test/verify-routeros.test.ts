@@ -31,6 +31,10 @@ interface Live {
   dns?: boolean;
   /** defconf's input drop for interfaces outside LAN, with only `bridge` in LAN. */
   lanOnlyBridge?: boolean;
+  /** The segments' ra-lifetime (the drain sets 0s while the BGP route is gone). */
+  raLifetime?: string;
+  /** Leave the RA drain's script and netwatch tick out. */
+  noDrain?: boolean;
 }
 
 async function router(live: Live): Promise<RunningModel> {
@@ -40,7 +44,7 @@ async function router(live: Live): Promise<RunningModel> {
     state: {
       "interface/wireguard": [{ name: "wg-host", "listen-port": "51820", mtu: "1420" }],
       "interface/wireguard/peers": [{ interface: "wg-host", "public-key": live.peerKey ?? publicKeyOf(TEST_SECRETS.vpsPrivateKey), "endpoint-address": "203.0.113.10", "endpoint-port": "51820", "allowed-address": "::/0", "last-handshake": live.handshake ?? "12s" }],
-      "ipv6/route": live.defaultFromBgp === false ? [] : [{ "dst-address": "::/0", gateway: "fe80::1%wg-host", active: "true", bgp: "true", dynamic: "true" }],
+      "ipv6/route": live.defaultFromBgp === false ? [] : [{ "dst-address": "::/0", gateway: "fe80::1%wg-host", "immediate-gw": "fe80::1%wg-host", active: "true", bgp: "true", dynamic: "true" }],
       "routing/bgp/session": [{ name: "relay6-home-1", "remote.address": VPS_TRANSIT, established: live.bgp === false ? "false" : "true" }],
       "routing/bfd/session": [{ "remote-address": `${VPS_TRANSIT}%wg-host`, state: bfd, "hold-time": "600ms" }],
       "ip/dns": [{ "allow-remote-requests": live.dns === false ? "false" : "true" }],
@@ -57,6 +61,9 @@ async function router(live: Live): Promise<RunningModel> {
             ],
           }
         : {}),
+      "ipv6/nd": ["bridge", "vlan10", "vlan11"].map((i) => ({ interface: i, "ra-lifetime": live.raLifetime ?? "30m", comment: `relay6:home:nd:${i}; RA` })),
+      "system/script": live.noDrain ? [] : [{ name: "relay6-home-drain", source: "", comment: "relay6:home:drain; RA drain" }],
+      "tool/netwatch": live.noDrain ? [] : [{ name: "relay6-home-drain", host: "127.0.0.1", type: "simple", interval: "1s", disabled: "false", comment: "relay6:home:drain-tick; tick" }],
     },
     auth: { user: "admin", password: PASSWORD },
   });
@@ -85,8 +92,22 @@ describe("verify: RouterOS over REST", () => {
     const v = await verify(m);
     expect([...v.by.values()].filter((f) => f.status !== "pass")).toEqual([]);
     expect(v.code).toBe(0);
-    for (const c of ["router.version", "router.handshake", "router.default-route", "router.bgp", "router.bfd", "router.dns"]) expect(v.by.get(c)?.status, c).toBe("pass");
+    for (const c of ["router.version", "router.handshake", "router.default-route", "router.bgp", "router.bfd", "router.dns", "router.ra-drain"]) expect(v.by.get(c)?.status, c).toBe("pass");
     expect(v.out).not.toContain(PASSWORD);
+  });
+
+  it("the RA drain: judged against the route, not a value (0s while the route is gone passes; 30m fails; no drain fails)", async () => {
+    m = await router({ defaultFromBgp: false, raLifetime: "0s" });
+    expect((await verify(m)).by.get("router.ra-drain")).toMatchObject({ status: "pass" });
+    await m.stop();
+    m = await router({ defaultFromBgp: false });
+    expect((await verify(m)).by.get("router.ra-drain")).toMatchObject({ status: "fail", fault: "ra-drain" });
+    await m.stop();
+    m = await router({ raLifetime: "0s" });
+    expect((await verify(m)).by.get("router.ra-drain")).toMatchObject({ status: "fail", fault: "ra-drain" });
+    await m.stop();
+    m = await router({ noDrain: true });
+    expect((await verify(m)).by.get("router.ra-drain")).toMatchObject({ status: "fail", fault: "ra-drain" });
   });
 
   it("the tunnel down: no handshake, BFD down, no BGP route — each named", async () => {

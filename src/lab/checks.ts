@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { loadInput, planInput, renderInput } from "../pipeline.js";
 import { formatAddress6, parsePrefix6 } from "../net/ipv6.js";
 import type { Plan } from "../plan/plan.js";
-import { daemon, wgDown, wgUp } from "./daemons.js";
+import { wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
-import { ipIn, nsOf, nsRun } from "./nodes.js";
+import { daemon, ipIn, nsOf, nsRun } from "./nodes.js";
 import { handshakeAge, routerDefault, slaacAddress } from "./probes.js";
+import { drainChecks } from "./drain-checks.js";
 import { labSites, requireReadyLab, saveState, type LabClient, type LabSite, type LabState } from "./state.js";
 
 export interface CheckResult {
@@ -201,6 +202,7 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
         }
       },
     },
+    ...drainChecks(s, site),
   ];
   return checks;
 }

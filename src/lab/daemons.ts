@@ -6,16 +6,12 @@ import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Plan } from "../plan/plan.js";
 import type { RelayPlan } from "../plan/relay.js";
-import { LabError, spawnDaemon, waitFor } from "./exec.js";
-import { birdRunDir, inNs, ipIn, nsMust, nsOf } from "./nodes.js";
-import { saveState, type LabClient, type LabState } from "./state.js";
+import { LabError, waitFor } from "./exec.js";
+import { birdRunDir, daemon, ipIn, nsMust, nsOf } from "./nodes.js";
+import type { LabClient, LabState } from "./state.js";
+import { radvdConfig, radvdPidFile, startDrain } from "./drain.js";
+import { clientIpv4Routes } from "./ipv4.js";
 
-export function daemon(state: LabState, role: string, name: string, cmd: string[], env: Record<string, string> = {}): number {
-  const pid = spawnDaemon(inNs(state, role, cmd), join(state.dir, "logs", `${role}-${name}.log`), env);
-  state.daemons.push({ name, ns: nsOf(state, role), pid });
-  saveState(state);
-  return pid;
-}
 
 export async function wgUp(state: LabState, role: string, wg: string): Promise<void> {
   await nsMust(state, role, ["wg-quick", "up", wg], { timeoutMs: 20_000 });
@@ -54,12 +50,23 @@ async function startFrr(state: LabState, role: string): Promise<void> {
   daemon(state, role, "bgpd", ["/usr/lib/frr/bgpd", ...common("bgpd"), "-z", zserv, "-f", "/etc/frr/frr.conf"]);
 }
 
+/** A hand-made VPS side (`lab up --vps-etc`): its etc/ tree, its firewall commands. */
+export interface CustomVps {
+  etc: string;
+  firewall?: string;
+  keys: { vpsPrivate: string; routerPublic: string };
+}
+
 /** The VPS: sysctl, the firewall (ACTIVE), wg-quick, bird. */
-export async function startVps(state: LabState, relay: RelayPlan, artDir: string): Promise<void> {
-  await nsMust(state, "vps", ["sysctl", "-q", "-p", join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")]);
-  if (existsSync(join(artDir, "vps/firewall.sh"))) {
+export async function startVps(state: LabState, relay: RelayPlan, artDir: string, custom?: CustomVps): Promise<void> {
+  const sysctls = custom
+    ? (existsSync(join(custom.etc, "sysctl.d")) ? readdirSync(join(custom.etc, "sysctl.d")).map((f) => join(custom.etc, "sysctl.d", f)) : [])
+    : [join(artDir, "vps/files/etc/sysctl.d/99-relay6.conf")];
+  for (const f of sysctls) await nsMust(state, "vps", ["sysctl", "-q", "-p", f]);
+  const firewall = custom ? custom.firewall : existsSync(join(artDir, "vps/firewall.sh")) ? join(artDir, "vps/firewall.sh") : undefined;
+  if (firewall) {
     // ufw's rules and state are the node's own copies (vpsUfwEtc, before sshd started).
-    await nsMust(state, "vps", ["bash", join(artDir, "vps/firewall.sh")], { timeoutMs: 60_000 });
+    await nsMust(state, "vps", ["bash", firewall], { timeoutMs: 60_000 });
   }
   await wgUp(state, "vps", "wg0");
   if (relay.bgp) startBird(state);
@@ -78,10 +85,17 @@ export async function startRouter(state: LabState, plan: Plan, routerDir: string
   await nsMust(state, role, ["bash", join(routerDir, "files/usr/local/sbin/relay6-router-net")]);
   // Each client captures its first router advertisement: `lab test` reads RDNSS from it.
   for (const c of clients) await ip(c.role, "link", "set", "eth0", "up");
+  await clientIpv4Routes(state, clients);
   for (const c of clients)
     daemon(state, c.role, "ra-capture", ["tcpdump", "-Z", "root", "-i", "eth0", "-n", "-c", "1", "-U", "-w", join(dir, `ra-${c.role}.pcap`), "icmp6 and ip6[40] == 134"]);
   for (const c of clients) await waitFor(`tcpdump in ${c.ns}`, () => (existsSync(join(dir, `ra-${c.role}.pcap`)) ? true : undefined), 5000);
-  daemon(state, role, "radvd", ["radvd", "-n", "-C", join(routerDir, "files/etc/radvd.conf"), "-p", join(dir, role === "rtr" ? "radvd.pid" : `radvd-${role}.pid`), "-m", "stderr"]);
+  // radvd runs from the RA drain's copy of radvd.conf (as radvd.service's drop-in has it),
+  // the drain's watcher beside it; with --no-drain from the rendered file, alone.
+  const drain = state.drain !== false;
+  const r = { role, routerDir };
+  const conf = await radvdConfig(state, r, drain);
+  daemon(state, role, "radvd", ["radvd", "-n", "-C", conf, "-p", radvdPidFile(state, role), "-m", "stderr"]);
+  if (drain) startDrain(state, r);
   if (plan.failover.mode === "bgp-bfd") await startFrr(state, role);
   else daemon(state, role, "gw-check", ["bash", join(routerDir, "files/usr/local/sbin/relay6-gw-check")]);
 }

@@ -1,6 +1,6 @@
 // The rendered files, per node: `ip netns exec` shows /etc/netns/<ns>/X as /etc/X inside
 // the namespace, so each node's etc/ tree is copied there.
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { nsOf } from "./nodes.js";
 import { saveState, type LabState } from "./state.js";
@@ -19,7 +19,7 @@ function recordEtcDir(state: LabState, dst: string): void {
  *  over what exists in the host's /etc: a daemon's missing directory is created empty;
  *  anything else missing is left out (the lab passes such files by their path in the
  *  render output). */
-export function installEtc(state: LabState, role: string, src: string): void {
+export function installEtc(state: LabState, role: string, src: string, substitute: Record<string, string> = {}): void {
   if (!existsSync(src)) return;
   const dst = `/etc/netns/${nsOf(state, role)}`;
   recordEtcDir(state, dst);
@@ -30,6 +30,16 @@ export function installEtc(state: LabState, role: string, src: string): void {
       mkdirSync(join("/etc", top.name), { mode: 0o755 });
     }
     cpSync(join(src, top.name), join(dst, top.name), { recursive: true });
+  }
+  // Placeholders of a hand-made tree (the recipe's <VPS_PRIVKEY>): filled in the copies.
+  if (Object.keys(substitute).length === 0) return;
+  for (const e of readdirSync(dst, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const f = join(e.parentPath, e.name);
+    const text = readFileSync(f, "utf8");
+    let out = text;
+    for (const [k, v] of Object.entries(substitute)) out = out.split(k).join(v);
+    if (out !== text) writeFileSync(f, out);
   }
 }
 

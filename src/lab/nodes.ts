@@ -9,8 +9,8 @@
 // /run/wireguard is only used as the mount point, never written.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { must, run, type RunOptions, type RunResult } from "./exec.js";
-import { nsName, type LabState } from "./state.js";
+import { must, run, spawnDaemon, type RunOptions, type RunResult } from "./exec.js";
+import { nsName, saveState, type LabState } from "./state.js";
 
 export const WG_ENV = {
   WG_QUICK_USERSPACE_IMPLEMENTATION: "wireguard-go",
@@ -70,4 +70,13 @@ export function nsMust(state: LabState, role: string, cmd: readonly string[], op
 /** `ip -n NS ...`: no mount namespace, no fork of a shell: cheap enough to poll. */
 export function ipIn(state: LabState, role: string, args: readonly string[]): Promise<RunResult> {
   return run(["ip", "-n", nsOf(state, role), ...args]);
+}
+
+/** A long-running process of the lab in node `role`'s namespace, recorded in the state
+ *  (its log in the lab's logs/). */
+export function daemon(state: LabState, role: string, name: string, cmd: string[], env: Record<string, string> = {}): number {
+  const pid = spawnDaemon(inNs(state, role, cmd), join(state.dir, "logs", `${role}-${name}.log`), env);
+  state.daemons.push({ name, ns: nsOf(state, role), pid });
+  saveState(state);
+  return pid;
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { waitFor } from "./exec.js";
 import { WG_ENV, nsRun } from "./nodes.js";
 import type { LabState } from "./state.js";
-import { daemon } from "./daemons.js";
+import { daemon } from "./nodes.js";
 
 /** The lab's login key (made once per lab): relay6 uses it with `-i`. */
 export function labSshKey(state: LabState): string {

@@ -22,6 +22,10 @@ export interface LabClient extends LabNode {
   prefix: string;
   /** The router's interface toward this client. */
   routerIf: string;
+  /** The client's private IPv4 address behind the router's NAT44 (ipv4.ts). */
+  ipv4?: string;
+  /** Its IPv4 default gateway: the router's address on the segment. */
+  ipv4Gateway?: string;
 }
 
 /** One site of the lab's relay: its router node, its clients, its underlay. */
@@ -57,6 +61,8 @@ export interface LabState {
   nodes?: { inet: LabNode; vps: LabNode; rtr: LabNode; clients: LabClient[] };
   addresses?: {
     internetHost: string;
+    /** The internet host's IPv4 address (the lab's clients reach it through NAT44). */
+    internetHost4?: string;
     vpsNic: string;
     vpsUnderlay: string;
     routerUnderlay: string;
@@ -70,6 +76,8 @@ export interface LabState {
   sites?: LabSite[];
   /** Set once the relay carries traffic. */
   ready: boolean;
+  /** Whether the router runs the RA drain (`lab up --no-drain` leaves radvd alone). */
+  drain?: boolean;
 }
 
 export function checkLabName(name: string): string {

@@ -23,6 +23,7 @@ import type { RelayPlan } from "../plan/relay.js";
 import { LabError, must } from "./exec.js";
 import { ipIn, nsMust, nsOf } from "./nodes.js";
 import { clientRole, routerRole, saveState, type LabClient, type LabNode, type LabSite, type LabState } from "./state.js";
+import { addInternetIpv4, addSiteIpv4, INTERNET_HOST4 } from "./ipv4.js";
 
 /** The internet host: documentation space outside the site's prefix. */
 export const INTERNET_HOST = "2001:db8:ffff::100";
@@ -88,6 +89,7 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
   const internetHost = internetHostFor(relay);
   state.addresses = {
     internetHost,
+    internetHost4: INTERNET_HOST4,
     vpsNic: vpsNicAddr,
     vpsUnderlay: under.vps,
     routerUnderlay: ROUTER_UNDERLAY.address,
@@ -112,6 +114,9 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
       // The first router solicitation goes out at link up, before radvd runs; the kernel's
       // next one would wait 4 s.
       "net.ipv6.conf.default.router_solicitation_interval=1",
+      // Route information options (the ULA /48 the RA drain leaves reachable): Linux takes
+      // none unless told the longest prefix it may (the default is 0).
+      "net.ipv6.conf.default.accept_ra_rt_info_max_plen=48",
     );
   const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
     must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
@@ -145,12 +150,15 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
   await ip("vps", "-6", "route", "add", "default", "via", gw6, "dev", nic, "onlink");
 
   // --- each router: WAN (IPv4 only) and the segments' links ------------------------------
+  // IPv4 beside the relay: a dual-stack internet host, NAT44 for each site's clients.
+  await addInternetIpv4(state);
   for (const [i, x] of sites.entries()) {
     const wan = relay.sites[i]!.router.wan ?? "wan0";
     await ip(x.rtr.role, "addr", "add", `${x.underlay.address}/${ROUTER_UNDERLAY.length}`, "dev", wan);
     await ip(x.rtr.role, "link", "set", wan, "up");
     await ip(x.rtr.role, "route", "add", "default", "via", x.underlay.gateway);
     for (const c of x.clients) await ip(x.rtr.role, "link", "set", c.routerIf, "up");
+    await addSiteIpv4(state, i, x.rtr.role, x.clients, wan, internetHost);
   }
   return { sites, vpsUnderlay: under.vps, internetHost };
 }

@@ -2,7 +2,7 @@
 // with the real daemons running the files relay6 renders: one VPS, and per site a router
 // (the linux target) with its clients. The network is topology.ts, the files per node
 // files.ts, the daemons daemons.ts, what is polled probes.ts; this file puts them in order.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, hasErrors, UserError } from "../errors.js";
 import { writeArtifacts } from "../io/write.js";
@@ -12,7 +12,7 @@ import { analyseInput, labPlatforms, loadInput, renderInput, siteOutputDir } fro
 import type { RelayPlan } from "../plan/relay.js";
 import type { Artifact } from "../render/types.js";
 import { VERSION } from "../version.js";
-import { startRouter, startVps, wgUp } from "./daemons.js";
+import { startRouter, startVps, wgUp, type CustomVps } from "./daemons.js";
 import { must, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
 import { bareVpsEtc, copySecret, installEtc, vpsUfwEtc } from "./files.js";
@@ -31,6 +31,13 @@ export interface UpOptions {
   /** Leave the VPS bare (no relay6 files, nothing running but sshd): `relay6 apply vps`
    *  configures it. Implies ssh. */
   bareVps?: boolean;
+  /** Run radvd alone, without the RA drain (the recipe's way; the lab's negative control). */
+  noDrain?: boolean;
+  /** A hand-made VPS side instead of the rendered one (the recipe's, bench/recipe-vs-relay6.sh):
+   *  an etc/ tree (`<VPS_PRIVKEY>` and `<MT_PUBKEY>` in it become the lab's keys) and the
+   *  firewall commands to run (a bash script; none: the VPS firewall is left as it is). */
+  vpsEtc?: string;
+  vpsFirewall?: string;
   log?: (line: string) => void;
 }
 
@@ -50,6 +57,10 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const name = checkLabName(opts.name);
   if (process.getuid?.() !== 0) throw new UserError("the lab makes network namespaces: it needs root", [], EXIT.findings, "run it as root (sudo)");
   const { relay, artifacts, keys, secrets } = renderForLab(opts.siteFile);
+  if (opts.vpsEtc && opts.bareVps) throw new UserError("--vps-etc and --bare-vps exclude each other", [], EXIT.badInput, "give one of them: --vps-etc for a hand-made VPS side, --bare-vps for apply vps");
+  if (opts.vpsEtc && !existsSync(opts.vpsEtc)) throw new UserError(`--vps-etc ${opts.vpsEtc}: no such directory`, [], EXIT.badInput, "give --vps-etc the etc/ tree of the VPS side to run");
+  if (opts.vpsEtc && relay.sites.length > 1) throw new UserError("--vps-etc takes one site: a hand-made VPS side has one router as its peer", [], EXIT.badInput, "give lab up a site file with --vps-etc, not a relay of several sites");
+  if (opts.vpsFirewall && !existsSync(opts.vpsFirewall)) throw new UserError(`--vps-firewall ${opts.vpsFirewall}: no such file`, [], EXIT.badInput, "give --vps-firewall the bash script of firewall commands to run on the VPS");
 
   if (loadState(name) || (await leftoverNamespaces(name)).length > 0) {
     log(`a lab "${name}" exists: taking it down first`);
@@ -59,11 +70,15 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const state = newState(name, resolve(opts.siteFile));
   state.plan = relay.sites[0]!;
   state.relay = relay;
+  state.drain = !opts.noDrain;
   state.keys = { vpsPublicKey: keys.vps, routerPublicKey: keys.routers[relay.sites[0]!.site]! };
   saveState(state);
   writeLabSecrets(state, secrets);
   try {
-    await build(state, relay, artifacts, keys.routers, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps });
+    const custom = opts.vpsEtc
+      ? { etc: resolve(opts.vpsEtc), ...(opts.vpsFirewall ? { firewall: resolve(opts.vpsFirewall) } : {}), keys: { vpsPrivate: secrets.vps, routerPublic: keys.routers[relay.sites[0]!.site]! } }
+      : undefined;
+    await build(state, relay, artifacts, keys.routers, log, { ssh: !!(opts.ssh || opts.bareVps), bareVps: !!opts.bareVps, ...(custom ? { custom } : {}) });
   } catch (e) {
     log(`lab up failed: ${(e as Error).message}`);
     log(`logs are in ${state.dir}/logs; \`relay6 lab down${name === "lab" ? "" : ` --name ${name}`}\` removes what was made`);
@@ -128,7 +143,7 @@ function writeLabSecrets(state: LabState, keys: Keys): void {
   for (const [site, key] of Object.entries(keys.routers)) writeSecrets(join(path, "sites", `${site}.secrets.yaml`), { router: { privateKey: key } });
 }
 
-async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], routerKeys: Record<string, string>, log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean }): Promise<void> {
+async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], routerKeys: Record<string, string>, log: (l: string) => void, mode: { ssh: boolean; bareVps: boolean; custom?: CustomVps }): Promise<void> {
   mkdirSync(join(state.dir, "logs"), { recursive: true });
   const artDir = join(state.dir, "artifacts");
   writeArtifacts(artDir, artifacts, { ...(relay.kind === "relay" ? { relay: { name: relay.relay } } : {}), sites: relay.sites.map((p) => ({ site: p.site })) });
@@ -148,6 +163,7 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
     copySecret(join(artDir, site.dir, `router/secrets/${wg}.key`), `/etc/netns/${site.rtr.ns}/wireguard/${wg}.key`);
   }
   if (mode.bareVps) bareVpsEtc(state);
+  else if (mode.custom) installEtc(state, "vps", mode.custom.etc, { "<VPS_PRIVKEY>": mode.custom.keys.vpsPrivate, "<MT_PUBKEY>": mode.custom.keys.routerPublic });
   else {
     installEtc(state, "vps", join(artDir, "vps/files/etc"));
     copySecret(join(artDir, "vps/secrets/wg0.key"), `/etc/netns/${nsOf(state, "vps")}/wireguard/wg0.key`);
@@ -160,7 +176,7 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
 
   // The two ends come up side by side: nothing in one waits for the other.
   await Promise.all([
-    mode.bareVps ? Promise.resolve() : startVps(state, relay, artDir),
+    mode.bareVps ? Promise.resolve() : startVps(state, relay, artDir, mode.custom),
     ...sites.map((site) => startRouter(state, site.plan, join(artDir, site.dir, "router"), site.clients, site.rtr.role)),
   ]);
   // The routers dial only now: a first handshake sent before the VPS listens would be
@@ -174,8 +190,10 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
     const wg = site.plan.router.tunnelInterface;
     await waitFor(`the WireGuard handshake of ${site.site}`, () => handshakeAge(state, role, wg).then((a) => (a !== undefined ? true : undefined)), 15_000, 50);
     await waitFor(`::/0 on the router of ${site.site}`, () => routerDefault(state, role).then((r) => r ?? undefined), 30_000, 50);
-    // A BGP route whose BFD session never came up is not watched by BFD at all.
-    if (site.plan.failover.mode === "bgp-bfd") await waitFor(`BFD up on both ends (${site.site})`, () => bfdUp(state, role, site.plan.transit.router.address), 20_000, 50);
+    // A BGP route whose BFD session never came up is not watched by BFD at all. A hand-made
+    // VPS side may never bring it up (the recipe's ufw drops BFD): that is for `lab failover`
+    // to show, not a failed bring-up.
+    if (site.plan.failover.mode === "bgp-bfd" && !mode.custom) await waitFor(`BFD up on both ends (${site.site})`, () => bfdUp(state, role, site.plan.transit.router.address), 20_000, 50);
     for (const c of site.clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
     const first = site.clients[0]!;
     await waitFor(

@@ -14,7 +14,7 @@ import {
 import type { RouterPlatform } from "../site/platform.js";
 import { relayOfSite, type RelayInput, type RelaySiteEntry } from "../site/relay.js";
 import type { SiteFile } from "../site/schema.js";
-import { bfdFigures, type BfdFigures } from "./bfd.js";
+import { bfdFigures, probeFigures, type BfdFigures, type ProbeFigures } from "./bfd.js";
 import { parseTransitPin, transitInterfaceId } from "./transit.js";
 
 export interface PlanAddress {
@@ -109,7 +109,11 @@ export interface Plan {
     acceptAllFromTunnel: boolean;
   };
   failover:
-    | { mode: "static" }
+    | {
+        mode: "static";
+        /** The router's health probe of the VPS's transit address (ping every second). */
+        probe: ProbeFigures;
+      }
     | {
         mode: "bgp-bfd";
         vpsAs: number;
@@ -303,7 +307,7 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
             ...bfdFigures(site.failover.bfd.intervalMs, site.failover.bfd.multiplier, underlayFamily(relay)),
           },
         }
-      : { mode: "static" },
+      : { mode: "static", probe: probeFigures(underlayFamily(relay)) },
     clampMss: site.firewall.clampMss,
     dns: { advertise: site.dns.advertise },
     ...(member ? { relay: { name: relay.relay, prefix: formatPrefix6(parsedPrefix(relay.prefix)) } } : {}),

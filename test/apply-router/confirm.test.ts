@@ -52,7 +52,8 @@ describe("--confirm", () => {
     expect(writes.slice(0, 2)).toEqual(["PUT /rest/system/script", "PUT /rest/system/scheduler"]);
     expect(writes.slice(-2)).toEqual(["DELETE /rest/system/scheduler/ID", "DELETE /rest/system/script/ID"]);
     expect(m.state.list("system/scheduler")).toEqual([]);
-    expect(m.state.list("system/script")).toEqual([]);
+    // The rollback script is gone; the RA drain's script stays (it is the plan's).
+    expect(m.state.list("system/script").map((x) => x.name)).toEqual(["relay6-home-drain"]);
     await sleep(700); // 7 model seconds: nothing runs
     expect(rollbackRuns(m)).toEqual([]);
     expect(m.state.list("interface/wireguard").some((w) => w.comment?.startsWith("relay6:home:wg;"))).toBe(true);
@@ -113,7 +114,9 @@ describe("--confirm", () => {
       const before = snapshot(m, version);
       const plan = planOf(version, (s) => (toStatic(s), dropIot(s), addCams(s)));
       const dry = (await apply(m, plan, ctx, { dryRun: true })).result.changes;
-      expect(new Set(dry.map((c) => c.action))).toEqual(new Set(["create", "remove"]));
+      // The RA drain's script is updated: it names the segment interfaces.
+      expect(new Set(dry.map((c) => c.action))).toEqual(new Set(["create", "update", "remove"]));
+      expect(dry.filter((c) => c.action === "update").map((c) => `${c.menu} ${c.key}`)).toEqual(["/system/script drain"]);
       m.unreachableAfterChanges(2 + dry.length, { answerLast: false });
       const { result } = await applyFast(m, plan);
       expect(result.outcome).toBe("rollback-pending");

@@ -13,6 +13,7 @@ import { labTest } from "../../src/lab/checks.js";
 import { birdSocket, frrDir } from "../../src/lab/daemons.js";
 import { labDown } from "../../src/lab/down.js";
 import { sleep, waitFor } from "../../src/lab/exec.js";
+import { drainOff, drainOn } from "../../src/lab/drain.js";
 import { labFailover } from "../../src/lab/failover.js";
 import { nsOf, nsRun } from "../../src/lab/nodes.js";
 import { routerDefault, slaacAddress } from "../../src/lab/probes.js";
@@ -117,6 +118,7 @@ async function pingsDuring(names: string[], during: () => Promise<void> | void):
 const lost = (p: Record<string, string>) => Object.entries(p).filter(([, v]) => { const m = /^(\d+) sent, (\d+)$/.exec(v); return !m || m[1] !== m[2] || Number(m[1]) < 20; });
 
 const item = (name: string) => labTest(NAME, undefined, (n) => n === name).then((rs) => rs[0]!);
+const DRAIN_ITEM = "RA drain: the tunnel blocked, every client drops the router as default router; ULA between segments stays; back after the unblock";
 
 /** relay6's ufw rules on the VPS by the site they are tagged with (`relay6 labrelay: <site>: …`;
  *  "" for the relay-wide ones), each as `ufw show added` prints it. */
@@ -177,6 +179,10 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
     for (const s of ["a", "b", "c"]) {
       expect(names).toContain(`${s}: WireGuard handshake (router and VPS)`);
       expect(names).toContain(`${s}: unsolicited inbound to a client is dropped; client-initiated flows`);
+      // Each site's clients have IPv4 through their own router's NAT44, and each router
+      // drains its RAs when its own tunnel goes (c's: the static probe's route).
+      expect(names).toContain(`${s}: clients reach the internet host over IPv4 (the router's NAT44); dual.lab has an A and an AAAA`);
+      expect(names).toContain(`${s}: ${DRAIN_ITEM}`);
     }
     for (const [a, b] of [["a", "b"], ["b", "c"], ["c", "a"]]) {
       expect(names).toContain(`isolation: a client of ${a} cannot open a TCP connection to a client of ${b}`);
@@ -184,7 +190,7 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
       expect(names).toContain(`a client of ${a} opens ${b}'s named inbound service tcp/5201 as internet hosts do`);
     }
     expect(names).toContain("a: negative case: AllowedIPs = the whole prefix loses the return traffic");
-    expect(results).toHaveLength(34);
+    expect(results).toHaveLength(40);
     await settled(); // the trap case restarted wg0
   }, 300_000);
 
@@ -248,11 +254,32 @@ describe.skipIf(!root)("a relay of three sites in the lab", () => {
     expect((await item(name)).ok).toBe(true);
   }, 60_000);
 
+  it("b's RA drain item fails with b's drain stopped (b's client keeps its default route); a's still passes", async () => {
+    try {
+      // The lab's state as it is on disk now (earlier items restarted daemons).
+      await drainOff(loadState(NAME)!, site("b"));
+      const off = await item(`b: ${DRAIN_ITEM}`);
+      expect(off.ok, off.detail).toBe(false);
+      expect(off.detail).toMatch(/kept its IPv6 default route/);
+      const a = await item(`a: ${DRAIN_ITEM}`);
+      expect(a.ok, a.detail).toBe(true);
+    } finally {
+      await drainOn(loadState(NAME)!, site("b"));
+    }
+    const on = await item(`b: ${DRAIN_ITEM}`);
+    expect(on.ok, on.detail).toBe(true);
+    await settled();
+  }, 120_000);
+
   it("lab failover --site a: only a's tunnel is blocked and the others keep ::/0; blocking every tunnel instead, they do not", async () => {
     const r = await labFailover(NAME, 1, undefined, { site: "a" });
     expect(r).toMatchObject({ site: "a", others_kept: true, runs: 1 });
     expect(r.vps_restart_ms).toBeUndefined();
-    expect(r.detect_ms.min).toBeGreaterThan(300);
+    expect(r.detect_ms!.min).toBeGreaterThan(300);
+    // a's client lost its default route with a's tunnel (a's RA drain), and got it back.
+    expect(r.drain).toBe(true);
+    expect(r.ra_drain_ms).not.toBeNull();
+    expect(r.ra_restore_ms).not.toBeNull();
     // The control: the same run with the port of every site blocked.
     const all = await labFailover(NAME, 1, undefined, { site: "a", everyTunnel: true });
     expect(all.others_kept).toBe(false);

@@ -9,6 +9,8 @@ import { publicKeyOf } from "../../src/keys/wireguard.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { MANAGED_MARK, type Artifact } from "../../src/render/types.js";
 import { linuxTarget } from "../../src/targets/linux/index.js";
+import { checkLinuxRouter } from "../../src/targets/linux/verify.js";
+import { parseSections } from "../../src/verify/findings.js";
 import { REPO, renderFile, TEST_SECRETS } from "../helpers.js";
 
 const SITES = join(REPO, "test/linux/sites");
@@ -105,7 +107,7 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
     expect(files.find((f) => f.path === "router/secrets/wg0.key")!.mode).toBe(0o600);
   });
 
-  it("frr.conf: eBGP to the VPS's transit ::1 with BFD at the plan's timers, ::/0 in only", () => {
+  it("frr.conf: eBGP to the VPS's transit ::1 with BFD at the plan's timers, ::/0 in, the transit /64 out", () => {
     const frr = file(files, "router/files/etc/frr/frr.conf");
     const f = plan.failover.mode === "bgp-bfd" ? plan.failover : undefined;
     expect(f).toBeDefined();
@@ -125,12 +127,21 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
     expect(af).toContain(`neighbor ${peer} prefix-list relay6-default-only in`);
     const permits = lines.filter((l) => l.startsWith("ipv6 prefix-list relay6-default-only") && l.includes(" permit "));
     expect(permits).toEqual(["ipv6 prefix-list relay6-default-only seq 5 permit ::/0"]);
+    // The restore (docs/lab.md): BFD answers the VPS's first packet at once (passive), and
+    // the transit /64 goes out as soon as the session is up, so that bird before 2.14 sends
+    // its ::/0 at once (bird drops the /64: import none). Nothing else goes out.
+    expect(profile.slice(0, profile.indexOf("!"))).toMatch(/^\s*passive-mode$/m);
+    expect(lines).toContain("coalesce-time 0");
+    expect(af).toContain(`network ${plan.transit.prefix}`);
+    expect(af).toContain(`neighbor ${peer} prefix-list relay6-transit-only out`);
+    expect(lines.filter((l) => l.startsWith("ipv6 prefix-list relay6-transit-only") && l.includes(" permit "))).toEqual([`ipv6 prefix-list relay6-transit-only seq 5 permit ${plan.transit.prefix}`]);
     // No `exit` lines: each hand-started daemon reads the whole file (see frr.ts).
     expect(lines.filter((l) => l === "exit")).toEqual([]);
   });
 
-  it("radvd.conf: each segment's /64, the tunnel MTU, RDNSS = the router itself", () => {
-    const r = parseRadvd(file(files, "router/files/etc/radvd.conf"));
+  it("radvd.conf: each segment's /64, the tunnel MTU, RDNSS = the router itself, an explicit router lifetime", () => {
+    const text = file(files, "router/files/etc/radvd.conf");
+    const r = parseRadvd(text);
     expect([...r.keys()]).toEqual(plan.segments.map((s) => s.interface));
     for (const s of plan.segments) {
       const b = r.get(s.interface)!;
@@ -138,6 +149,27 @@ describe("linux target: what the files mean (recipe site, bgp-bfd)", () => {
       expect(b.mtu).toBe(plan.wireguard.mtu);
       expect(b.rdnss).toEqual([s.router.address]);
     }
+    // The value the RA drain restores; no ULA here, so no route information option.
+    expect(text.match(/^\s*AdvDefaultLifetime 300;$/gm)).toHaveLength(plan.segments.length);
+    expect(text).not.toMatch(/^\s*route /m);
+  });
+
+  it("the RA drain: watcher, its unit, and radvd.service run from the drain's copy", () => {
+    const d = file(files, "router/files/usr/local/sbin/relay6-ra-drain");
+    expect(d).toContain('own_default() { [ -n "$(ip -6 route show default proto bgp dev wg0 2>/dev/null)" ]; }');
+    expect(d).toContain('radvd -c -C "$tmp"');
+    expect(file(files, "router/files/etc/systemd/system/relay6-ra-drain.service")).toContain("ExecStart=/usr/local/sbin/relay6-ra-drain watch");
+    const dropIn = file(files, "router/files/etc/systemd/system/radvd.service.d/relay6.conf");
+    expect(dropIn).toContain("ExecStartPre=/usr/local/sbin/relay6-ra-drain render");
+    expect(dropIn).toContain("ExecStart=/usr/sbin/radvd --logmethod stderr_clean -C /run/relay6/radvd.conf");
+    // setup.sh converges the watcher like the other units; a new radvd.conf reloads radvd,
+    // a new drop-in restarts it; undo.sh stops and disables the watcher (its units list).
+    const setup = file(files, "router/setup.sh");
+    expect(setup).toMatch(/^units=\(relay6-router-net wg-quick@wg0 radvd relay6-ra-drain frr\)$/m);
+    expect(setup).toContain('if [ "$drain_changed$drain_unit_changed" != 00 ]; then converge relay6-ra-drain 1 multi-user.target; else converge relay6-ra-drain 0 multi-user.target; fi');
+    expect(setup).toContain('if [ "$radvd_unit_changed" = 1 ]; then converge radvd 1 multi-user.target; elif [ "$radvd_conf_changed" = 1 ]; then converge radvd reload multi-user.target; else converge radvd 0 multi-user.target; fi');
+    expect(setup).toContain("install_file files/etc/systemd/system/radvd.service.d/relay6.conf /etc/systemd/system/radvd.service.d/relay6.conf 644 root:root radvd_unit_changed");
+    expect(file(files, "router/undo.sh")).toMatch(/^units=\(relay6-router-net wg-quick@wg0 radvd relay6-ra-drain frr\)$/m);
   });
 
   it("sysctl: forwarding on; no WAN line when the site names no WAN", () => {
@@ -180,20 +212,33 @@ describe("linux target: static failover, DNS-name endpoint, named WAN, RDNSS lis
     expect(files.some((f) => f.path.includes("frr"))).toBe(false);
   });
 
-  it("relay6-gw-check pings the VPS's transit address every 10 s, 3 misses", () => {
+  it("relay6-gw-check pings the VPS's transit address every second, 3 misses in a row (the plan's probe)", () => {
     const g = file(files, "router/files/usr/local/sbin/relay6-gw-check");
+    expect(plan.failover.mode === "static" && plan.failover.probe).toMatchObject({ intervalMs: 1000, misses: 3, detectMs: 3000 });
     expect(g).toContain(`GW=${plan.transit.vps.address}`);
     expect(g).toContain("DEV=wgvps");
-    expect(g).toContain("INTERVAL=${RELAY6_CHECK_INTERVAL:-10}");
+    expect(g).toContain("INTERVAL=${RELAY6_CHECK_INTERVAL:-1}");
     expect(g).toContain("MISSES=${RELAY6_CHECK_MISSES:-3}");
+    // One ping a second, each unanswered probe reported before the next (-O).
+    expect(g).toMatch(/ping -6 -n -O -i "\$INTERVAL" -W "\$INTERVAL" -I "\$DEV" "\$GW"/);
     expect(file(files, "router/files/etc/systemd/system/relay6-gw-check.service")).toContain("ExecStart=/usr/local/sbin/relay6-gw-check");
   });
 
-  it("radvd: ULA only where the segment keeps it; RDNSS from the list", () => {
-    const r = parseRadvd(file(files, "router/files/etc/radvd.conf"));
+  it("radvd: ULA only where the segment keeps it; RDNSS from the list; the ULA /48's RIO where there is a ULA", () => {
+    const text = file(files, "router/files/etc/radvd.conf");
+    const r = parseRadvd(text);
     expect(r.get("br0")!.prefixes).toEqual(["2001:db8:77:1::/64", "fd12:3456:789a:1::/64"]);
     expect(r.get("br0.20")!.prefixes).toEqual(["2001:db8:77:2::/64"]);
     expect(r.get("br0")!.rdnss).toEqual(["2001:db8:77:1::53"]);
+    const blocks = [...text.matchAll(/interface\s+(\S+)\s*\{([\s\S]*?)\n\};/g)].map((m) => [m[1], m[2]] as const);
+    expect(blocks.map(([i, b]) => [i, [...b!.matchAll(/route (\S+) \{/g)].map((x) => x[1])])).toEqual([
+      ["br0", ["fd12:3456:789a::/48"]],
+      ["br0.20", []],
+    ]);
+  });
+
+  it("the RA drain follows the static route via the VPS's transit address", () => {
+    expect(file(files, "router/files/usr/local/sbin/relay6-ra-drain")).toContain(`own_default() { [ -n "$(ip -6 route show default via ${plan.transit.vps.address} dev wgvps 2>/dev/null)" ]; }`);
   });
 
   it("sysctl: accept_ra = 2 on the WAN, dots in the name written as /", () => {
@@ -277,5 +322,80 @@ describe("linux target: the real tools accept the files", () => {
       expect(bad, `${d}: ${out}`).toEqual([]);
       expect(r.status, `${d}: ${out}`).toBe(0);
     }
+  });
+});
+
+describe.skipIf(!has("radvd"))("linux target: relay6-ra-drain render, run for real (a stand-in `ip` on PATH)", () => {
+  const { files } = render("recipe-linux.yaml");
+  const dir = mkdtempSync(join(tmpdir(), "relay6-drain-"));
+  const drain = join(dir, "relay6-ra-drain");
+  const conf = join(dir, "radvd.conf");
+  const runtime = join(dir, "run", "radvd.conf");
+  writeFileSync(drain, file(files, "router/files/usr/local/sbin/relay6-ra-drain"), { mode: 0o755 });
+  writeFileSync(conf, file(files, "router/files/etc/radvd.conf"));
+  // `ip -6 route show default FILTERS...`: prints $ROUTE when every filter word is in it,
+  // as the kernel's filtering would.
+  mkdirSync(join(dir, "bin"));
+  writeFileSync(
+    join(dir, "bin", "ip"),
+    '#!/bin/bash\nshift 4\nfor w in "$@"; do case " $ROUTE " in *" $w "*) ;; *) exit 0 ;; esac; done\n[ -n "$ROUTE" ] && echo "$ROUTE"\nexit 0\n',
+    { mode: 0o755 },
+  );
+  const run = (route: string, confFile = conf) =>
+    spawnSync("bash", [drain, "render"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}`, ROUTE: route, RELAY6_RADVD_CONF: confFile, RELAY6_RADVD_RUNTIME: runtime, RELAY6_RADVD_PIDFILE: join(dir, "none.pid") },
+    });
+  const rendered = readFileSync(conf, "utf8");
+  const bgp = "default nhid 20 via fe80::1 dev wg0 proto bgp metric 20 pref medium";
+
+  it("relay6's ::/0 there: radvd runs the rendered file as it is", () => {
+    expect(run(bgp).status).toBe(0);
+    expect(readFileSync(runtime, "utf8")).toBe(rendered);
+  });
+
+  it("relay6's ::/0 gone: every router lifetime 0, nothing else changed", () => {
+    expect(run("").status).toBe(0);
+    const drained = readFileSync(runtime, "utf8");
+    expect(drained.match(/^\s*AdvDefaultLifetime 0;$/gm)).toHaveLength(3);
+    expect(drained).not.toMatch(/AdvDefaultLifetime [1-9]/);
+    expect(drained.replace(/AdvDefaultLifetime 0;/g, "AdvDefaultLifetime 300;")).toBe(rendered);
+  });
+
+  it("not any ::/0: a native default (not BGP through the tunnel) does not count", () => {
+    expect(run(bgp).status).toBe(0);
+    expect(run("default via fe80::99 dev eth0 proto ra metric 1024").status).toBe(0);
+    expect(readFileSync(runtime, "utf8")).toMatch(/AdvDefaultLifetime 0;/);
+  });
+
+  it("a file radvd -c refuses never replaces the running one", () => {
+    expect(run(bgp).status).toBe(0);
+    const bad = join(dir, "bad.conf");
+    writeFileSync(bad, rendered.replace("AdvSendAdvert on;", "AdvSendAdvert maybe;"));
+    const r = run("", bad);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain("radvd -c refuses");
+    expect(readFileSync(runtime, "utf8")).toBe(rendered);
+  });
+});
+
+describe("linux verify: the RA drain is judged against the route", () => {
+  const { plan } = render("recipe-linux.yaml");
+  const bgp = "default nhid 20 via fe80::1 dev wg0 proto bgp metric 20 pref medium";
+  const finding = (def: string, drain: string) =>
+    checkLinuxRouter(plan, parseSections(`=== relay6:default\n${def}\nrc=0\n=== relay6:ra-drain\n${drain}\nrc=0\n`), undefined).find((x) => x.check === "router.ra-drain")!;
+  const conf = (n: number) => `watcher=running\nconf=/run/relay6/radvd.conf\n  AdvDefaultLifetime ${n};\n  AdvDefaultLifetime ${n};\n  AdvDefaultLifetime ${n};`;
+
+  it("route there and lifetime as rendered, or route gone and lifetime 0: pass", () => {
+    expect(finding(bgp, conf(300))).toMatchObject({ status: "pass" });
+    expect(finding("", conf(0))).toMatchObject({ status: "pass", detail: expect.stringMatching(/drained/) });
+  });
+
+  it("route gone but still advertised as default router, or route there and drained, or no watcher: fail", () => {
+    expect(finding("", conf(300))).toMatchObject({ status: "fail", fault: "ra-drain" });
+    expect(finding(bgp, conf(0))).toMatchObject({ status: "fail", fault: "ra-drain" });
+    expect(finding(bgp, conf(300).replace("watcher=running", "watcher="))).toMatchObject({ status: "fail", detail: expect.stringMatching(/not running/) });
+    // Not any ::/0: a native default is not relay6's.
+    expect(finding("default via fe80::99 dev eth0 proto ra metric 1024", conf(300))).toMatchObject({ status: "fail" });
   });
 });

@@ -5,14 +5,14 @@ import { describe, expect, it } from "vitest";
 import { releaseMatches, releasePattern } from "../../src/targets/routeros/capabilities.js";
 import { GOLDEN_SITES, ctx, freshRouter, planFor, render } from "./fixtures.js";
 import { ScriptError } from "./model.js";
-import { parse, type Command, type Expr, type Stmt } from "./rsc.js";
+import { parse, type Command, type Stmt, type Value } from "./rsc.js";
 import { capturedVersions } from "./tree.js";
 
 const recipe = GOLDEN_SITES["recipe-home"].file;
 const versions = capturedVersions();
 
 /** `:if (<cond>) do={ :error "..." }`, nothing else in it. */
-function stops(s: Stmt | undefined): { cond: Expr; message: string } | undefined {
+function stops(s: Stmt | undefined): { cond: Value; message: string } | undefined {
   if (!s || s.kind !== "if" || s.else.length !== 0 || s.then.length !== 1) return undefined;
   const e = s.then[0] as Command;
   if (e.kind !== "cmd" || e.verb !== "error" || e.menu.length !== 0) return undefined;
@@ -21,9 +21,11 @@ function stops(s: Stmt | undefined): { cond: Expr; message: string } | undefined
 }
 
 /** The release guard's shape: !([/system/resource/get version] ~ "<pattern>"). */
-function releaseGuardPattern(cond: Expr): string | undefined {
-  if (cond.kind !== "not" || cond.expr.kind !== "cmp" || cond.expr.op !== "~") return undefined;
-  const { left, right } = cond.expr;
+function releaseGuardPattern(cond: Value): string | undefined {
+  if (cond.kind !== "expr" || cond.op !== "!") return undefined;
+  const cmp = cond.args[0];
+  if (cmp?.kind !== "expr" || cmp.op !== "~") return undefined;
+  const [left, right] = cmp.args as [Value, Value];
   if (left.kind !== "sub" || left.stmts.length !== 1) return undefined;
   const get = left.stmts[0] as Command;
   if (get.menu.join("/") !== "system/resource" || get.verb !== "get") return undefined;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { containsAddress, parseAddress6, parsePrefix6 } from "../../src/net/ipv6.js";
 import type { Plan } from "../../src/plan/plan.js";
+import { probeFigures } from "../../src/plan/bfd.js";
 import { DEFCONF_DROP } from "../../src/targets/routeros/objects.js";
 import { DEFCONF, GOLDEN_SITES, LAN_INTERFACES, ctx, freshRouter, planFor, render } from "./fixtures.js";
 import { RouterModel, unmodelled, type Obj } from "./model.js";
@@ -303,7 +304,7 @@ describe("import model", () => {
 
   it("switching failover mode converges: static → bgp-bfd removes the static route, and back", () => {
     const bgp = planFor(recipe, "7.22.3");
-    const stat: Plan = { ...bgp, failover: { mode: "static" }, transit: { ...bgp.transit } };
+    const stat: Plan = { ...bgp, failover: { mode: "static", probe: probeFigures(4) }, transit: { ...bgp.transit } };
     const m = freshRouter("7.22.3");
     m.import(render(stat, ctx).setup!);
     expect(m.list("ipv6/route").filter((o) => relay6(o))).toHaveLength(1);

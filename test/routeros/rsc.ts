@@ -1,6 +1,7 @@
 // A reader for the RouterOS scripts relay6 writes: tokens with RouterOS's quoting rules,
-// then statements (menu path, verb, arguments), including those nested in `:if` blocks
-// and `[...]` substitutions. It reads what relay6 emits and the tokenizer cases; anything
+// then statements (menu path, verb, arguments), including those nested in `:if` and
+// `:foreach` blocks, `[...]` substitutions and `( ... )` expressions (with `$variables`,
+// `:local`/`:global`/`:set`). It reads what relay6 emits and the tokenizer cases; anything
 // else is an error, never silently skipped.
 import { unquote } from "../../src/targets/routeros/quote.js";
 
@@ -24,12 +25,14 @@ export type Value =
   | { kind: "word"; text: string }
   | { kind: "str"; text: string; raw: string }
   | { kind: "sub"; stmts: Stmt[] }
-  | { kind: "block"; stmts: Stmt[] };
+  | { kind: "block"; stmts: Stmt[] }
+  /** `( ... )`: an operator and its operands (`!` has one; `group` is a plain `(a)`). */
+  | { kind: "expr"; op: string; args: Value[] };
 
 export interface Cond {
   prop: string;
-  /** `!~` is `!(prop~"re")`. */
-  op: "=" | "~" | "!=" | "!~";
+  /** `!~` is `!(prop~"re")`; `flag` is a bare property (`active`): true when it is set. */
+  op: "=" | "~" | "!=" | "!~" | "flag";
   value: string;
 }
 
@@ -49,7 +52,8 @@ export type Expr = { kind: "cmp"; left: Value; op: "=" | "!=" | ">" | "<" | "~";
 
 export interface IfStmt {
   kind: "if";
-  cond: Expr;
+  /** The condition: the expression inside `( ... )`. */
+  cond: Value;
   then: Stmt[];
   else: Stmt[];
   line: number;
@@ -201,6 +205,16 @@ class Parser {
       menu = parts;
     } else this.fail(`unknown command ${first.text}`, first);
     const cmd: Command = { kind: "cmd", menu, verb, args: [], line: first.line };
+    // :local/:global/:set NAME [VALUE], :foreach COUNTER in=... do=...: the first word is a
+    // variable's name, not an argument.
+    if (menu.length === 0 && ["local", "global", "set", "foreach"].includes(verb)) {
+      const n = this.next();
+      if (n.t !== "word" || !/^[A-Za-z][A-Za-z0-9]*$/.test(n.text)) this.fail(`:${verb} needs a variable name`, n);
+      cmd.args.push({ name: verb === "foreach" ? "counter" : "name", value: { kind: "word", text: n.text } });
+      const v = this.peek();
+      if (verb !== "foreach" && v.t !== "end" && !(v.t === "close" && (v.ch === closer || v.ch === "]")) && !(v.t === "word" && v.text.includes("=")))
+        cmd.args.push({ name: "value", value: this.value() });
+    }
     for (;;) {
       const t = this.peek();
       if (t.t === "end" || (t.t === "close" && t.ch === closer) || (t.t === "close" && t.ch === "]")) return cmd;
@@ -220,12 +234,18 @@ class Parser {
         cmd.args.push({ name: t.text.slice(0, at), value: { kind: "word", text: t.text.slice(at + 1) } });
         continue;
       }
+      if (t.t === "word" && t.text.startsWith("$")) {
+        // a variable as a positional value (":len $r", "set $n ...")
+        this.p++;
+        cmd.args.push({ name: "", value: { kind: "word", text: t.text } });
+        continue;
+      }
       if (t.t === "word") {
         this.p++;
         cmd.args.push({ name: t.text });
         continue;
       }
-      if (t.t === "str" || (t.t === "open" && t.ch === "[")) {
+      if (t.t === "str" || (t.t === "open" && (t.ch === "[" || t.ch === "("))) {
         // a positional value (":put \"x\"", ":len [...]", "get [find] name")
         cmd.args.push({ name: "", value: this.value() });
         continue;
@@ -248,7 +268,49 @@ class Parser {
       this.expect("close", "}");
       return { kind: "block", stmts };
     }
+    if (t.t === "open" && t.ch === "(") {
+      const e = this.expr(0);
+      this.expect("close", ")");
+      return e.kind === "expr" ? e : { kind: "expr", op: "group", args: [e] };
+    }
     this.fail("expected a value", t);
+  }
+
+  /** Operators inside ( ), loosest first. RouterOS's own precedence among the ones relay6
+   *  writes; every compound relay6 writes is bracketed or unambiguous. */
+  private static readonly LEVELS: readonly (readonly string[])[] = [
+    ["or", "||"],
+    ["and", "&&"],
+    ["=", "!=", "<", ">", "<=", ">=", "~"],
+    ["."],
+    ["+", "-"],
+  ];
+
+  private expr(level: number): Value {
+    if (level >= Parser.LEVELS.length) return this.unary();
+    let left = this.expr(level + 1);
+    for (;;) {
+      const t = this.peek();
+      if (t.t !== "word" || !Parser.LEVELS[level]!.includes(t.text)) return left;
+      this.p++;
+      const right = this.expr(level + 1);
+      left = { kind: "expr", op: t.text, args: [left, right] };
+    }
+  }
+
+  private unary(): Value {
+    const t = this.peek();
+    if (t.t === "word" && t.text.startsWith("!") && t.text.length > 1) {
+      // "!$up": the word after the "!"
+      this.p++;
+      return { kind: "expr", op: "!", args: [{ kind: "word", text: t.text.slice(1) }] };
+    }
+    if (t.t === "word" && t.text === "!") {
+      this.p++;
+      return { kind: "expr", op: "!", args: [this.unary()] };
+    }
+    if (t.t === "word" || t.t === "str" || t.t === "open") return this.value();
+    this.fail("expected an operand", t);
   }
 
   private conditions(): Cond[] {
@@ -270,11 +332,13 @@ class Parser {
       if (t.t !== "word") this.fail("expected a condition", t);
       const m = /^([a-z][a-z0-9.-]*)(=|~|!=)$/.exec(t.text);
       const bare = /^([a-z][a-z0-9.-]*)(=|!=)(.+)$/.exec(t.text);
+      const flag = /^[a-z][a-z0-9.-]*$/.exec(t.text);
       if (m) {
         const v = this.next();
         if (v.t !== "str" && v.t !== "word") this.fail("expected a value in a condition", v);
         out.push({ prop: m[1]!, op: m[2] as Cond["op"], value: v.text });
       } else if (bare) out.push({ prop: bare[1]!, op: bare[2] as Cond["op"], value: bare[3]! });
+      else if (flag && t.text !== "and") out.push({ prop: t.text, op: "flag", value: "" });
       else this.fail(`cannot read condition ${t.text}`, t);
       const n = this.peek();
       if (n.t === "word" && n.text === "and") {
@@ -285,28 +349,10 @@ class Parser {
     }
   }
 
-  /** `( value op value )` or `( !( ... ) )`: the condition shapes relay6 writes. */
-  private condition(): Expr {
-    this.expect("open", "(");
-    const t = this.peek();
-    let e: Expr;
-    if (t.t === "word" && t.text === "!") {
-      this.p++;
-      e = { kind: "not", expr: this.condition() };
-    } else {
-      const left = this.value();
-      const op = this.next();
-      if (op.t !== "word" || !["=", "!=", ">", "<", "~"].includes(op.text)) this.fail("expected a comparison", op);
-      const right = this.next();
-      if (right.t !== "word" && right.t !== "str") this.fail("expected a number or a string", right);
-      e = { kind: "cmp", left, op: op.text as "=", right: right.t === "str" ? { kind: "str", text: right.text, raw: right.raw } : { kind: "word", text: right.text } };
-    }
-    this.expect("close", ")");
-    return e;
-  }
-
   private ifStatement(first: Tok): IfStmt {
-    const cond = this.condition();
+    const o = this.peek();
+    if (o.t !== "open" || o.ch !== "(") this.fail("expected ( after :if", o);
+    const cond = this.value();
     const d = this.next();
     if (d.t !== "word" || d.text !== "do=") this.fail("expected do=", d);
     const thenV = this.value();
@@ -330,21 +376,26 @@ const POSITIONAL: Record<string, string[]> = {
   set: ["numbers"],
   unset: ["numbers"],
   remove: ["numbers"],
+  run: ["number"],
   put: ["message"],
   error: ["message"],
   len: ["value"],
+  typeof: ["value"],
   pick: ["counter", "begin", "end"],
 };
 
-/** The values a condition compares (for walking the commands inside them). */
-export function exprValues(e: Expr): Value[] {
-  return e.kind === "not" ? exprValues(e.expr) : [e.left, e.right];
+/** The statements inside a value: a [...] or {...}, and those inside an expression's operands. */
+function valueStmts(v: Value | undefined): Stmt[][] {
+  if (!v) return [];
+  if (v.kind === "sub" || v.kind === "block") return [v.stmts];
+  if (v.kind === "expr") return v.args.flatMap(valueStmts);
+  return [];
 }
 
 function namePositionals(stmts: Stmt[]): void {
   for (const s of stmts) {
     if (s.kind === "if") {
-      for (const v of exprValues(s.cond)) if (v.kind === "sub" || v.kind === "block") namePositionals(v.stmts);
+      for (const ss of valueStmts(s.cond)) namePositionals(ss);
       namePositionals(s.then);
       namePositionals(s.else);
       continue;
@@ -357,10 +408,10 @@ function namePositionals(stmts: Stmt[]): void {
     const names = POSITIONAL[s.verb];
     let k = 0;
     for (const a of s.args) {
-      if (a.value && (a.value.kind === "sub" || a.value.kind === "block")) namePositionals(a.value.stmts);
+      for (const ss of valueStmts(a.value)) namePositionals(ss);
       if (!names) continue;
       if (a.name === "") a.name = names[k++] ?? "?";
-      else if (a.value === undefined && k > 0) {
+      else if (a.value === undefined && (k > 0 || s.verb === "run")) {
         a.value = { kind: "word", text: a.name };
         a.name = names[k++] ?? "?";
       }
@@ -378,13 +429,13 @@ export function parse(text: string): Stmt[] {
 export function allCommands(stmts: Stmt[]): Command[] {
   const out: Command[] = [];
   const visitValue = (v: Value | undefined) => {
-    if (v && (v.kind === "sub" || v.kind === "block")) walk(v.stmts);
+    for (const ss of valueStmts(v)) walk(ss);
   };
   const walk = (ss: Stmt[]) => {
     for (const s of ss) {
       if (s.kind === "if") {
         out.push({ kind: "cmd", menu: [], verb: "if", args: [], line: s.line });
-        for (const v of exprValues(s.cond)) visitValue(v);
+        visitValue(s.cond);
         walk(s.then);
         walk(s.else);
       } else {

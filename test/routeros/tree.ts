@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { compareRelease, parseRelease, type Release } from "../../src/targets/routeros/capabilities.js";
-import { allCommands, type Command, type Stmt } from "./rsc.js";
+import { allCommands, parse, type Command, type Stmt } from "./rsc.js";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 export const sharedRouterOS = path.resolve(repoRoot, "../shared/routeros");
@@ -52,19 +52,42 @@ const argNames = (n: Node | undefined) => (n ? Object.keys(n).filter((k) => !k.s
 /** Args whose completions are the objects of the captured box (interfaces, names): their
  *  values refer to the user's router, not to a closed set. */
 const REFERENCE_ARGS = new Set(["interface", "interfaces", "in-interface", "out-interface", "name", "comment", "instance", "templates", "place-before", "numbers", "number", "value-name"]);
+/** The same, for one menu only: a logging rule's action names a /system/logging/action. */
+const MENU_REFERENCE_ARGS: Record<string, Set<string>> = { "system/logging": new Set(["action"]) };
 
 export interface Finding {
   line: number;
   what: string;
 }
 
-export function checkScript(stmts: Stmt[], v: string): Finding[] {
+/** Args whose string value is itself a script RouterOS runs later: checked as one. */
+const SCRIPT_ARGS: Record<string, Set<string>> = {
+  "system/script": new Set(["source"]),
+  "tool/netwatch": new Set(["test-script", "up-script", "down-script"]),
+  "system/scheduler": new Set(["on-event"]),
+};
+
+/** Read-only properties a `where` or `get` may name beside the add/set args (`active`,
+ *  `immediate-gw`, netwatch's `status`): only deep-inspect-7.22.3 lists them (`get`'s
+ *  value-name completion, less what add or set take there), so that list is used for every
+ *  release (an assumption for the others, said in docs/targets/routeros.md). */
+function readOnlyProps(menu: string[]): Set<string> {
+  const deep = deepTree("7.22.3");
+  let n: Node | undefined = deep;
+  for (const seg of menu) n = child(n, seg);
+  const comp = child(child(n, "get"), "value-name")?._completion;
+  // Only what no add or set takes in 7.22.3: an argument a release lacks stays unknown there.
+  const args = new Set([...argNames(child(n, "add")), ...argNames(child(n, "set"))]);
+  return new Set(comp ? Object.keys(comp).filter((k) => !args.has(k)) : []);
+}
+
+export function checkScript(stmts: Stmt[], v: string, context = ""): Finding[] {
   const t = tree(v);
   const deep = deepTree(v);
   const required = requiredArgs(v);
   const out: Finding[] = [];
   for (const c of allCommands(stmts)) {
-    const where = `/${[...c.menu, c.verb].join("/")}`;
+    const where = `${context}/${[...c.menu, c.verb].join("/")}`;
     let menu: Node | undefined = t;
     for (const seg of c.menu) {
       menu = child(menu, seg);
@@ -84,11 +107,25 @@ export function checkScript(stmts: Stmt[], v: string): Finding[] {
       const arg = child(verb, a.name);
       if (!arg || arg._type !== "arg") out.push({ line: c.line, what: `${where}: no argument ${a.name} in ${v}` });
     }
+    const props = () => new Set([...argNames(child(menu, "add")), ...argNames(child(menu, "set")), ...readOnlyProps(c.menu)]);
     if (c.where) {
       if (!child(verb, "where")) out.push({ line: c.line, what: `${where}: no where in ${v}` });
-      const props = new Set([...argNames(child(menu, "add")), ...argNames(child(menu, "set"))]);
+      const known = props();
       for (const cond of c.where)
-        if (!props.has(cond.prop)) out.push({ line: c.line, what: `${where}: condition on unknown property ${cond.prop} in ${v}` });
+        if (!known.has(cond.prop)) out.push({ line: c.line, what: `${where}: condition on unknown property ${cond.prop} in ${v}` });
+    }
+    if (c.verb === "get") {
+      const name = c.args.find((a) => a.name === "value-name")?.value;
+      if (name?.kind === "word" && !props().has(name.text)) out.push({ line: c.line, what: `${where}: get of unknown property ${name.text} in ${v}` });
+    }
+    // Scripts inside strings: parsed and checked like the file (a parse error is a finding).
+    for (const a of c.args) {
+      if (!SCRIPT_ARGS[c.menu.join("/")]?.has(a.name) || a.value?.kind !== "str") continue;
+      try {
+        out.push(...checkScript(parse(a.value.text), v, `${where} ${a.name}: `).map((f) => ({ line: c.line, what: f.what })));
+      } catch (e) {
+        out.push({ line: c.line, what: `${where} ${a.name} does not parse: ${(e as Error).message}` });
+      }
     }
     if (c.verb === "add") {
       const need = (required.get(`/${c.menu.join("/")}`) ?? []).filter((r) => child(verb, r));
@@ -109,7 +146,7 @@ function checkValues(c: Command, deep: Node, where: string): Finding[] {
   for (const seg of c.menu) menu = child(menu, seg);
   const verb = child(menu, c.verb);
   for (const a of c.args) {
-    if (!a.value || REFERENCE_ARGS.has(a.name)) continue;
+    if (!a.value || REFERENCE_ARGS.has(a.name) || MENU_REFERENCE_ARGS[c.menu.join("/")]?.has(a.name)) continue;
     if (a.value.kind !== "word" && a.value.kind !== "str") continue;
     const comp = child(verb, a.name)?._completion;
     if (!comp) continue;

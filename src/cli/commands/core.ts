@@ -51,7 +51,13 @@ export function formatPlan(plan: Plan, findings: Diagnostic[]): string {
       `failover: BGP AS${f.vpsAs} (VPS, ${f.vpsRouterId}) <-> AS${f.routerAs} (router, ${f.routerRouterId}), BFD ${f.bfd.intervalMs} ms x ${f.bfd.multiplier}`,
       `  detection ${f.bfd.detectMs} ms; BFD traffic ${formatBytes(f.bfd.bytesPerMonth)}/month`,
     );
-  } else L.push("failover: static default route with a ping check (~30 s detection)");
+  } else {
+    const p = plan.failover.probe;
+    L.push(
+      `failover: static default route, health-checked by a ping of the VPS every ${p.intervalMs / 1000} s, withdrawn after ${p.misses} misses`,
+      `  detection ${p.detectMs / 1000}-${(p.detectMs + p.intervalMs) / 1000} s; probe traffic ${formatBytes(p.bytesPerMonth)}/month`,
+    );
+  }
   L.push(`router: ${plan.router.platform}${plan.router.version ? ` ${plan.router.version}` : ""}, bridge ${plan.router.bridge}`);
   if (findings.length > 0) {
     L.push("", "findings");

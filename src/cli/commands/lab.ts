@@ -9,6 +9,7 @@ const lab = {
   down: () => import("../../lab/down.js"),
   exec: () => import("../../lab/exec.js"),
   failover: () => import("../../lab/failover.js"),
+  fallback: () => import("../../lab/fallback.js"),
 };
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : s + "\n");
@@ -17,6 +18,12 @@ const err = (s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n")
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError("must be a whole number from 1 to 1000");
+  return n;
+}
+
+function positiveMs(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new InvalidArgumentError("must be a whole number of milliseconds from 0 to 600000");
   return n;
 }
 
@@ -39,12 +46,25 @@ export function registerLab(program: Command): void {
       .option("-v, --verbose", "print every command")
       .option("--ssh", "also run sshd on the VPS and the router (for relay6 apply / verify; key and secrets in the lab dir)")
       .option("--bare-vps", "leave the VPS bare, with sshd only: `relay6 apply vps` configures it (implies --ssh)")
+      .option("--no-drain", "run radvd alone, without the RA drain (the recipe's way)")
+      .option("--vps-etc <dir>", "a hand-made VPS side: this etc/ tree instead of the rendered one (<VPS_PRIVKEY> and <MT_PUBKEY> in it become the lab's keys)")
+      .option("--vps-firewall <script>", "with --vps-etc: the firewall commands to run on the VPS (bash), instead of the rendered firewall.sh")
       .option("--json", "print the lab's nodes, addresses and files as JSON"),
-  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; json?: boolean }) => {
+  ).action(async (site: string | undefined, o: { name: string; verbose?: boolean; ssh?: boolean; bareVps?: boolean; drain: boolean; vpsEtc?: string; vpsFirewall?: string; json?: boolean }) => {
     requireRoot();
     const { labUp, bundledSite, labSecretsFile } = await lab.up();
     (await lab.exec()).setVerbose(!!o.verbose);
-    const r = await labUp({ name: checkLabName(o.name), siteFile: site ?? bundledSite(), ssh: !!o.ssh, bareVps: !!o.bareVps, log: (l) => err(`lab: ${l}`) });
+    if (o.vpsFirewall && !o.vpsEtc) throw new UserError("--vps-firewall goes with --vps-etc (a hand-made VPS side)", [], EXIT.badInput, "add --vps-etc DIR, or leave --vps-firewall out");
+    const r = await labUp({
+      name: checkLabName(o.name),
+      siteFile: site ?? bundledSite(),
+      ssh: !!o.ssh,
+      bareVps: !!o.bareVps,
+      noDrain: !o.drain,
+      ...(o.vpsEtc ? { vpsEtc: o.vpsEtc } : {}),
+      ...(o.vpsFirewall ? { vpsFirewall: o.vpsFirewall } : {}),
+      log: (l) => err(`lab: ${l}`),
+    });
     const s = r.state;
     if (o.json) {
       out(JSON.stringify({ name: s.name, ms: r.ms, site: s.siteFile, dir: s.dir, nodes: s.nodes, addresses: s.addresses, secrets: o.ssh || o.bareVps ? labSecretsFile(s) : undefined }, null, 2));
@@ -79,21 +99,54 @@ export function registerLab(program: Command): void {
   nameOption(
     cmd
       .command("failover")
-      .description("Time failover N times: tunnel blocked → ::/0 gone, unblocked → back, VPS restart → back; a relay: --site NAME blocks only that site's tunnel and reports whether the others kept ::/0")
+      .description("Time failover N times: tunnel blocked → ::/0 gone (router, client), unblocked → back, VPS restart → back; a relay: --site NAME blocks only that site's tunnel and reports whether the others kept ::/0")
       .option("--runs <n>", "how many runs", positiveInt, 5)
       .option("--site <name>", "block only this site's tunnel, by its router's underlay address (required for a relay of several sites; no VPS restart)")
-      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms":{...},"vps_restart_ms":{...},"runs":N} (with --site: "site", and "others_kept" for a relay)'),
-  ).action(async (o: { name: string; runs: number; site?: string; json?: boolean }) => {
+      .option("--fallback", "also time new connections from the (site's) clients (curl and a client without Happy Eyeballs) after the block, with and without the RA drain and the router's ICMPv6 errors")
+      .option("--no-vps-restart", "skip the VPS restart in each run")
+      .option("--outage-ms <ms>", "how long the tunnel stays blocked after the router's ::/0 is gone", positiveMs, 1000)
+      .option("--allow-missing", "record a figure that never comes as null instead of failing (a hand-made VPS side)")
+      .option("--json", 'print {"detect_ms":{min,median,max},"restore_ms","ra_drain_ms","ra_restore_ms","vps_restart_ms","runs","drain",["fallback"]} (with --site: "site", and "others_kept" for a relay)'),
+  ).action(async (o: { name: string; runs: number; site?: string; fallback?: boolean; vpsRestart: boolean; outageMs: number; allowMissing?: boolean; json?: boolean }) => {
     requireRoot();
     const { labFailover } = await lab.failover();
-    const r = await labFailover(checkLabName(o.name), o.runs, o.json ? undefined : (i, x) => out(`run ${i}: detect ${x.detect} ms, restore ${x.restore} ms, vps restart ${Number.isNaN(x.vpsRestart) ? "-" : `${x.vpsRestart} ms`}`), o.site === undefined ? {} : { site: o.site });
+    const name = checkLabName(o.name);
+    const ms = (x: number | null) => (x === null ? "-" : `${x} ms`);
+    const r = await labFailover(
+      name,
+      o.runs,
+      o.json ? undefined : (i, x) => out(`run ${i}: detect ${ms(x.detect)}, restore ${ms(x.restore)}, client drain ${ms(x.raDrain)}, client restore ${ms(x.raRestore)}, vps restart ${ms(x.vpsRestart)}`),
+      { vpsRestart: o.vpsRestart, allowMissing: !!o.allowMissing, outageMs: o.outageMs, ...(o.site === undefined ? {} : { site: o.site }) },
+    );
+    const fallback = o.fallback
+      ? await (await lab.fallback()).labFallback(
+          name,
+          o.json ? undefined : (c) => out(`fallback: drain ${c.drain ? "on " : "off"}, ICMPv6 errors ${c.icmp_errors.padEnd(7)}, +${c.start_s} s, ${c.client.padEnd(10)}: ${c.ttfb_ms ? `${c.ttfb_ms.min} / ${c.ttfb_ms.median} / ${c.ttfb_ms.max} ms` : "no answer"} (${c.families.inet} IPv4, ${c.families.inet6} IPv6, ${c.failed} failed)${c.gai_order ? `, getaddrinfo ${c.gai_order.join(",")}` : ""}`),
+          r.site,
+        )
+      : undefined;
     if (o.json) {
-      out(JSON.stringify({ detect_ms: r.detect_ms, restore_ms: r.restore_ms, vps_restart_ms: r.vps_restart_ms, runs: r.runs, ...(r.site !== undefined ? { site: r.site } : {}), ...(r.others_kept !== undefined ? { others_kept: r.others_kept } : {}) }));
+      out(
+        JSON.stringify({
+          detect_ms: r.detect_ms,
+          restore_ms: r.restore_ms,
+          ra_drain_ms: r.ra_drain_ms,
+          ra_restore_ms: r.ra_restore_ms,
+          vps_restart_ms: r.vps_restart_ms,
+          runs: r.runs,
+          drain: r.drain,
+          ...(r.site !== undefined ? { site: r.site } : {}),
+          ...(r.others_kept !== undefined ? { others_kept: r.others_kept } : {}),
+          ...(fallback ? { fallback } : {}),
+        }),
+      );
       return;
     }
-    const f = (k: "detect_ms" | "restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
-    out(`${r.mode}${r.site ? ` (site ${r.site})` : ""}, ${r.runs} run(s), min / median / max:\n  detect       ${f("detect_ms")}\n  restore      ${f("restore_ms")}\n  vps restart  ${f("vps_restart_ms")}`);
-    if (r.others_kept !== undefined) out(`  others_kept  ${r.others_kept ? "yes: every other site kept its ::/0" : "NO: another site lost its ::/0"}`);
+    const f = (k: "detect_ms" | "restore_ms" | "ra_drain_ms" | "ra_restore_ms" | "vps_restart_ms") => (r[k] ? `${r[k].min} / ${r[k].median} / ${r[k].max} ms` : "-");
+    out(
+      `${r.mode}${r.site ? ` (site ${r.site})` : ""}, ${r.runs} run(s), RA drain ${r.drain ? "on" : "off"}, min / median / max:\n  detect          ${f("detect_ms")}\n  restore         ${f("restore_ms")}\n  client drain    ${f("ra_drain_ms")}\n  client restore  ${f("ra_restore_ms")}\n  vps restart     ${f("vps_restart_ms")}`,
+    );
+    if (r.others_kept !== undefined) out(`  others_kept     ${r.others_kept ? "yes: every other site kept its ::/0" : "NO: another site lost its ::/0"}`);
   });
 
   nameOption(cmd.command("down").description("Remove everything the lab made (also after a crashed run)").option("--json", "print what was removed as JSON")).action(async (o: { name: string; json?: boolean }) => {

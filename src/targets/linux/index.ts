@@ -11,6 +11,7 @@ import { renderFrrConf, renderFrrDaemons } from "./frr.js";
 import { renderFirewall } from "./firewall.js";
 import { renderGatewayCheck, renderGatewayCheckUnit } from "./gwcheck.js";
 import { renderRadvd } from "./radvd.js";
+import { renderRadvdDropIn, renderRaDrain, renderRaDrainUnit } from "./drain.js";
 import { renderNetScript, renderNetUnit, renderRouterUndo, renderSetup, type RouterFile } from "./setup.js";
 import { renderSysctl } from "./sysctl.js";
 import { renderWgConf } from "./wireguard.js";
@@ -57,7 +58,12 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
   const put = (path: string, content: string, mode: number, flag: RouterFile["flag"], owner = "root:root") =>
     files.push({ src: path.slice("router/".length), dst: path.slice("router/files".length), mode: mode.toString(8), owner, flag, content });
   put(LINUX_PATHS.wgConf(wg), renderWgConf(plan, vpsKey), 0o600, "wg_changed");
-  put(LINUX_PATHS.radvd, renderRadvd(plan), 0o644, "radvd_changed");
+  // radvd runs from the RA drain's copy of radvd.conf (its drop-in): a new radvd.conf is a
+  // reload (the drain renders the copy again, radvd re-reads it), a new drop-in a restart.
+  put(LINUX_PATHS.radvd, renderRadvd(plan), 0o644, "radvd_conf_changed");
+  put(LINUX_PATHS.radvdDropIn, renderRadvdDropIn(plan), 0o644, "radvd_unit_changed");
+  put(LINUX_PATHS.raDrain, renderRaDrain(plan), 0o755, "drain_changed");
+  put(LINUX_PATHS.raDrainUnit, renderRaDrainUnit(plan), 0o644, "drain_unit_changed");
   put(LINUX_PATHS.sysctl, renderSysctl(plan), 0o644, "none");
   put(LINUX_PATHS.net, renderNetScript(plan, renderFirewall(plan)), 0o755, "net_changed");
   put(LINUX_PATHS.netUnit, renderNetUnit(plan), 0o644, "net_unit_changed");

@@ -14,4 +14,7 @@ export const LINUX_PATHS = {
   netUnit: "router/files/etc/systemd/system/relay6-router-net.service",
   gwCheck: "router/files/usr/local/sbin/relay6-gw-check",
   gwCheckUnit: "router/files/etc/systemd/system/relay6-gw-check.service",
+  raDrain: "router/files/usr/local/sbin/relay6-ra-drain",
+  raDrainUnit: "router/files/etc/systemd/system/relay6-ra-drain.service",
+  radvdDropIn: "router/files/etc/systemd/system/radvd.service.d/relay6.conf",
 } as const;

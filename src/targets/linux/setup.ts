@@ -9,7 +9,9 @@ import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 import { SETUP_FUNCTIONS, stateDir, UNDO_FUNCTIONS } from "../../render/install-lib.js";
 import { commentText, shQuote } from "../../render/quote.js";
+import { RADVD_RUNTIME } from "./drain.js";
 import { RELAY6_CHAINS, type FirewallRules } from "./firewall.js";
+import { LINUX_PATHS } from "./paths.js";
 
 export const ROUTER_STATE = stateDir("router");
 
@@ -22,7 +24,7 @@ export interface RouterFile {
   mode: string;
   owner: string;
   /** The variable setup.sh sets when the file changed: which unit to restart or reload. */
-  flag: "net_changed" | "net_unit_changed" | "wg_changed" | "radvd_changed" | "frr_changed" | "gw_changed" | "gw_unit_changed" | "none";
+  flag: "net_changed" | "net_unit_changed" | "wg_changed" | "radvd_conf_changed" | "radvd_unit_changed" | "drain_changed" | "drain_unit_changed" | "frr_changed" | "gw_changed" | "gw_unit_changed" | "none";
 }
 
 export function renderNetScript(plan: Plan, firewall: FirewallRules): string {
@@ -119,13 +121,25 @@ WantedBy=multi-user.target
 `;
 }
 
-/** The units setup.sh runs, in the order it starts them (the firewall first). */
-export function routerUnits(plan: Plan): { unit: string; changed: string; wantedBy: string }[] {
+/** The flags of the unit files setup.sh installs: one set, and systemd reloads its units. */
+const UNIT_FLAGS = ["net_unit_changed", "gw_unit_changed", "radvd_unit_changed", "drain_unit_changed"] as const;
+const unitsChanged = `"${UNIT_FLAGS.map((f) => `$${f}`).join("")}" != ${"0".repeat(UNIT_FLAGS.length)}`;
+/** The RA drain's running copy of radvd.conf, gone with radvd's drop-in. */
+const RADVD_COPY = RADVD_RUNTIME;
+const RADVD_DROPIN = LINUX_PATHS.radvdDropIn.slice("router/files".length);
+
+/** The units setup.sh runs, in the order it starts them (the firewall first). `changed`:
+ *  restart (the firewall: reload); `reload`: a reload is enough. */
+export function routerUnits(plan: Plan): { unit: string; changed: string; reload?: string; wantedBy: string }[] {
   const wg = plan.router.tunnelInterface;
   return [
     { unit: "relay6-router-net", changed: '"$net_changed$net_unit_changed" != 00', wantedBy: "multi-user.target" },
     { unit: `wg-quick@${wg}`, changed: '"$wg_changed" = 1', wantedBy: "multi-user.target" },
-    { unit: "radvd", changed: '"$radvd_changed" = 1', wantedBy: "multi-user.target" },
+    // radvd runs from the RA drain's copy of radvd.conf (its drop-in): a new drop-in is a
+    // restart; a new radvd.conf only a reload (the drain renders its copy again and radvd
+    // re-reads it: no restart, whose last RA would tell the LAN the router is going).
+    { unit: "radvd", changed: '"$radvd_unit_changed" = 1', reload: '"$radvd_conf_changed" = 1', wantedBy: "multi-user.target" },
+    { unit: "relay6-ra-drain", changed: '"$drain_changed$drain_unit_changed" != 00', wantedBy: "multi-user.target" },
     plan.failover.mode === "bgp-bfd"
       ? { unit: "frr", changed: '"$frr_changed" = 1', wantedBy: "multi-user.target" }
       : { unit: "relay6-gw-check", changed: '"$gw_changed$gw_unit_changed" != 00', wantedBy: `wg-quick@${wg}.service` },
@@ -156,14 +170,14 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     `state=${ROUTER_STATE}`,
     SETUP_FUNCTIONS,
     "",
-    "net_changed=0 net_unit_changed=0 wg_changed=0 radvd_changed=0 frr_changed=0 gw_changed=0 gw_unit_changed=0",
+    "net_changed=0 net_unit_changed=0 wg_changed=0 radvd_conf_changed=0 radvd_unit_changed=0 drain_changed=0 drain_unit_changed=0 frr_changed=0 gw_changed=0 gw_unit_changed=0",
     `units=(${units.join(" ")})`,
     "declare -A was_active=() was_enabled=()",
     'for u in "${units[@]}"; do',
     '  was_active[$u]=0; systemctl -q is-active "$u" 2>/dev/null && was_active[$u]=1',
     '  was_enabled[$u]=0; systemctl -q is-enabled "$u" 2>/dev/null && was_enabled[$u]=1',
     "done",
-    "started=() restarted=()",
+    "started=() restarted=() reloaded=()",
     "",
     "rollback() {",
     "  local status=$? i u",
@@ -180,12 +194,15 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     '    if [ "${was_enabled[$u]}" = 0 ] && systemctl -q is-enabled "$u" 2>/dev/null; then run systemctl disable -q "$u" || could_not "disable $u"; fi',
     "  done",
     "  restore_files",
-    '  if [ "$net_unit_changed$gw_unit_changed" != 00 ]; then run systemctl daemon-reload || could_not "reload systemd"; fi',
+    `  if [ ${unitsChanged} ]; then run systemctl daemon-reload || could_not "reload systemd"; fi`,
+    "  # The RA drain's running copy of radvd.conf goes with its drop-in.",
+    `  if [ ! -f ${RADVD_DROPIN} ]; then rm -f ${RADVD_COPY}; fi`,
     "  # What this run restarted runs again with the old files.",
     '  for u in "${restarted[@]}"; do',
     '    if [ "$u" = relay6-router-net ]; then run systemctl reload "$u" || could_not "reload $u with its old files"',
     '    else run systemctl restart "$u" || could_not "restart $u with its old files"; fi',
     "  done",
+    '  for u in "${reloaded[@]}"; do run systemctl reload "$u" || could_not "reload $u with its old files"; done',
     "  restore_sysctl",
     '  rollback_done "$status"',
     "}",
@@ -257,14 +274,16 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     "run sysctl -q -p /etc/sysctl.d/99-relay6.conf",
     "",
     "step 'services'",
-    'if [ "$net_unit_changed$gw_unit_changed" != 00 ]; then run systemctl daemon-reload; fi',
+    `if [ ${unitsChanged} ]; then run systemctl daemon-reload; fi`,
     "# converge UNIT CHANGED WANTS: started when it is not running, restarted (the firewall:",
-    "# reloaded, its rules swapped in one go) when its files changed; enabled (a .wants",
-    "# directory that enabling creates is noted: the rollback and undo.sh remove it again).",
+    "# reloaded, its rules swapped in one go) when its files changed (CHANGED=reload: reloaded);",
+    "# enabled (a .wants directory that enabling creates is noted: the rollback and undo.sh",
+    "# remove it again).",
     "converge() {",
     '  local u="$1" c="$2"',
     '  note_new_dirs "/etc/systemd/system/$3.wants"',
     '  if ! systemctl -q is-active "$u"; then started+=("$u"); run systemctl start "$u"; changed=1',
+    '  elif [ "$c" = reload ]; then reloaded+=("$u"); run systemctl reload "$u"; changed=1',
     '  elif [ "$c" = 1 ]; then',
     '    restarted+=("$u")',
     '    if [ "$u" = relay6-router-net ]; then run systemctl reload "$u"; else run systemctl restart "$u"; fi',
@@ -273,7 +292,8 @@ export function renderSetup(plan: Plan, files: RouterFile[], step1: boolean): st
     '  if ! systemctl -q is-enabled "$u"; then run systemctl enable -q "$u"; changed=1; fi',
     "}",
   );
-  for (const u of routerUnits(plan)) L.push(`if [ ${u.changed} ]; then converge ${u.unit} 1 ${u.wantedBy}; else converge ${u.unit} 0 ${u.wantedBy}; fi`);
+  for (const u of routerUnits(plan))
+    L.push(`if [ ${u.changed} ]; then converge ${u.unit} 1 ${u.wantedBy}; ${u.reload ? `elif [ ${u.reload} ]; then converge ${u.unit} reload ${u.wantedBy}; ` : ""}else converge ${u.unit} 0 ${u.wantedBy}; fi`);
   L.push(
     "",
     'if [ "$changed" = 0 ]; then step "no changes: the router already matches the plan"; else step "done"; fi',
@@ -320,6 +340,8 @@ export function renderRouterUndo(plan: Plan): string {
     "step 'files'",
     "undo_files",
     'try "reload systemd" systemctl daemon-reload',
+    "# The RA drain's running copy of radvd.conf goes with its drop-in.",
+    `if [ ! -f ${RADVD_DROPIN} ]; then rm -f ${RADVD_COPY}; fi`,
     "",
     "step 'sysctl'",
     "undo_sysctl sysctl",

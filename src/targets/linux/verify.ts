@@ -24,6 +24,16 @@ export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = [])
     ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.vps.address}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
     ["radvd", "pgrep -x radvd >/dev/null && echo running"],
+    // The RA drain: its watcher, and the router lifetime in the file radvd runs from, both
+    // in this network namespace ([a]: pgrep must not find this script's own command line).
+    [
+      "ra-drain",
+      [
+        'self=$(readlink /proc/self/ns/net); here() { for p in $(pgrep "$@"); do [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$self" ] && echo "$p"; done; }',
+        'w=$(here -f "relay6-ra-dr[a]in watch"); echo "watcher=${w:+running}"',
+        String.raw`for p in $(here -x radvd); do conf=$(tr '\0' '\n' </proc/$p/cmdline | sed -n '/^\(-C\|--config\)$/{n;p;q}'); echo "conf=${"$"}{conf:=/etc/radvd.conf}"; grep -h AdvDefaultLifetime "$conf"; break; done`,
+      ].join("; "),
+    ],
   ];
   if (plan.failover.mode === "bgp-bfd")
     cmds.push(["bgp", vtyshCommand(vtyshArgs, VTYSH_SHOW[0])], ["bfd", vtyshCommand(vtyshArgs, VTYSH_SHOW[1])]);
@@ -87,7 +97,25 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
   const fwd = sectionBody(sec.get("forwarding")).trim();
   out.push(fwd === "1" ? { check: "router.forwarding", status: "pass", detail: "IPv6 forwarding on" } : { check: "router.forwarding", status: "fail", detail: `forwarding = ${fwd || "?"}`, hint: "sysctl -p /etc/sysctl.d/99-relay6.conf" });
   out.push(sectionBody(sec.get("radvd")).includes("running") ? { check: "router.radvd", status: "pass", detail: "radvd is running" } : { check: "router.radvd", status: "fail", detail: "radvd is not running", hint: "clients get no SLAAC prefix: systemctl status radvd" });
+  out.push(raDrainFinding(plan, def, sectionBody(sec.get("ra-drain"))));
   return out;
+}
+
+/** The RA drain owns the router lifetime: it is judged against the route, never against a
+ *  value (0 while relay6's ::/0 is gone, the rendered one while it is there). */
+function raDrainFinding(plan: Plan, def: string, body: string): Finding {
+  const wg = plan.router.tunnelInterface;
+  const own =
+    new RegExp(`dev ${wg}\\b`).test(def) && (plan.failover.mode === "bgp-bfd" ? /proto bgp/.test(def) : def.includes(`via ${plan.transit.vps.address}`));
+  const lifetimes = [...body.matchAll(/AdvDefaultLifetime\s+(\d+);/g)].map((m) => Number(m[1]));
+  const conf = /^conf=(.*)$/m.exec(body)?.[1] ?? "?";
+  const hint = "systemctl status relay6-ra-drain radvd; the RA drain tells clients the router is no default router while the tunnel's ::/0 is gone";
+  if (!/^watcher=running$/m.test(body)) return { check: "router.ra-drain", status: "fail", detail: "the RA drain (relay6-ra-drain watch) is not running", hint, fault: "ra-drain" };
+  if (lifetimes.length === 0) return { check: "router.ra-drain", status: "fail", detail: `no AdvDefaultLifetime in ${conf}, the file radvd runs from`, hint, fault: "ra-drain" };
+  const drained = lifetimes.every((x) => x === 0);
+  if (drained === own || (!drained && lifetimes.some((x) => x === 0)))
+    return { check: "router.ra-drain", status: "fail", detail: `relay6's ::/0 is ${own ? "there" : "gone"} but ${conf} advertises router lifetime ${lifetimes.join(", ")}`, hint, fault: "ra-drain" };
+  return { check: "router.ra-drain", status: "pass", detail: own ? `relay6's ::/0 is there; radvd advertises router lifetime ${lifetimes[0]} s` : "relay6's ::/0 is gone; radvd advertises router lifetime 0 (drained)" };
 }
 
 function jsonOf(text: string): Record<string, unknown> | unknown[] | undefined {

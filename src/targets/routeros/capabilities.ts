@@ -15,7 +15,8 @@ export type FeatureId =
   | "wg-peer-name"
   | "wg-responder-arg"
   | "nd-advertise-dns-self"
-  | "nd-unset";
+  | "nd-unset"
+  | "logging-script-action";
 
 export interface Feature {
   id: FeatureId;
@@ -82,6 +83,15 @@ export const FEATURES: readonly Feature[] = [
     before: 'set dns="" (an empty list; that RouterOS takes it is not shown by any tree)',
     fallback: "same",
   },
+  {
+    id: "logging-script-action",
+    since: [7, 22, 0],
+    what: "target=script on /system/logging/action (and comment= on /system/logging rules): the RA drain runs on BFD and BGP log lines",
+    evidence:
+      "system.logging.action.add.script and system.logging.add.comment in inspect-7.22.3 and 7.24, absent in 7.21.4; target completes with script in deep-inspect-7.22.3 (restraml: from 7.22rc4)",
+    before: "the RA drain's netwatch tick alone (every second)",
+    fallback: "approximate",
+  },
 ];
 
 /** One row per release range: what relay6 renders there. Derived from FEATURES. */
@@ -92,6 +102,7 @@ export interface Capabilities {
   wgPeerName: boolean;
   ndAdvertiseDnsSelf: boolean;
   ndUnset: boolean;
+  loggingScriptAction: boolean;
 }
 
 export function parseRelease(text: string): Release | undefined {
@@ -147,5 +158,6 @@ export function capabilitiesOf(r: Release): Capabilities {
     wgPeerName: has(r, "wg-peer-name"),
     ndAdvertiseDnsSelf: has(r, "nd-advertise-dns-self"),
     ndUnset: has(r, "nd-unset"),
+    loggingScriptAction: has(r, "logging-script-action"),
   };
 }

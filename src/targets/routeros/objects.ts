@@ -9,6 +9,7 @@ import type { RenderContext } from "../../render/types.js";
 import type { Capabilities } from "./capabilities.js";
 import { commentFor, prefixRegex, tag } from "./quote.js";
 import { comment, type Args, type Cond, type Menu } from "./script.js";
+import { drainMenus, drainObjects, LOG_ACTION, LOG_RULE, NETWATCH, RA_LIFETIME, recordStatements, SCRIPT, staleRecordStatement } from "./drain.js";
 
 /** The defconf rule relay6's firewall rules go in front of, in both chains. */
 export const DEFCONF_DROP = "defconf: drop everything else not coming from LAN";
@@ -27,7 +28,7 @@ export const BFD_CONFIG: Menu = "/routing/bfd/configuration";
 
 /** Every menu relay6 writes to, in dependency order (an object only names objects before it). */
 export function managedMenus(caps: Capabilities): Menu[] {
-  return [WG, PEERS, ADDR, ND, ROUTE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), BGP_TEMPLATE, BGP_CONNECTION, BFD_CONFIG, FILTER, MANGLE];
+  return [WG, PEERS, ADDR, ND, ROUTE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), BGP_TEMPLATE, BGP_CONNECTION, BFD_CONFIG, FILTER, MANGLE, ...drainMenus(caps)];
 }
 
 /** An object relay6 wants on the router. */
@@ -57,6 +58,9 @@ export type Selection = { tag: string } | { prefix: string; keep?: string[] };
 
 export type Step =
   | { kind: "text"; text: string }
+  /** A statement only the .rsc runs, because it depends on the router's state at import
+   *  time; apply router does the same from the state it read (drain.ts: the records). */
+  | { kind: "rsc"; text: string }
   | { kind: "object"; obj: DesiredObject }
   | { kind: "remove"; menu: Menu; select: Selection };
 
@@ -328,9 +332,13 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   );
   const ndKeys = [...segmentsByInterface(plan).keys()].map((i) => `nd:${i}`);
   steps.push({ kind: "remove", menu: ND, select: { prefix: "nd:", keep: ndKeys } });
+  const ndInterfaces = [...segmentsByInterface(plan).keys()];
+  text(comment("The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back."));
+  for (const r of [staleRecordStatement(plan, ndInterfaces), ...recordStatements(plan, ndInterfaces)]) steps.push({ kind: "rsc", text: r });
   for (const [iface, segs] of segmentsByInterface(plan)) {
     const nd = ndEntry(plan, caps, segs);
-    obj(ND, `nd:${iface}`, [["interface", iface], ...nd.add, ["comment", c(`nd:${iface}`, `RA for ${segs.map((s) => s.name).join(", ")}`)]], {
+    // ra-lifetime only on entries relay6 makes; after that it belongs to the RA drain.
+    obj(ND, `nd:${iface}`, [["interface", iface], ...nd.add, ["ra-lifetime", RA_LIFETIME], ["comment", c(`nd:${iface}`, `RA for ${segs.map((s) => s.name).join(", ")}`)]], {
       identity: { by: "prop", prop: "interface", value: iface, setArgs: nd.set, ...(nd.clear.length ? { clear: nd.clear } : {}) },
     });
   }
@@ -409,7 +417,38 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   for (const r of inputRules(plan)) rule(FILTER, r, r.anchors ?? firewallAnchors(site, "input"));
   for (const r of forwardRules(plan)) rule(FILTER, r, r.anchors ?? firewallAnchors(site, "forward"));
   for (const r of mangleRules(plan)) rule(MANGLE, r, []);
+  steps.push(...drainSteps(plan, caps, ndInterfaces));
   return { step1: false, steps };
+}
+
+/** The RA drain's steps (drain.ts): its objects, and the removal of those a mode switch or an
+ *  older release leaves over. */
+function drainSteps(plan: Plan, caps: Capabilities, interfaces: string[]): Step[] {
+  const steps: Step[] = [
+    { kind: "text", text: "" },
+    {
+      kind: "text",
+      text: comment(
+        [
+          "RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,",
+          "run every second by netwatch (every release, every device-mode)" +
+            (caps.loggingScriptAction && plan.failover.mode === "bgp-bfd" ? " and on BFD/BGP log lines." : ".") +
+            (plan.failover.mode === "static" ? "\nStatic failover: a netwatch pings the VPS every second; 3 failed in a row disable the route." : ""),
+        ].join("\n"),
+      ),
+    },
+  ];
+  const removeTag = (menu: Menu, key: string): void => void steps.push({ kind: "remove", menu, select: { tag: key } });
+  if (plan.failover.mode !== "static") {
+    removeTag(NETWATCH, "probe-tick");
+    removeTag(SCRIPT, "probe");
+  }
+  if (caps.loggingScriptAction && plan.failover.mode === "static") {
+    steps.push({ kind: "remove", menu: LOG_RULE, select: { prefix: "drain-log" } });
+    removeTag(LOG_ACTION, "drain-log");
+  }
+  for (const o of drainObjects(plan, caps, interfaces)) steps.push({ kind: "object", obj: { menu: o.menu, key: o.key, args: o.args, identity: { by: "tag" }, secretArgs: [] } });
+  return steps;
 }
 
 /** The desired objects of a setup, in order. */

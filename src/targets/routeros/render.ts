@@ -26,6 +26,7 @@ import {
 } from "./objects.js";
 import { listenPortGuard, releaseGuard } from "./guards.js";
 import { quote, tag, tagsRegex } from "./quote.js";
+import { drainUndo } from "./drain.js";
 import { addBeforeText, addText, byTag, comment, find, put, remove, upsert, type Args, type Cond, type Menu } from "./script.js";
 
 
@@ -41,7 +42,7 @@ function header(plan: Plan, ctx: RenderContext, caps: Capabilities, what: string
 
 /** One step of the setup as .rsc text. */
 function stepText(site: string, s: Step, caps: Capabilities): string {
-  if (s.kind === "text") return s.text;
+  if (s.kind === "text" || s.kind === "rsc") return s.text;
   if (s.kind === "remove") {
     const where: Cond[] =
       "tag" in s.select
@@ -147,12 +148,15 @@ export function renderUndo(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   return [
     header(plan, ctx, caps, [
       "undo. Removes every object whose comment starts with relay6:" + plan.site + ": - what relay6",
-      "added - and nothing else. /ipv6/nd entries that existed before relay6 set them are left as",
-      "they are (RouterOS keeps one per interface; relay6 cannot know their earlier values).",
+      "added - and nothing else. /ipv6/nd entries that existed before relay6 set them stay (RouterOS",
+      "keeps one per interface); their ra-lifetime, which the RA drain set, goes back to the value",
+      "relay6 recorded before it touched them.",
       "Removing the WireGuard interface discards the router's private key.",
     ]),
     "",
     releaseGuard(plan),
+    "",
+    ...drainUndo(plan.site, caps),
     "",
     ...menus.map((m) => remove(m, all)),
     put(`relay6: removed the objects of site ${plan.site}.`),

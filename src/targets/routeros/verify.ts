@@ -7,6 +7,7 @@ import type { Finding } from "../../verify/findings.js";
 import { HANDSHAKE_MAX_AGE_S } from "../../verify/wireguard.js";
 import { releaseMatches } from "./capabilities.js";
 import { rosDurationMs } from "./duration.js";
+import { judgeDrain } from "./drain.js";
 import type { VerifyRequest } from "../types.js";
 import { dnsReachProblems, readDnsState } from "./apply/dns.js";
 
@@ -67,6 +68,19 @@ async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: st
         : { check: "router.default-route", status: "fail", detail: "no active static ::/0 via the VPS", hint: "check-gateway found the VPS unreachable, or the route is missing", fault: "no-default-route" },
     );
   }
+  // The RA drain: ra-lifetime is its to set, so it is judged against the route, not a value.
+  const interfaces = [...new Set(plan.segments.map((x) => x.interface))];
+  const drain = judgeDrain(plan, interfaces, {
+    routes,
+    nd: await rest.get("/ipv6/nd"),
+    netwatch: await rest.get("/tool/netwatch"),
+    scripts: await rest.get("/system/script"),
+  });
+  out.push(
+    drain.ok
+      ? { check: "router.ra-drain", status: "pass", detail: drain.detail }
+      : { check: "router.ra-drain", status: "fail", detail: drain.detail, hint: "import the rendered router script (or relay6 apply router): it installs the RA drain", fault: "ra-drain" },
+  );
   out.push(...(await dnsFindings(rest, plan)));
   return out;
 }

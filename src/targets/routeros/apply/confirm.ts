@@ -22,9 +22,9 @@ export interface Scheduled {
 /** Puts the rollback of `ops` on the router: a /system/script (the scheduler's on-event
  *  names it, as the RouterOS manual documents on-event) that removes the scheduler entry
  *  first and itself last, run by a scheduler entry `seconds` from now. */
-export async function scheduleRollback(rest: RouterOsRest, site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, seconds: number, log: (l: string) => void): Promise<Scheduled> {
+export async function scheduleRollback(rest: RouterOsRest, site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, seconds: number, log: (l: string) => void, after: readonly string[] = []): Promise<Scheduled> {
   const name = rollbackName(site);
-  const script = rollbackScript(site, ops, firewallBefore, name);
+  const script = rollbackScript(site, ops, firewallBefore, name, after);
   for (const old of (await rest.get("/system/script")).filter((x) => x.name === name)) await rest.remove("/system/script", old[".id"]!);
   log(`scheduling the rollback: /system/scheduler ${name} runs /system/script ${name} in ${seconds} s unless relay6 cancels it`);
   await rest.add("/system/script", { name, source: script, comment: `relay6: undoes apply router of site ${site}` });

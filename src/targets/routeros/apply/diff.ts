@@ -6,6 +6,7 @@ import type { Capabilities } from "../capabilities.js";
 import { FILTER, MANGLE, WG, managedMenus, type DesiredObject } from "../objects.js";
 import type { Menu } from "../script.js";
 import { REST_PATH, RESTORE_ARGS, argsObject, findOf, findSame, findTag, matches, restoreArgs, sameValue, scriptValue, shown, tagKey } from "./values.js";
+import { withRecordRestore } from "./drain.js";
 
 /** One change, as shown to people and in --json. Secret values are "(secret)". */
 export interface RouterChange {
@@ -261,7 +262,7 @@ export function diffRouter(site: string, desired: readonly DesiredObject[], stat
       // The tunnel interface is never removed by apply (that would lose the router's key);
       // a plan always has one, so only a renamed site could get here.
       if (m === WG) continue;
-      removals.push(removeOp(m, x, k));
+      removals.push(withRecordRestore(removeOp(m, x, k), m, k, x, state));
     }
   }
   return { ops: [...ops, ...removals], firewallBefore, problems };

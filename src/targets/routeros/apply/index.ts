@@ -28,6 +28,7 @@ import { dnsWarnings } from "./dns.js";
 import { describeOp, formatRouterResult, type ApplyRouterResult, type RouterOutcome } from "./output.js";
 import { rollbackName, rollbackScript } from "./rollback.js";
 import { tagKey } from "./values.js";
+import { ndRestoreLines, recordObjects } from "./drain.js";
 
 export interface ApplyRouterOptions extends ConfirmOptions {
   dryRun: boolean;
@@ -77,7 +78,8 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   const state = await readRouterState(rest, caps);
   const schedName = rollbackName(site);
   const pending = (await rest.get("/system/scheduler")).filter((s) => s.name === schedName);
-  const diff = diffRouter(site, desired, state, caps);
+  const diff = diffRouter(site, [...desired, ...recordObjects(plan, state)], state, caps);
+  const ndRestore = ndRestoreLines(plan, state);
   const warnings = await dnsWarnings(rest, plan, state, opts.log);
   const base = { site, router: rest.target.url, version: have, changes: diff.ops.map((o) => o.change), ...(warnings.length ? { warnings } : {}) };
   const publicKey = async () => (await rest.get(WG)).find((i) => tagKey(site, i.comment) === "wg")?.["public-key"];
@@ -109,7 +111,7 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   }
 
   const confirmSeconds = opts.confirmSeconds;
-  const scheduled = confirmSeconds === undefined ? undefined : await scheduleRollback(rest, site, diff.ops, diff.firewallBefore, confirmSeconds, opts.log);
+  const scheduled = confirmSeconds === undefined ? undefined : await scheduleRollback(rest, site, diff.ops, diff.firewallBefore, confirmSeconds, opts.log, ndRestore);
   const rollback = scheduled ? { scheduler: scheduled.name, seconds: scheduled.seconds, cancelled: false } : undefined;
 
   const total = diff.ops.length;
@@ -137,7 +139,7 @@ export async function applyRouter(rest: RouterOsRest, plan: Plan, ctx: RenderCon
   };
   /** Undo the first `made` steps now (/execute; its first line removes the scheduled rollback). */
   const rollBackNow = async (made: number, why: string): Promise<ApplyRouterResult> => {
-    const script = rollbackScript(site, diff.ops.slice(0, made), diff.firewallBefore, scheduled?.name);
+    const script = rollbackScript(site, diff.ops.slice(0, made), diff.firewallBefore, scheduled?.name, ndRestore);
     opts.log("running the rollback now");
     let ret: string;
     try {

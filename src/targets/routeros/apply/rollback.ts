@@ -12,13 +12,15 @@ export const rollbackName = (site: string) => `relay6-rollback-${site}`;
 
 /** The rollback: a RouterOS script that undoes the ops (in reverse), restoring relay6's
  *  firewall rules of each touched table exactly as they were (order included). */
-export function rollbackScript(site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, scheduled?: string): string {
+export function rollbackScript(site: string, ops: readonly Op[], firewallBefore: Map<Menu, RosObject[]>, scheduled?: string, after: readonly string[] = []): string {
   const L: string[] = [];
   // One run only: the scheduler entry goes first (a failing line cannot make it repeat).
   if (scheduled) L.push(`/system/scheduler/remove [find where name=${quote(scheduled)}]`);
   const tables = [FILTER, MANGLE].filter((t) => ops.some((o) => o.table === t));
   for (const t of tables) L.push(`${t}/remove [find where comment~${quote(prefixRegex(`relay6:${site}:`))}]`);
   for (const o of [...ops].reverse()) L.push(...o.undo);
+  // Then what no op's undo covers: the RA drain's ra-lifetimes as they were (apply/drain.ts).
+  L.push(...after);
   for (const t of tables) {
     const items = firewallBefore.get(t) ?? [];
     items.forEach((x, i) => {

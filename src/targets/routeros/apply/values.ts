@@ -44,7 +44,7 @@ export const RESTORE_ARGS: Record<string, string[]> = {
   "/interface/wireguard": ["name", "listen-port", "mtu", "private-key"],
   "/interface/wireguard/peers": ["interface", "name", "public-key", "endpoint-address", "endpoint-port", "allowed-address", "persistent-keepalive"],
   "/ipv6/address": ["address", "interface", "advertise"],
-  "/ipv6/nd": ["interface", "advertise-dns", "dns", "mtu", "managed-address-configuration", "other-configuration"],
+  "/ipv6/nd": ["interface", "advertise-dns", "dns", "mtu", "managed-address-configuration", "other-configuration", "ra-lifetime"],
   "/ipv6/route": ["dst-address", "gateway", "check-gateway"],
   "/routing/bgp/instance": ["name", "as", "router-id"],
   "/routing/bgp/template": ["name", "as", "use-bfd"],
@@ -52,6 +52,10 @@ export const RESTORE_ARGS: Record<string, string[]> = {
   "/routing/bfd/configuration": ["interfaces", "min-rx", "min-tx", "multiplier"],
   "/ipv6/firewall/filter": ["chain", "action", "reject-with", "protocol", "connection-state", "src-address", "dst-address", "dst-port", "in-interface", "out-interface"],
   "/ipv6/firewall/mangle": ["chain", "action", "new-mss", "passthrough", "protocol", "tcp-flags", "tcp-mss", "in-interface", "out-interface"],
+  "/system/script": ["name", "policy", "source"],
+  "/tool/netwatch": ["name", "host", "type", "interval", "timeout", "test-script"],
+  "/system/logging/action": ["name", "target", "script"],
+  "/system/logging": ["topics", "action"],
 };
 
 export const argsObject = (args: Args): Record<string, string> => Object.fromEntries(args.map(([k, v]) => [k, String(v)]));

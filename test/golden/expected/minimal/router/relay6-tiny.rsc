@@ -50,10 +50,14 @@
 # mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:tiny:nd:" and !(comment~"^relay6:tiny:(nd:bridge);")]
+# The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back.
+:foreach r in=[/system/script/find where comment~"^relay6:tiny:ra:" and !(comment~"^relay6:tiny:(ra:bridge);")] do={ /system/script/run $r; /system/script/remove $r }
+:if ([:len [/ipv6/nd/find where interface="bridge" and !(comment~"^relay6:tiny:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:tiny:ra:bridge;"]] = 0) do={ /system/script/add name=relay6-tiny-ra-bridge source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"bridge\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="bridge"] 0] ra-lifetime]) comment="relay6:tiny:ra:bridge; the ra-lifetime bridge had before relay6; the RA drain and the undo set it back with this" } }
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 managed-address-configuration=no \
-    other-configuration=no comment="relay6:tiny:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:42:1::1 mtu=1420 }
+    other-configuration=no ra-lifetime=30m comment="relay6:tiny:nd:bridge; RA for lan" } else={ \
+    /ipv6/nd/set [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:42:1::1 \
+    mtu=1420 }
 
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:tiny:route:default;"]] = 0) do={ \
@@ -147,6 +151,45 @@
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
     comment="relay6:tiny:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+# RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,
+# run every second by netwatch (every release, every device-mode).
+# Static failover: a netwatch pings the VPS every second; 3 failed in a row disable the route.
+:if ([:len [/system/script/find where comment~"^relay6:tiny:drain;"]] = 0) do={ \
+    /system/script/add name=relay6-tiny-drain policy=read,write,test \
+    source="# relay6 tiny: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:tiny:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:tiny:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:tiny:drain;"] \
+    name=relay6-tiny-drain policy=read,write,test \
+    source="# relay6 tiny: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:tiny:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:tiny:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" }
+:if ([:len [/system/script/find where comment~"^relay6:tiny:probe;"]] = 0) do={ \
+    /system/script/add name=relay6-tiny-probe policy=read,write,test \
+    source="# relay6 tiny: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6tinymisses\n:if ([:typeof \$relay6tinymisses] != \"num\") do={ :set relay6tinymisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:tiny:probe-tick;\"] status] = \"up\") do={ :set relay6tinymisses 0 } else={ :set relay6tinymisses (\$relay6tinymisses + 1) }\n:if (\$relay6tinymisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:tiny:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6tinymisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:tiny:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-tiny-drain\n" \
+    comment="relay6:tiny:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:tiny:probe;"] \
+    name=relay6-tiny-probe policy=read,write,test \
+    source="# relay6 tiny: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6tinymisses\n:if ([:typeof \$relay6tinymisses] != \"num\") do={ :set relay6tinymisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:tiny:probe-tick;\"] status] = \"up\") do={ :set relay6tinymisses 0 } else={ :set relay6tinymisses (\$relay6tinymisses + 1) }\n:if (\$relay6tinymisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:tiny:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6tinymisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:tiny:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-tiny-drain\n" \
+    comment="relay6:tiny:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:tiny:drain-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-tiny-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-tiny-drain" \
+    comment="relay6:tiny:drain-tick; runs the RA drain every second (the router itself answers)" \
+    } else={ /tool/netwatch/set [/tool/netwatch/find where comment~"^relay6:tiny:drain-tick;"] \
+    name=relay6-tiny-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-tiny-drain" \
+    comment="relay6:tiny:drain-tick; runs the RA drain every second (the router itself answers)" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:tiny:probe-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-tiny-probe host=2001:db8:42::1 type=simple interval=1s \
+    timeout=900ms test-script="/system/script/run relay6-tiny-probe" \
+    comment="relay6:tiny:probe-tick; pings the VPS's transit address every second (static failover)" \
+    } else={ /tool/netwatch/set [/tool/netwatch/find where comment~"^relay6:tiny:probe-tick;"] \
+    name=relay6-tiny-probe host=2001:db8:42::1 type=simple interval=1s timeout=900ms \
+    test-script="/system/script/run relay6-tiny-probe" \
+    comment="relay6:tiny:probe-tick; pings the VPS's transit address every second (static failover)" \
+    }
 
 :put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
 :put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:tiny:wg;"] public-key]

@@ -67,15 +67,19 @@
 # mtu=1400 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:lab[.]2:nd:" and !(comment~"^relay6:lab[.]2:(nd:bridge|nd:vlan20);")]
+# The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back.
+:foreach r in=[/system/script/find where comment~"^relay6:lab[.]2:ra:" and !(comment~"^relay6:lab[.]2:(ra:bridge|ra:vlan20);")] do={ /system/script/run $r; /system/script/remove $r }
+:if ([:len [/ipv6/nd/find where interface="bridge" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:lab[.]2:ra:bridge;"]] = 0) do={ /system/script/add name=relay6-lab.2-ra-bridge source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"bridge\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="bridge"] 0] ra-lifetime]) comment="relay6:lab.2:ra:bridge; the ra-lifetime bridge had before relay6; the RA drain and the undo set it back with this" } }
+:if ([:len [/ipv6/nd/find where interface="vlan20" and !(comment~"^relay6:lab[.]2:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:lab[.]2:ra:vlan20;"]] = 0) do={ /system/script/add name=relay6-lab.2-ra-vlan20 source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"vlan20\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="vlan20"] 0] ra-lifetime]) comment="relay6:lab.2:ra:vlan20; the ra-lifetime vlan20 had before relay6; the RA drain and the undo set it back with this" } }
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
-    managed-address-configuration=no other-configuration=no \
+    managed-address-configuration=no other-configuration=no ra-lifetime=30m \
     comment="relay6:lab.2:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="bridge"] advertise-dns=yes \
     dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 }
 :if ([:len [/ipv6/nd/find where interface="vlan20"]] = 0) do={ /ipv6/nd/add interface=vlan20 \
     advertise-dns=yes dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 \
-    managed-address-configuration=no other-configuration=no \
+    managed-address-configuration=no other-configuration=no ra-lifetime=30m \
     comment="relay6:lab.2:nd:vlan20; RA for cams" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="vlan20"] advertise-dns=yes \
     dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 }
@@ -176,6 +180,46 @@
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1340 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1341-65535 in-interface=wg-relay \
     comment="relay6:lab.2:fw:mss-in; clamp TCP MSS to 1340 from the tunnel"
+
+# RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,
+# run every second by netwatch (every release, every device-mode).
+# Static failover: a netwatch pings the VPS every second; 3 failed in a row disable the route.
+:if ([:len [/system/script/find where comment~"^relay6:lab[.]2:drain;"]] = 0) do={ \
+    /system/script/add name=relay6-lab.2-drain policy=read,write,test \
+    source="# relay6 lab.2: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-relay is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-relay\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:lab[.]2:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n:foreach n in=[/ipv6/nd/find where interface=\"vlan20\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:lab[.]2:ra:vlan20;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:lab.2:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:lab[.]2:drain;"] \
+    name=relay6-lab.2-drain policy=read,write,test \
+    source="# relay6 lab.2: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-relay is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-relay\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:lab[.]2:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n:foreach n in=[/ipv6/nd/find where interface=\"vlan20\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:lab[.]2:ra:vlan20;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:lab.2:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" }
+:if ([:len [/system/script/find where comment~"^relay6:lab[.]2:probe;"]] = 0) do={ \
+    /system/script/add name=relay6-lab.2-probe policy=read,write,test \
+    source="# relay6 lab.2: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6lab2misses\n:if ([:typeof \$relay6lab2misses] != \"num\") do={ :set relay6lab2misses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:lab[.]2:probe-tick;\"] status] = \"up\") do={ :set relay6lab2misses 0 } else={ :set relay6lab2misses (\$relay6lab2misses + 1) }\n:if (\$relay6lab2misses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:lab[.]2:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6lab2misses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:lab[.]2:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-lab.2-drain\n" \
+    comment="relay6:lab.2:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:lab[.]2:probe;"] \
+    name=relay6-lab.2-probe policy=read,write,test \
+    source="# relay6 lab.2: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6lab2misses\n:if ([:typeof \$relay6lab2misses] != \"num\") do={ :set relay6lab2misses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:lab[.]2:probe-tick;\"] status] = \"up\") do={ :set relay6lab2misses 0 } else={ :set relay6lab2misses (\$relay6lab2misses + 1) }\n:if (\$relay6lab2misses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:lab[.]2:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6lab2misses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:lab[.]2:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-lab.2-drain\n" \
+    comment="relay6:lab.2:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:lab[.]2:drain-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-lab.2-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-lab.2-drain" \
+    comment="relay6:lab.2:drain-tick; runs the RA drain every second (the router itself answers)" \
+    } else={ /tool/netwatch/set \
+    [/tool/netwatch/find where comment~"^relay6:lab[.]2:drain-tick;"] name=relay6-lab.2-drain \
+    host=127.0.0.1 type=simple interval=1s test-script="/system/script/run relay6-lab.2-drain" \
+    comment="relay6:lab.2:drain-tick; runs the RA drain every second (the router itself answers)" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:lab[.]2:probe-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-lab.2-probe host=2001:db8:4400::1 type=simple interval=1s \
+    timeout=900ms test-script="/system/script/run relay6-lab.2-probe" \
+    comment="relay6:lab.2:probe-tick; pings the VPS's transit address every second (static failover)" \
+    } else={ /tool/netwatch/set \
+    [/tool/netwatch/find where comment~"^relay6:lab[.]2:probe-tick;"] name=relay6-lab.2-probe \
+    host=2001:db8:4400::1 type=simple interval=1s timeout=900ms \
+    test-script="/system/script/run relay6-lab.2-probe" \
+    comment="relay6:lab.2:probe-tick; pings the VPS's transit address every second (static failover)" \
+    }
 
 :put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
 :put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:lab[.]2:wg;"] public-key]

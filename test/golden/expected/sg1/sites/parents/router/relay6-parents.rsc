@@ -52,11 +52,14 @@
 # mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:parents:nd:" and !(comment~"^relay6:parents:(nd:bridge);")]
+# The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back.
+:foreach r in=[/system/script/find where comment~"^relay6:parents:ra:" and !(comment~"^relay6:parents:(ra:bridge);")] do={ /system/script/run $r; /system/script/remove $r }
+:if ([:len [/ipv6/nd/find where interface="bridge" and !(comment~"^relay6:parents:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:parents:ra:bridge;"]] = 0) do={ /system/script/add name=relay6-parents-ra-bridge source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"bridge\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="bridge"] 0] ra-lifetime]) comment="relay6:parents:ra:bridge; the ra-lifetime bridge had before relay6; the RA drain and the undo set it back with this" } }
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2401:4520:110b:200::1 mtu=1420 managed-address-configuration=no \
-    other-configuration=no comment="relay6:parents:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2401:4520:110b:200::1 \
-    mtu=1420 }
+    other-configuration=no ra-lifetime=30m comment="relay6:parents:nd:bridge; RA for lan" \
+    } else={ /ipv6/nd/set [/ipv6/nd/find where interface="bridge"] advertise-dns=yes \
+    dns=2401:4520:110b:200::1 mtu=1420 }
 
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:parents:route:default;"]] = 0) do={ \
@@ -151,6 +154,46 @@
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
     comment="relay6:parents:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+# RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,
+# run every second by netwatch (every release, every device-mode).
+# Static failover: a netwatch pings the VPS every second; 3 failed in a row disable the route.
+:if ([:len [/system/script/find where comment~"^relay6:parents:drain;"]] = 0) do={ \
+    /system/script/add name=relay6-parents-drain policy=read,write,test \
+    source="# relay6 parents: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:parents:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:parents:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:parents:drain;"] \
+    name=relay6-parents-drain policy=read,write,test \
+    source="# relay6 parents: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:parents:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:parents:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" }
+:if ([:len [/system/script/find where comment~"^relay6:parents:probe;"]] = 0) do={ \
+    /system/script/add name=relay6-parents-probe policy=read,write,test \
+    source="# relay6 parents: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6parentsmisses\n:if ([:typeof \$relay6parentsmisses] != \"num\") do={ :set relay6parentsmisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:parents:probe-tick;\"] status] = \"up\") do={ :set relay6parentsmisses 0 } else={ :set relay6parentsmisses (\$relay6parentsmisses + 1) }\n:if (\$relay6parentsmisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:parents:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6parentsmisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:parents:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-parents-drain\n" \
+    comment="relay6:parents:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:parents:probe;"] \
+    name=relay6-parents-probe policy=read,write,test \
+    source="# relay6 parents: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6parentsmisses\n:if ([:typeof \$relay6parentsmisses] != \"num\") do={ :set relay6parentsmisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:parents:probe-tick;\"] status] = \"up\") do={ :set relay6parentsmisses 0 } else={ :set relay6parentsmisses (\$relay6parentsmisses + 1) }\n:if (\$relay6parentsmisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:parents:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6parentsmisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:parents:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-parents-drain\n" \
+    comment="relay6:parents:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:parents:drain-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-parents-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-parents-drain" \
+    comment="relay6:parents:drain-tick; runs the RA drain every second (the router itself answers)" \
+    } else={ /tool/netwatch/set \
+    [/tool/netwatch/find where comment~"^relay6:parents:drain-tick;"] name=relay6-parents-drain \
+    host=127.0.0.1 type=simple interval=1s test-script="/system/script/run relay6-parents-drain" \
+    comment="relay6:parents:drain-tick; runs the RA drain every second (the router itself answers)" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:parents:probe-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-parents-probe host=2401:4520:110b::1 type=simple interval=1s \
+    timeout=900ms test-script="/system/script/run relay6-parents-probe" \
+    comment="relay6:parents:probe-tick; pings the VPS's transit address every second (static failover)" \
+    } else={ /tool/netwatch/set \
+    [/tool/netwatch/find where comment~"^relay6:parents:probe-tick;"] name=relay6-parents-probe \
+    host=2401:4520:110b::1 type=simple interval=1s timeout=900ms \
+    test-script="/system/script/run relay6-parents-probe" \
+    comment="relay6:parents:probe-tick; pings the VPS's transit address every second (static failover)" \
+    }
 
 :put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
 :put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:parents:wg;"] public-key]
