@@ -70,6 +70,8 @@ export const LINT_CODES: readonly LintCode[] = [
   { code: "transit-collision", severity: "error", summary: "Two sites' routers get the same transit /128 (names both)." },
   { code: "router-key-duplicate", severity: "error", summary: "Two sites of a relay name the same router public key." },
   { code: "bfd-timers-differ", severity: "warning", summary: "The bgp-bfd sites of a relay ask for different BFD timers; bird on the VPS applies one set to wg0." },
+  { code: "transfer-quota", severity: "info", summary: "What the provider's transfer quota (vps.transfer) carries: the sites' failover traffic first, then the LAN traffic the rest carries." },
+  { code: "transfer-quota-failover", severity: "warning", summary: "The sites' BFD and probe traffic alone takes 10 % or more of the provider's transfer quota." },
 ];
 
 const SEVERITY = new Map(LINT_CODES.map((c) => [c.code, c.severity]));

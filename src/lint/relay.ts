@@ -152,6 +152,37 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
   return [...relayFindings, ...out];
 }
 
+/** The share of the quota the failover traffic may take before lint warns. */
+export const QUOTA_FAILOVER_WARN = 0.1;
+
+/** vps.transfer: what the quota carries once every site's failover probing is paid (in
+ *  the file that holds the vps block: the relay file, or the standalone site's). */
+export function lintTransfer(relay: RelayPlan, doc: Doc): Diagnostic[] {
+  const q = relay.quota;
+  if (!q) return [];
+  const at = ["vps", "transfer"];
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 0)} %`;
+  const counted = q.counts === "out" ? "the half the VPS sends, counts: out" : "both directions, counts: in+out";
+  const failover = `${relay.sites.length === 1 ? "the site's" : `the ${relay.sites.length} sites'`} BFD and probe traffic, ${formatBytes(relay.totals.failoverBytesPerMonth)} a month both ways, counts ${formatBytes(q.failoverBytes)} (${counted}) = ${pct(q.failoverShare)} of the ${q.monthlyGB} GB quota`;
+  const lan =
+    q.counts === "in+out"
+      ? `the rest carries about ${formatBytes(q.lanBytes.downstream)} of LAN traffic a month, either direction`
+      : `the rest carries about ${formatBytes(q.lanBytes.downstream)} of LAN traffic a month downstream (internet → LAN), or ${formatBytes(q.lanBytes.upstream)} upstream`;
+  const out: Raw[] = [
+    finding("transfer-quota", at, `${failover}; ${lan} (relay6 plan shows the formula)`, "relay6 status counts this month's transfer on the VPS (vnstat)"),
+  ];
+  if (q.failoverShare >= QUOTA_FAILOVER_WARN)
+    out.push(
+      finding(
+        "transfer-quota-failover",
+        at,
+        q.failoverShare >= 1 ? `failover traffic alone exceeds the transfer quota: ${failover}` : `failover traffic alone takes ${pct(q.failoverShare)} of the transfer quota: ${failover}`,
+        "raise failover.bfd.intervalMs of the bgp-bfd sites (traffic falls with the interval), move sites to another VPS, or buy a larger quota",
+      ),
+    );
+  return located(out, doc.file, doc.locate);
+}
+
 /** Findings about a built relay plan: each site's figures (in its file) and their sum. */
 export function lintRelayPlan(relay: RelayPlan, docs: { relay: Doc; sites: Doc[] }): Diagnostic[] {
   const out: Diagnostic[] = [];

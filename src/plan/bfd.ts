@@ -25,6 +25,7 @@ export function bfdFigures(intervalMs: number, multiplier: number, underlay: 4 |
 }
 
 export function formatBytes(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`;
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   return `${n} B`;

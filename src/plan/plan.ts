@@ -15,6 +15,7 @@ import type { RouterPlatform } from "../site/platform.js";
 import { relayOfSite, type RelayInput, type RelaySiteEntry } from "../site/relay.js";
 import type { SiteFile } from "../site/schema.js";
 import { bfdFigures, type BfdFigures } from "./bfd.js";
+import type { TransferQuota } from "./quota.js";
 import { parseTransitPin, transitInterfaceId } from "./transit.js";
 
 export interface PlanAddress {
@@ -94,6 +95,8 @@ export interface Plan {
     ssh: { host: string; port: number; user: string };
     /** A site of a relay: the VPS's key mode (wireguard.keys is the router's). */
     keys?: "relay6" | "device";
+    /** The provider's transfer quota (vps.transfer), the relay's. */
+    transfer?: TransferQuota;
   };
   router: {
     /** router.platform: the target that renders the router's end. */
@@ -279,6 +282,7 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
       firewall: relay.firewall.vps,
       ssh: { host: vps.ssh.host ?? vps.endpoint, port: vps.ssh.port, user: vps.ssh.user },
       ...(member ? { keys: relay.wireguard.keys } : {}),
+      ...(vps.transfer ? { transfer: { ...vps.transfer } } : {}),
     },
     router: {
       platform: site.router.platform,

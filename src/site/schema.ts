@@ -169,6 +169,16 @@ const vpsFields = {
     .strict()
     .prefault({}),
   publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+  transfer: z
+    .object({
+      monthlyGB: z.number().positive().max(1_000_000).describe("The provider's monthly transfer allowance in GB (10^9 bytes)."),
+      resetDay: z.number().int().min(1).max(31).default(1).describe("The day of the month the provider's count starts again (29-31: the month's last day in shorter months)."),
+      counts: z.enum(["out", "in+out"]).describe("What the provider counts: out (what the VPS sends) or in+out (both directions)."),
+      alertPercent: z.number().int().min(1).max(100).default(90).describe("relay6 status --check (and the VPS's check) fails from this share of the allowance on."),
+    })
+    .strict()
+    .optional()
+    .describe("The provider's transfer quota: plan shows what it carries, status counts this month's transfer (vnstat)."),
 };
 
 const wgPort = port.default(51820);
