@@ -9,6 +9,8 @@ packages=(
   iproute2 iptables ufw          # namespaces, firewall (nft backend)
   iputils-ping iperf3 tcpdump    # lab probes
   openssh-server openssh-client  # the lab VPS's sshd (relay6 apply)
+  vnstat jq                      # the VPS's transfer count (vps.transfer), read by relay6-status
+  prometheus systemd             # promtool checks relay6-status's textfile; systemd-analyze its units
   procps psmisc kmod openssl ca-certificates
 )
 missing=()

@@ -97,6 +97,8 @@ export interface Plan {
     keys?: "relay6" | "device";
     /** The provider's transfer quota (vps.transfer), the relay's. */
     transfer?: TransferQuota;
+    /** vps.alerts: the check the VPS runs on a timer. */
+    alerts?: { every: number; onFailure?: string };
   };
   router: {
     /** router.platform: the target that renders the router's end. */
@@ -283,6 +285,7 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
       ssh: { host: vps.ssh.host ?? vps.endpoint, port: vps.ssh.port, user: vps.ssh.user },
       ...(member ? { keys: relay.wireguard.keys } : {}),
       ...(vps.transfer ? { transfer: { ...vps.transfer } } : {}),
+      ...(vps.alerts ? { alerts: { ...vps.alerts } } : {}),
     },
     router: {
       platform: site.router.platform,

@@ -75,7 +75,7 @@ export function quotaFigures(q: TransferQuota, failoverBothWays: number, underla
   return { ...q, quotaBytes, failoverBytes, failoverShare: failoverBytes / quotaBytes, lanBytes, packetBytes: S, overheadBytes: o, formula: `${formula}; S = ${S} B (average packet), o = ${o} B (WireGuard 32 + UDP 8 + IPv${underlay} ${underlay === 4 ? 20 : 40} + padding 8)` };
 }
 
-/** @testonly (relay6 status uses it next) The first day (YYYY-MM-DD) of the provider's current period on `today` (YYYY-MM-DD):
+/** The first day (YYYY-MM-DD) of the provider's current period on `today` (YYYY-MM-DD):
  *  the latest reset day not after today; a reset day past a month's end is its last day. */
 export function periodStart(today: string, resetDay: number): string {
   const [y, m, d] = today.split("-").map(Number) as [number, number, number];

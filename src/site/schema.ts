@@ -179,6 +179,20 @@ const vpsFields = {
     .strict()
     .optional()
     .describe("The provider's transfer quota: plan shows what it carries, status counts this month's transfer (vnstat)."),
+  alerts: z
+    .object({
+      every: z.number().int().min(10).max(86_400).default(60).describe("Seconds between two checks (the systemd timer's interval)."),
+      onFailure: z
+        .string()
+        .min(1)
+        .max(500)
+        .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: "must be one line without control characters" })
+        .optional()
+        .describe("A shell command the VPS runs (as root) when the set of failing checks changes; it reads the failures on stdin, e.g. mail -s 'relay6' me@example.com."),
+    })
+    .strict()
+    .optional()
+    .describe("Install relay6-status on the VPS with a systemd timer: the relay checked from the VPS, failures in the journal, an event log, a node-exporter textfile."),
 };
 
 const wgPort = port.default(51820);
