@@ -14,6 +14,7 @@ import {
   checkClampMss,
   checkEndpoint,
   checkHostBits,
+  checkManagement,
   checkMtu,
   checkPrivateAsn,
   checkPublicKey,
@@ -38,7 +39,7 @@ interface Doc {
 }
 
 /** Checks a relay file and its sites need before a plan can be built. */
-export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }, platformOf: (id: string) => Pick<RouterPlatform, "version">): Diagnostic[] {
+export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }, platformOf: (id: string) => Pick<RouterPlatform, "id" | "version" | "management">): Diagnostic[] {
   const rel: Raw[] = [];
   const out: Diagnostic[] = [];
   const relayName = docs.relay.file;
@@ -135,6 +136,7 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
       }
     }
     checkRouterVersion(site.router.version, platformOf(site.router.platform), own);
+    checkManagement(site.router.management, platformOf(site.router.platform), own);
     checkClampMss(site.firewall.clampMss, own);
     flush(own, doc, site.site);
   });

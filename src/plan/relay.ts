@@ -45,7 +45,7 @@ export interface RelayPlan {
 }
 
 /** `platformOf`: the defaults of a router platform, by its id (the registry's). */
-export function buildRelayPlan(input: RelayInput, platformOf: (id: string) => Pick<RouterPlatform, "tunnelInterface">): RelayPlan {
+export function buildRelayPlan(input: RelayInput, platformOf: (id: string) => Pick<RouterPlatform, "tunnelInterface" | "management">): RelayPlan {
   const sites = input.sites.map((entry) => buildSitePlan(input, entry, platformOf(entry.site.router.platform)));
   return relayPlanOf(input.kind, input.relay, input.prefix, sites);
 }

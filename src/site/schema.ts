@@ -123,6 +123,14 @@ function routerSchema(platforms: readonly RouterPlatform[]) {
         .boolean()
         .default(false)
         .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+      management: z
+        .object({
+          fromVps: z.boolean().describe("Open the router's management (RouterOS REST over www-ssl, a Linux router's SSH) to the VPS's transit address only, through the tunnel: for a router behind CGNAT."),
+          port: port.optional().describe(`The management service's TCP port (default: ${platforms.flatMap((p) => (p.management ? [`${p.id}: ${p.management.port}`] : [])).join(", ") || "the platform's"}).`),
+        })
+        .strict()
+        .optional()
+        .describe("relay6 status and verify reach such a router from the VPS: ssh -L, or ssh -J for SSH (README)."),
       api: z
         .object({
           url: z
