@@ -10,6 +10,8 @@ packages=(
   iputils-ping iperf3 tcpdump    # lab probes
   curl python3                   # lab failover --fallback: a Happy Eyeballs client and one without
   openssh-server openssh-client  # the lab VPS's sshd (relay6 apply)
+  vnstat jq                      # the VPS's transfer count (vps.transfer), read by relay6-status
+  prometheus systemd             # promtool checks relay6-status's textfile; systemd-analyze its units
   procps psmisc kmod openssl ca-certificates
 )
 missing=()

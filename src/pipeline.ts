@@ -8,7 +8,7 @@
 import type { DoctorSupport, LoadedRouterDoctor } from "./doctor/router.js";
 import { hasErrors, type Diagnostic } from "./errors.js";
 import { checkSite as lintSite, lintPlan } from "./lint/lint.js";
-import { checkRelay, lintRelayPlan } from "./lint/relay.js";
+import { checkRelay, lintRelayPlan, lintTransfer } from "./lint/relay.js";
 import { buildPlan as planOf, type Plan } from "./plan/plan.js";
 import { buildRelayPlan, relayPlanOf, type RelayPlan } from "./plan/relay.js";
 import { renderRelay, siteDir } from "./render/render.js";
@@ -104,6 +104,7 @@ export function analyseInput(loaded: LoadedInput): InputAnalysis {
   const relay = buildRelayPlan(loaded.input, platformOf);
   if (solo) findings.push(...lintPlan(relay.sites[0]!, solo.file, solo.locate));
   else findings.push(...lintRelayPlan(relay, { relay: loaded.relayDoc, sites: loaded.siteDocs }));
+  findings.push(...lintTransfer(relay, loaded.relayDoc));
   for (const d of vpsTargetOf().check(relay)) findings.push(locatedIn(d, loaded.relayDoc));
   relay.sites.forEach((plan, i) => {
     for (const d of routerTarget(plan).check(plan)) findings.push(locatedIn(d, loaded.siteDocs[i]!, solo ? undefined : plan.site));

@@ -168,6 +168,7 @@ const CASES: Case[] = [
   { row: "an argument", args: () => rest("https://admin:pw@192.0.2.1"), thing: () => "holds a user name or password" },
   { row: "an argument", args: () => rest("http://192.0.2.1"), thing: () => "the router URL http://192.0.2.1" },
   { row: "an argument", args: () => ["apply", "vps", site, "--vps-port", "0", "--dry-run"], thing: () => "SSH port 0: not a port number" },
+  { row: "an argument", args: () => ["status", site, "--interval", "0", "--watch"], thing: () => "--interval 0: not a number of at least 1" },
   { row: "an argument", args: () => ["init", "-o", join(w, "new.yaml"), "--prefix", "2001:db8:1:2::/64", ...initFlags], thing: () => "--prefix 2001:db8:1:2::/64" },
   { row: "an argument", args: () => ["doctor", "--router-platform", "junos", "--wg-conf", join(REPO, "test/doctor/fixtures/recipe-as-written/wg0.conf")], thing: () => "--router-platform junos" },
   { row: "an SSH option", args: () => ssh("-i", join(w, "no-such-key")), thing: () => `cannot read SSH key ${join(w, "no-such-key")}` },
@@ -182,6 +183,7 @@ const CASES: Case[] = [
   { row: "cannot reach", args: () => rest(`http://127.0.0.1:${port.closed}`), thing: () => `router http://127.0.0.1:${port.closed}` },
   { row: "cannot reach", args: () => ["verify", site, "--no-vps", "--router-url", `http://127.0.0.1:${port.closed}`], thing: () => "connection refused" },
   { row: "cannot reach", args: () => ["apply", "vps", site, "--vps-host", "127.0.0.1", "--vps-port", String(port.closed), "--dry-run"], thing: () => `cannot reach 127.0.0.1 port ${port.closed} over SSH: connection refused` },
+  { row: "cannot reach", args: () => ["status", site, "--vps-host", "127.0.0.1", "--vps-port", String(port.closed)], thing: () => `cannot reach 127.0.0.1 port ${port.closed} over SSH: connection refused` },
   { row: "cannot reach", args: () => rest("https://relay6-no-such-router.invalid", "--router-fingerprint", "ab".repeat(32), "--timeout", "3000"), thing: () => "router https://relay6-no-such-router.invalid" },
   { row: "a deadline", args: () => rest(`http://127.0.0.1:${port.silent}`, "--timeout", "300"), thing: () => `router http://127.0.0.1:${port.silent}` },
   { row: "TLS", args: () => rest(`https://127.0.0.1:${port.tls}`, "--router-fingerprint", fingerprintOther), thing: () => `router https://127.0.0.1:${port.tls}` },
@@ -227,7 +229,7 @@ describe("the README's exit-status table", () => {
     const failing = CASES.filter((c) => rowOf(c).exit !== 0).map((c) => c.args().join(" "));
     const missing = jsonCommands().filter((cmd) => !failing.some((a) => a.startsWith(cmd + " ")));
     expect(missing).toEqual([]);
-    expect(jsonCommands()).toEqual(expect.arrayContaining(["plan", "lint", "render", "keys", "init", "apply vps", "apply router", "verify", "doctor", "lab up", "lab test", "lab failover", "lab down"]));
+    expect(jsonCommands()).toEqual(expect.arrayContaining(["plan", "lint", "render", "keys", "init", "apply vps", "apply router", "verify", "status", "doctor", "lab up", "lab test", "lab failover", "lab down"]));
   });
 
   it.each(CASES.map((c, i) => [`${rowOf(c).exit} ${c.row}: relay6 ${c.args().map((a) => a.replace(w, "…")).join(" ")}`, i] as const))("%s", async (_name, i) => {

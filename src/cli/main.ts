@@ -8,6 +8,7 @@ import { registerInit } from "./commands/init.js";
 import { registerApply } from "./commands/apply.js";
 import { registerLab } from "./commands/lab.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerStatus } from "./commands/status.js";
 import { registerVerify } from "./commands/verify.js";
 import { VERSION } from "../version.js";
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerDoctor(program);
   registerVerify(program);
+  registerStatus(program);
   commanderErrors(program, "relay6");
   program.hook("preAction", (_root, action) => refuseEmptyPaths(action));
   return program;

@@ -71,6 +71,9 @@ export const LINT_CODES: readonly LintCode[] = [
   { code: "transit-collision", severity: "error", summary: "Two sites' routers get the same transit /128 (names both)." },
   { code: "router-key-duplicate", severity: "error", summary: "Two sites of a relay name the same router public key." },
   { code: "bfd-timers-differ", severity: "warning", summary: "The bgp-bfd sites of a relay ask for different BFD timers; bird on the VPS applies one set to wg0." },
+  { code: "router-management-port", severity: "error", summary: "router.management.fromVps on a platform relay6 knows no management port for: router.management.port is needed." },
+  { code: "transfer-quota", severity: "info", summary: "What the provider's transfer quota (vps.transfer) carries: the sites' failover traffic first, then the LAN traffic the rest carries." },
+  { code: "transfer-quota-failover", severity: "warning", summary: "The sites' BFD and probe traffic alone takes 10 % or more of the provider's transfer quota." },
 ];
 
 const SEVERITY = new Map(LINT_CODES.map((c) => [c.code, c.severity]));
@@ -91,7 +94,7 @@ export function located(raw: Raw[], file: string | undefined, locate: Locate | u
 
 /** Checks that need only a schema-valid site; errors here mean no plan can be built.
  *  `platform`: what the registry says about the site's router platform. */
-export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "version">, file?: string, locate?: Locate): Diagnostic[] {
+export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "id" | "version" | "management">, file?: string, locate?: Locate): Diagnostic[] {
   const out: Raw[] = [];
   const p = checkRoutedPrefix(site.prefix, out);
   if (!p) return located(out, file, locate);
@@ -122,6 +125,7 @@ export function checkSite(site: SiteFile, platform: Pick<RouterPlatform, "versio
   }
 
   checkRouterVersion(site.router.version, platform, out);
+  checkManagement(site.router.management, platform, out);
   checkVpsFirewall(site.firewall.vps, out);
   checkClampMss(site.firewall.clampMss, out);
 
@@ -248,6 +252,11 @@ export function checkRouterVersion(version: string | undefined, platform: Pick<R
   // A router that needs router.version and has none: its target says so (routeros-version-missing).
   if (!platform.version && version)
     out.push(finding("router-version-ignored", ["router", "version"], "router.version only applies to RouterOS", "remove it"));
+}
+
+export function checkManagement(m: { fromVps: boolean; port?: number } | undefined, platform: Pick<RouterPlatform, "id" | "management">, out: Raw[]): void {
+  if (m?.fromVps && m.port === undefined && !platform.management)
+    out.push(finding("router-management-port", ["router", "management", "port"], `relay6 knows no management port for router.platform ${platform.id}`, "set router.management.port to the TCP port of the router's management service"));
 }
 
 export function checkVpsFirewall(firewall: "ufw" | "none", out: Raw[]): void {

@@ -4,7 +4,7 @@
 // VPS's), and each site's own checks (the same functions a standalone site's lint uses).
 // Every finding is located in the file that holds the value: the relay file or the site's.
 import { formatPath, type Diagnostic } from "../errors.js";
-import { formatAddress6, formatPrefix6, ipv4ToNumber, overlaps, parsePrefix6, subnet, type Prefix6 } from "../net/ipv6.js";
+import { formatAddress6, formatPrefix6, ipv4ToNumber, mask, overlaps, parsePrefix6, subnet, type Prefix6 } from "../net/ipv6.js";
 import { formatBytes } from "../plan/bfd.js";
 import type { RelayPlan } from "../plan/relay.js";
 import { parseTransitPin, transitInterfaceId } from "../plan/transit.js";
@@ -14,6 +14,7 @@ import {
   checkClampMss,
   checkEndpoint,
   checkHostBits,
+  checkManagement,
   checkMtu,
   checkPrivateAsn,
   checkPublicKey,
@@ -38,7 +39,7 @@ interface Doc {
 }
 
 /** Checks a relay file and its sites need before a plan can be built. */
-export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }, platformOf: (id: string) => Pick<RouterPlatform, "version">): Diagnostic[] {
+export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }, platformOf: (id: string) => Pick<RouterPlatform, "id" | "version" | "management">): Diagnostic[] {
   const rel: Raw[] = [];
   const out: Diagnostic[] = [];
   const relayName = docs.relay.file;
@@ -55,7 +56,21 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
   const transit = p ? subnet(p, 64, 0n)! : undefined;
 
   const names = new Map<string, number>();
-  const prefixes: { p: Prefix6; i: number }[] = [];
+  // Two aligned prefixes overlap only when one holds the other, and a site's prefix is a
+  // /56, /60 or /64: an earlier site's prefix that holds this one is one of this one's
+  // supernets at those lengths; one this one holds has it among its own. Maps of both keep
+  // the check linear in the number of sites (a pairwise scan is quadratic: 1,000 sites).
+  const key = (p: Prefix6, len: number) => `${len}/${p.network & mask(len)}`;
+  const exact = new Map<string, { p: Prefix6; i: number }>();
+  const within = new Map<string, { p: Prefix6; i: number }>();
+  const overlapping = (sp: Prefix6) => {
+    for (const len of SITE_PREFIX_LENGTHS) if (len <= sp.length && exact.has(key(sp, len))) return exact.get(key(sp, len));
+    return within.get(key(sp, sp.length));
+  };
+  const remember = (sp: Prefix6, i: number) => {
+    if (!exact.has(key(sp, sp.length))) exact.set(key(sp, sp.length), { p: sp, i });
+    for (const len of SITE_PREFIX_LENGTHS) if (len < sp.length && !within.has(key(sp, len))) within.set(key(sp, len), { p: sp, i });
+  };
   const iids = new Map<bigint, number>();
   const routerKeys = new Map<string, number>();
   input.sites.forEach((entry, i) => {
@@ -87,10 +102,10 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
         own.push(finding("site-prefix-transit", ["prefix"], `${formatPrefix6(sp)} overlaps the relay's transit /64 ${formatPrefix6(transit)} (index 0 of ${formatPrefix6(p!)}, the VPS's wg0)`, `give the site a prefix that does not hold ${formatPrefix6(transit)}`));
         sp = undefined;
       } else {
-        const clash = prefixes.find((x) => overlaps(x.p, sp!));
+        const clash = overlapping(sp);
         if (clash)
           own.push(finding("site-prefix-overlap", ["prefix"], `${formatPrefix6(sp)} overlaps ${formatPrefix6(clash.p)} of ${other(clash.i)}`, "give each site its own part of the relay's prefix"));
-        prefixes.push({ p: sp, i });
+        remember(sp, i);
       }
     }
 
@@ -135,6 +150,7 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
       }
     }
     checkRouterVersion(site.router.version, platformOf(site.router.platform), own);
+    checkManagement(site.router.management, platformOf(site.router.platform), own);
     checkClampMss(site.firewall.clampMss, own);
     flush(own, doc, site.site);
   });
@@ -150,6 +166,37 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
   // Relay-file findings first: they are about everything that follows.
   const relayFindings = located(rel, docs.relay.file, docs.relay.locate);
   return [...relayFindings, ...out];
+}
+
+/** The share of the quota the failover traffic may take before lint warns. */
+export const QUOTA_FAILOVER_WARN = 0.1;
+
+/** vps.transfer: what the quota carries once every site's failover probing is paid (in
+ *  the file that holds the vps block: the relay file, or the standalone site's). */
+export function lintTransfer(relay: RelayPlan, doc: Doc): Diagnostic[] {
+  const q = relay.quota;
+  if (!q) return [];
+  const at = ["vps", "transfer"];
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 0)} %`;
+  const counted = q.counts === "out" ? "the half the VPS sends, counts: out" : "both directions, counts: in+out";
+  const failover = `${relay.sites.length === 1 ? "the site's" : `the ${relay.sites.length} sites'`} BFD and probe traffic, ${formatBytes(relay.totals.failoverBytesPerMonth)} a month both ways, counts ${formatBytes(q.failoverBytes)} (${counted}) = ${pct(q.failoverShare)} of the ${q.monthlyGB} GB quota`;
+  const lan =
+    q.counts === "in+out"
+      ? `the rest carries about ${formatBytes(q.lanBytes.downstream)} of LAN traffic a month, either direction`
+      : `the rest carries about ${formatBytes(q.lanBytes.downstream)} of LAN traffic a month downstream (internet → LAN), or ${formatBytes(q.lanBytes.upstream)} upstream`;
+  const out: Raw[] = [
+    finding("transfer-quota", at, `${failover}; ${lan} (relay6 plan shows the formula)`, "relay6 status counts this month's transfer on the VPS (vnstat)"),
+  ];
+  if (q.failoverShare >= QUOTA_FAILOVER_WARN)
+    out.push(
+      finding(
+        "transfer-quota-failover",
+        at,
+        q.failoverShare >= 1 ? `failover traffic alone exceeds the transfer quota: ${failover}` : `failover traffic alone takes ${pct(q.failoverShare)} of the transfer quota: ${failover}`,
+        "raise failover.bfd.intervalMs of the bgp-bfd sites (traffic falls with the interval), move sites to another VPS, or buy a larger quota",
+      ),
+    );
+  return located(out, doc.file, doc.locate);
 }
 
 /** Findings about a built relay plan: each site's figures (in its file) and their sum. */

@@ -61,6 +61,7 @@ export function probeFigures(underlay: 4 | 6): ProbeFigures {
 }
 
 export function formatBytes(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`;
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   return `${n} B`;

@@ -15,6 +15,7 @@ import type { RouterPlatform } from "../site/platform.js";
 import { relayOfSite, type RelayInput, type RelaySiteEntry } from "../site/relay.js";
 import type { SiteFile } from "../site/schema.js";
 import { bfdFigures, probeFigures, type BfdFigures, type ProbeFigures } from "./bfd.js";
+import type { TransferQuota } from "./quota.js";
 import { parseTransitPin, transitInterfaceId } from "./transit.js";
 
 export interface PlanAddress {
@@ -94,6 +95,10 @@ export interface Plan {
     ssh: { host: string; port: number; user: string };
     /** A site of a relay: the VPS's key mode (wireguard.keys is the router's). */
     keys?: "relay6" | "device";
+    /** The provider's transfer quota (vps.transfer), the relay's. */
+    transfer?: TransferQuota;
+    /** vps.alerts: the check the VPS runs on a timer. */
+    alerts?: { every: number; onFailure?: string };
   };
   router: {
     /** router.platform: the target that renders the router's end. */
@@ -107,6 +112,9 @@ export interface Plan {
     /** The router's peer (the VPS): allowed ::/0, the default route decides what goes in. */
     peerAllowedIps: string[];
     acceptAllFromTunnel: boolean;
+    /** router.management.fromVps: the management service opened, through the tunnel, to
+     *  the VPS's transit address only. */
+    management?: { port: number; service: string; from: string };
   };
   failover:
     | {
@@ -155,7 +163,7 @@ export function allowedIpsFor(routerTransit: string, segmentPrefixes: string[]):
 
 /** `platform`: the site's router platform (its defaults). A standalone site is planned as
  *  the one site of its relay (src/site/relay.ts: relayOfSite). */
-export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnelInterface">): Plan {
+export function buildPlan(site: SiteFile, platform: Pick<RouterPlatform, "tunnelInterface" | "management">): Plan {
   const relay = relayOfSite(site);
   return buildSitePlan(relay, relay.sites[0]!, platform);
 }
@@ -176,7 +184,7 @@ export function parsedPrefix(text: string): Prefix6 {
 }
 
 /** One site of a relay → its Plan. Pure; call only on a relay that lint found free of errors. */
-export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform: Pick<RouterPlatform, "tunnelInterface">): Plan {
+export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform: Pick<RouterPlatform, "tunnelInterface" | "management">): Plan {
   const site = entry.site;
   const member = relay.kind === "relay";
   const prefix = parsedPrefix(site.prefix);
@@ -240,6 +248,8 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
   routes.sort((a, b) => Number(b.dst.split("/")[1]) - Number(a.dst.split("/")[1]));
   const wgMtu = relay.wireguard.mtu;
   const routerWg = site.router.tunnelInterface ?? platform.tunnelInterface;
+  const mgmtPort = site.router.management?.port ?? platform.management?.port;
+  const management = site.router.management?.fromVps && mgmtPort !== undefined ? { port: mgmtPort, service: platform.management?.service ?? `TCP ${mgmtPort}`, from: transitVps.address } : undefined;
   const linkLocal = (id: bigint): PlanAddress => {
     const a = formatAddress6((0xfe80n << 112n) | id);
     return { address: a, cidr: `${a}/64` };
@@ -283,6 +293,8 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
       firewall: relay.firewall.vps,
       ssh: { host: vps.ssh.host ?? vps.endpoint, port: vps.ssh.port, user: vps.ssh.user },
       ...(member ? { keys: relay.wireguard.keys } : {}),
+      ...(vps.transfer ? { transfer: { ...vps.transfer } } : {}),
+      ...(vps.alerts ? { alerts: { ...vps.alerts } } : {}),
     },
     router: {
       platform: site.router.platform,
@@ -294,6 +306,7 @@ export function buildSitePlan(relay: RelayInput, entry: RelaySiteEntry, platform
       ...(site.router.publicKey ? { publicKey: site.router.publicKey } : {}),
       peerAllowedIps: ["::/0"],
       acceptAllFromTunnel: site.router.acceptAllFromTunnel,
+      ...(management ? { management } : {}),
     },
     failover: bgp
       ? {

@@ -5,7 +5,8 @@
 import { formatPrefix6 } from "../net/ipv6.js";
 import type { RouterPlatform } from "../site/platform.js";
 import type { RelayInput } from "../site/relay.js";
-import { buildSitePlan, parsedPrefix, type Plan, type PlanAddress, type PlanRoute } from "./plan.js";
+import { buildSitePlan, parsedPrefix, underlayFamily, type Plan, type PlanAddress, type PlanRoute } from "./plan.js";
+import { failoverBytesPerMonth, quotaFigures, type QuotaFigures } from "./quota.js";
 
 export interface RelayPlan {
   /** The relay's name; a standalone site's is its site name. */
@@ -36,11 +37,15 @@ export interface RelayPlan {
   totals: {
     /** Underlay bytes a month of every site's BFD session, both directions. */
     bfdBytesPerMonth: number;
+    /** Every site's failover probing a month (BFD, the static mode's probe), both directions. */
+    failoverBytesPerMonth: number;
   };
+  /** vps.transfer: the quota, the failover traffic it pays first, the LAN traffic it carries. */
+  quota?: QuotaFigures;
 }
 
 /** `platformOf`: the defaults of a router platform, by its id (the registry's). */
-export function buildRelayPlan(input: RelayInput, platformOf: (id: string) => Pick<RouterPlatform, "tunnelInterface">): RelayPlan {
+export function buildRelayPlan(input: RelayInput, platformOf: (id: string) => Pick<RouterPlatform, "tunnelInterface" | "management">): RelayPlan {
   const sites = input.sites.map((entry) => buildSitePlan(input, entry, platformOf(entry.site.router.platform)));
   return relayPlanOf(input.kind, input.relay, input.prefix, sites);
 }
@@ -53,6 +58,7 @@ export function relayPlanOf(kind: RelayPlan["kind"], name: string, prefixText: s
   const bgpSites = sites.flatMap((p) => (p.failover.mode === "bgp-bfd" ? [p.failover] : []));
   const { allowedIps: _a, allowedIpsOverridden: _o, keys: _k, routes: _r, ...vps } = first.vps;
   const ll = sites.find((p) => p.transit.vpsLinkLocal)?.transit.vpsLinkLocal;
+  const failover = sites.reduce((sum, p) => sum + failoverBytesPerMonth(p), 0);
   return {
     relay: name,
     kind,
@@ -75,7 +81,8 @@ export function relayPlanOf(kind: RelayPlan["kind"], name: string, prefixText: s
         }
       : {}),
     sites,
-    totals: { bfdBytesPerMonth: bgpSites.reduce((sum, f) => sum + f.bfd.bytesPerMonth, 0) },
+    totals: { bfdBytesPerMonth: bgpSites.reduce((sum, f) => sum + f.bfd.bytesPerMonth, 0), failoverBytesPerMonth: failover },
+    ...(first.vps.transfer ? { quota: quotaFigures(first.vps.transfer, failover, underlayFamily(first)) } : {}),
   };
 }
 

@@ -9,6 +9,10 @@ export interface RouterPlatform {
   tunnelInterface: string;
   /** The SSH user relay6 logs in as on such a router when no --router-user is given. */
   sshUser: string;
+  /** The router's management service router.management.fromVps opens to the VPS's
+   *  transit address: its TCP port and what it is ("REST (www-ssl)", "SSH"). A platform
+   *  without it cannot open management (lint says so). */
+  management?: { port: number; service: string };
   /** Set when `router.version` means something on this platform (lint warns that it is
    *  ignored where it does not). */
   version?: {

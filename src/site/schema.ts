@@ -123,6 +123,14 @@ function routerSchema(platforms: readonly RouterPlatform[]) {
         .boolean()
         .default(false)
         .describe("Accept every input-chain packet from the tunnel, as the recipe does. Default: only BGP, BFD and ICMPv6."),
+      management: z
+        .object({
+          fromVps: z.boolean().describe("Open the router's management (RouterOS REST over www-ssl, a Linux router's SSH) to the VPS's transit address only, through the tunnel: for a router behind CGNAT."),
+          port: port.optional().describe(`The management service's TCP port (default: ${platforms.flatMap((p) => (p.management ? [`${p.id}: ${p.management.port}`] : [])).join(", ") || "the platform's"}).`),
+        })
+        .strict()
+        .optional()
+        .describe("relay6 status and verify reach such a router from the VPS: ssh -L, or ssh -J for SSH (README)."),
       api: z
         .object({
           url: z
@@ -169,6 +177,30 @@ const vpsFields = {
     .strict()
     .prefault({}),
   publicKey: z.string().optional().describe("The VPS's WireGuard public key, when the VPS made its own key (wireguard.keys: device)."),
+  transfer: z
+    .object({
+      monthlyGB: z.number().positive().max(1_000_000).describe("The provider's monthly transfer allowance in GB (10^9 bytes)."),
+      resetDay: z.number().int().min(1).max(31).default(1).describe("The day of the month the provider's count starts again (29-31: the month's last day in shorter months)."),
+      counts: z.enum(["out", "in+out"]).describe("What the provider counts: out (what the VPS sends) or in+out (both directions)."),
+      alertPercent: z.number().int().min(1).max(100).default(90).describe("relay6 status --check (and the VPS's check) fails from this share of the allowance on."),
+    })
+    .strict()
+    .optional()
+    .describe("The provider's transfer quota: plan shows what it carries, status counts this month's transfer (vnstat)."),
+  alerts: z
+    .object({
+      every: z.number().int().min(10).max(86_400).default(60).describe("Seconds between two checks (the systemd timer's interval)."),
+      onFailure: z
+        .string()
+        .min(1)
+        .max(500)
+        .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: "must be one line without control characters" })
+        .optional()
+        .describe("A shell command the VPS runs (as root) when the set of failing checks changes; it reads the failures on stdin, e.g. mail -s 'relay6' me@example.com."),
+    })
+    .strict()
+    .optional()
+    .describe("Install relay6-status on the VPS with a systemd timer: the relay checked from the VPS, failures in the journal, an event log, a node-exporter textfile."),
 };
 
 const wgPort = port.default(51820);

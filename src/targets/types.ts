@@ -10,6 +10,7 @@ import type { RelayPlan } from "../plan/relay.js";
 import type { RemoteAccess } from "../remote/connect.js";
 import type { Artifact, RelayRenderContext, RenderContext } from "../render/types.js";
 import type { RouterPlatform } from "../site/platform.js";
+import type { VpsView } from "../status/status.js";
 import type { Finding } from "../verify/findings.js";
 
 /** A router platform's target: it renders one site's router from that site's Plan. */
@@ -124,6 +125,14 @@ export interface VpsVerifyRequest {
   log: (line: string) => void;
 }
 
+export interface VpsStatusRequest {
+  relay: RelayPlan;
+  access: RemoteAccess;
+  log: (line: string) => void;
+}
+
 export interface VpsVerifyModule {
   verify(req: VpsVerifyRequest): Promise<Finding[]>;
+  /** `relay6 status`: one SSH connection; each read() is one round trip. */
+  statusReader(req: VpsStatusRequest): Promise<{ read(): Promise<VpsView>; close(): void }>;
 }

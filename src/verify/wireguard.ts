@@ -9,6 +9,9 @@ export interface WgPeer {
   endpoint: string;
   allowedIps: string[];
   latestHandshake: number;
+  /** Bytes received from and sent to the peer since the interface came up. */
+  rxBytes: number;
+  txBytes: number;
 }
 
 /** `wg show IF dump` with the interface's private key (the first field of its first line)
@@ -28,7 +31,7 @@ export function parseWgDump(text: string): { listenPort?: number; peers: WgPeer[
     listenPort: Number(f[2]),
     peers: peers.map((l) => {
       const p = l.split("\t");
-      return { publicKey: p[0]!, endpoint: p[2]!, allowedIps: (p[3] ?? "").split(",").filter((x) => x && x !== "(none)"), latestHandshake: Number(p[4] ?? 0) };
+      return { publicKey: p[0]!, endpoint: p[2]!, allowedIps: (p[3] ?? "").split(",").filter((x) => x && x !== "(none)"), latestHandshake: Number(p[4] ?? 0), rxBytes: Number(p[5] ?? 0), txBytes: Number(p[6] ?? 0) };
     }),
   };
 }

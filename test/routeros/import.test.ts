@@ -1,7 +1,11 @@
 // Importing the setup script into a model of RouterOS (objects keyed as RouterOS keys
 // them): twice equals once, the undo takes away exactly what the setup added, the user's
 // objects are never touched, and the firewall does what the issue asks.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { containsAddress, parseAddress6, parsePrefix6 } from "../../src/net/ipv6.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { probeFigures } from "../../src/plan/bfd.js";
@@ -9,7 +13,7 @@ import { DEFCONF_DROP } from "../../src/targets/routeros/objects.js";
 import { DEFCONF, GOLDEN_SITES, LAN_INTERFACES, ctx, freshRouter, planFor, render } from "./fixtures.js";
 import { RouterModel, unmodelled, type Obj } from "./model.js";
 import { allCommands, parse } from "./rsc.js";
-import { capturedVersions } from "./tree.js";
+import { capturedVersions, checkScript } from "./tree.js";
 
 const recipe = GOLDEN_SITES["recipe-home"].file;
 const staticSite = GOLDEN_SITES["static-inbound"].file;
@@ -379,5 +383,45 @@ describe("an RA entry relay6 did not create", () => {
     expect(nd("7.24").filter((c) => c.verb === "unset").length).toBe(3);
     expect(nd("7.22.3").filter((c) => c.verb === "unset")).toEqual([]);
     expect(nd("7.22.3").filter((c) => c.verb === "set" && c.args.some((a) => a.name === "dns" && a.value?.kind === "str" && a.value.text === "")).length).toBe(3);
+  });
+});
+
+describe("router.management.fromVps: REST through the tunnel, from the VPS's transit address only", () => {
+  const withMgmt = (mgmt: Record<string, unknown> | undefined): string => {
+    const dir = mkdtempSync(join(tmpdir(), "relay6-mgmt-"));
+    const doc = parseYaml(readFileSync(recipe, "utf8")) as Record<string, Record<string, unknown>>;
+    const file = join(dir, "home.yaml");
+    writeFileSync(file, stringifyYaml({ ...doc, router: { ...doc.router, ...(mgmt ? { management: mgmt } : {}) } }));
+    return file;
+  };
+
+  it("one tagged input rule in front of defconf's drop: www-ssl from the VPS's ::1 accepted, from anyone else dropped", () => {
+    const p = planFor(withMgmt({ fromVps: true }), "7.22.3");
+    const wg = p.router.tunnelInterface;
+    const { once, twice, setup } = importTwice(p, () => usedRouter("7.22.3"));
+    expect(twice.snapshot()).toEqual(once.snapshot());
+    expect(setup).toContain('comment="relay6:home:fw:in-mgmt; accept REST (www-ssl) on TCP 443 from the VPS');
+    const rule = once.list("ipv6/firewall/filter").find((r) => (r.props.comment ?? "").startsWith("relay6:home:fw:in-mgmt;"))!;
+    const { comment: _c, ...props } = rule.props;
+    expect(props).toEqual({ chain: "input", action: "accept", protocol: "tcp", "dst-port": "443", "src-address": p.transit.vps.address, "in-interface": wg });
+    const rest = (src: string, port = 443) => verdict(once, { chain: "input", in: wg, state: "new", protocol: "tcp", dstPort: port, src, dst: p.transit.router.address });
+    expect(rest(p.transit.vps.address)).toMatchObject({ action: "accept", rule: expect.stringMatching(/^relay6:home:fw:in-mgmt;/) });
+    expect(rest("2001:db8:ffff::1")).toMatchObject({ action: "drop", rule: DEFCONF_DROP });
+    expect(rest(p.transit.vps.address, 22).action).toBe("drop");
+    const off = importTwice(planFor(withMgmt(undefined), "7.22.3"), () => usedRouter("7.22.3")).once;
+    expect(verdict(off, { chain: "input", in: wg, state: "new", protocol: "tcp", dstPort: 443, src: p.transit.vps.address, dst: p.transit.router.address })).toMatchObject({ action: "drop", rule: DEFCONF_DROP });
+    // The undo takes it away with the rest.
+    const undone = once.clone();
+    undone.import(render(p, ctx).undo!);
+    expect(undone.list("ipv6/firewall/filter").some((r) => relay6(r))).toBe(false);
+  });
+
+  it("a chosen port; every release's command tree takes the rule", () => {
+    for (const v of capturedVersions()) {
+      const p = planFor(withMgmt({ fromVps: true, port: 8443 }), v);
+      const stmts = parse(render(p, ctx).setup!);
+      expect(checkScript(stmts, v), v).toEqual([]);
+      expect(render(p, ctx).setup!).toContain("dst-port=8443");
+    }
   });
 });

@@ -87,11 +87,32 @@ export function formatRelayPlan(relay: RelayPlan, findings: Diagnostic[]): strin
   const bgp = relay.sites.filter((p) => p.failover.mode === "bgp-bfd").length;
   w("sites", `${relay.sites.length} (${bgp} bgp-bfd, ${relay.sites.length - bgp} static)`);
   w("BFD traffic", `${formatBytes(relay.totals.bfdBytesPerMonth)}/month on the underlay, all sites together`);
+  if (relay.totals.failoverBytesPerMonth !== relay.totals.bfdBytesPerMonth) w("failover traffic", `${formatBytes(relay.totals.failoverBytesPerMonth)}/month: BFD and the static sites' probes`);
+  if (relay.quota) L.push("", formatQuota(relay).trimEnd());
   const own = findings.filter((d) => d.site === undefined);
   if (own.length > 0) {
     L.push("", "findings");
     for (const d of own) L.push(`  ${d.severity.padEnd(7)} ${d.code}${d.path ? ` at ${d.path}` : ""}: ${d.message}`);
   }
+  return L.join("\n") + "\n";
+}
+
+/** vps.transfer: the quota, the failover traffic it pays first, the LAN traffic it carries. */
+export function formatQuota(relay: RelayPlan): string {
+  const q = relay.quota;
+  if (!q) return "";
+  const L: string[] = [];
+  const w = (label: string, value: string) => L.push(`  ${label.padEnd(22)} ${value}`);
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
+  L.push(`transfer quota: ${q.monthlyGB} GB a month from day ${q.resetDay}, the provider counts ${q.counts === "out" ? "what the VPS sends (out)" : "both directions (in+out)"}`);
+  w("failover traffic", `${formatBytes(relay.totals.failoverBytesPerMonth)}/month both ways (BFD and probes of ${relay.sites.length === 1 ? "the site" : `all ${relay.sites.length} sites`}); counted: ${formatBytes(q.failoverBytes)} = ${pct(q.failoverShare)} of the quota`);
+  if (q.counts === "in+out") w("LAN traffic carried", `${formatBytes(q.lanBytes.downstream)}/month, either direction`);
+  else {
+    w("LAN traffic carried", `${formatBytes(q.lanBytes.downstream)}/month downstream (internet → LAN)`);
+    w("", `or ${formatBytes(q.lanBytes.upstream)}/month upstream (any mix in between)`);
+  }
+  w("why", q.counts === "in+out" ? "every relayed byte crosses the VPS's NIC twice: plain, and inside WireGuard (o more a packet)" : "every relayed byte leaves the VPS once: downstream inside WireGuard (o more a packet), upstream plain");
+  w("formula", q.formula);
   return L.join("\n") + "\n";
 }
 
@@ -182,8 +203,8 @@ export function registerCore(program: Command): void {
     .action((input: string, opts: { json?: boolean }) => {
       const { relay, findings } = loadAndAnalyseInput(input);
       const solo = relay?.kind === "site";
-      if (opts.json) out(JSON.stringify(solo || !relay ? { plan: relay?.sites[0] ?? null, findings } : { relay, findings }, null, 2));
-      else if (relay) out(solo ? formatPlan(relay.sites[0]!, findings) : formatRelayPlan(relay, findings));
+      if (opts.json) out(JSON.stringify(solo || !relay ? { plan: relay?.sites[0] ?? null, ...(relay?.quota ? { quota: relay.quota } : {}), findings } : { relay, findings }, null, 2));
+      else if (relay) out(solo ? formatPlan(relay.sites[0]!, findings) + (relay.quota ? `\n${formatQuota(relay)}` : "") : formatRelayPlan(relay, findings));
       else printFindings(findings);
       if (hasErrors(findings)) process.exitCode = EXIT.findings;
     });

@@ -3,7 +3,7 @@
 // as it always did; a relay file is the same thing for several sites.
 import { join } from "node:path";
 import { EXIT, hasErrors, UserError, type Diagnostic } from "../../errors.js";
-import { defaultSecretsPath, requireKeys, stageSecrets, withMissingKeys, type End, type SecretsFile, type StagedSecrets } from "../../keys/wireguard.js";
+import { defaultSecretsPath, readSecrets, requireKeys, stageSecrets, withMissingKeys, type End, type SecretsFile, type StagedSecrets } from "../../keys/wireguard.js";
 import type { Plan } from "../../plan/plan.js";
 import type { RelayPlan } from "../../plan/relay.js";
 import { analyseInput, loadInput, siteOutputDir } from "../../pipeline.js";
@@ -70,6 +70,17 @@ export function secretsFiles(relay: RelayPlan, loaded: LoadedInput, option?: str
 }
 
 const clean = (s: RelaySecrets): RelaySecrets => ({ ...(s.vpsPrivateKey ? { vpsPrivateKey: s.vpsPrivateKey } : {}), routers: s.routers });
+
+/** The keys that exist, made nowhere and with no error for a missing one (relay6 status
+ *  reads; it writes no file): the VPS's key checks which peer the router holds. */
+export function existingSecretsFor(relay: RelayPlan, loaded: LoadedInput, option?: string): RelaySecrets {
+  const out: RelaySecrets = { routers: {} };
+  for (const f of keyFiles(relay, loaded, option)) {
+    const s = readSecrets(f.path);
+    if (s) f.put(s, out);
+  }
+  return clean(out);
+}
 
 /** The keys every command but keys, render and init needs: read, never made. A missing
  *  file or key is an error naming the file and `relay6 keys INPUT`. */

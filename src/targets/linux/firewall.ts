@@ -35,6 +35,9 @@ export function renderFirewall(plan: Plan): FirewallRules {
       r("RELAY6-IN", `-i ${wg} -s ${src} -p udp -m multiport --dports 3784,3785 -j ACCEPT`);
     }
   }
+  // router.management.fromVps: SSH through the tunnel from the VPS's transit address only.
+  const mgmt = plan.router.management;
+  if (mgmt) r("RELAY6-IN", `-i ${wg} -s ${mgmt.from} -p tcp --dport ${mgmt.port} -m comment --comment "relay6 management from the VPS" -j ACCEPT`);
   r("RELAY6-IN", `-i ${wg} -j ${plan.router.acceptAllFromTunnel ? "ACCEPT" : "DROP"}`);
 
   // Into the tunnel only from the site's own global /64s: a ULA, a stale or a foreign

@@ -93,7 +93,7 @@ function render(plan: Plan, ctx: RenderContext): Artifact[] {
 export const linuxTarget: RouterTarget = {
   id: "linux",
   role: "router",
-  platform: { id: "linux", tunnelInterface: "wg0", sshUser: "root" },
+  platform: { id: "linux", tunnelInterface: "wg0", sshUser: "root", management: { port: 22, service: "SSH" } },
   check,
   render,
   next: (_plan, out, site) => `copy ${out}/router to the router and run \`sudo bash setup.sh\` there (or: relay6 apply router ${site} --router-ssh HOST)`,

@@ -133,7 +133,7 @@ function checkRelease(plan: Plan): Diagnostic[] {
 export const routerosTarget: RouterTarget = {
   id: "routeros",
   role: "router",
-  platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin", version: { pattern: /^7\.\d+(\.\d+)?$/, what: 'a RouterOS v7 version such as "7.22" or "7.20.8"', describe: `RouterOS version (routeros only), ${SUPPORTED.text}`, example: "7.22" } },
+  platform: { id: "routeros", tunnelInterface: "wg-host", sshUser: "admin", management: { port: 443, service: "REST (www-ssl)" }, version: { pattern: /^7\.\d+(\.\d+)?$/, what: 'a RouterOS v7 version such as "7.22" or "7.20.8"', describe: `RouterOS version (routeros only), ${SUPPORTED.text}`, example: "7.22" } },
   check: checkRouterOS,
   render: (plan, ctx) => renderAll(plan, ctx),
   next: (plan, out, site) => `upload ${out}/${routerScriptPaths(plan.site).setup} to the router and \`/import\` it (or: relay6 apply router ${site})`,

@@ -135,6 +135,12 @@ export function inputRules(plan: Plan): Rule[] {
   const rules: Rule[] = [
     { key: "fw:in-icmpv6", what: "accept ICMPv6 from the tunnel (ND, ping, packet-too-big)", args: [["chain", "input"], ["action", "accept"], ["protocol", "icmpv6"], ["in-interface", wg]] },
   ];
+  const mgmt = plan.router.management;
+  // Management through the tunnel (router.management.fromVps): a rule of relay6's own, not
+  // /ip/service's address list, whose empty value means "from anywhere" and whose one list
+  // the LAN's access shares (docs/targets/routeros.md).
+  if (mgmt)
+    rules.push({ key: "fw:in-mgmt", what: `accept ${mgmt.service} on TCP ${mgmt.port} from the VPS's transit address only (router.management.fromVps)`, args: [["chain", "input"], ["action", "accept"], ["protocol", "tcp"], ["dst-port", String(mgmt.port)], ["src-address", mgmt.from], ["in-interface", wg]] });
   if (plan.failover.mode === "bgp-bfd") {
     rules.push(
       { key: "fw:in-bgp", what: "accept BGP from the VPS", args: [["chain", "input"], ["action", "accept"], ["protocol", "tcp"], ["dst-port", "179"], ["src-address", plan.transit.vps.address], ["in-interface", wg]] },

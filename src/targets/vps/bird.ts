@@ -16,6 +16,8 @@ export function renderBirdConf(relay: RelayPlan): string {
   const lines = [
     ...header(relay, "#", `bird2 on the VPS: BGP + BFD to the home router${sites.length > 1 ? "s" : ""}, exporting ::/0.`),
     "log syslog all;",
+    "# `relay6 status` reads when each session last changed state: with the date, to the ms.",
+    "timeformat protocol iso long ms;",
     `router id ${b.routerId};`,
     "",
     "# A 1 s scan notices wg0 coming back at once (the default waits up to a minute).",

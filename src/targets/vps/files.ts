@@ -3,6 +3,7 @@
 import type { RelayPlan } from "../../plan/relay.js";
 import { routerKeysOf, vpsPrivateKeyOf } from "../../render/keys.js";
 import type { RelayRenderContext } from "../../render/types.js";
+import { renderStatusScript, renderStatusService, renderStatusTimer, STATUS_SCRIPT, STATUS_UNIT } from "./alerts.js";
 import { renderBirdConf, renderBirdRestartDropIn } from "./bird.js";
 import { renderSysctl, type InstalledFile } from "./setup.js";
 import { HOOK_FILE, KEY_FILE, renderHook, renderWgConf } from "./wireguard.js";
@@ -29,6 +30,12 @@ export function vpsFiles(plan: RelayPlan, ctx: RelayRenderContext): VpsFile[] {
     file("files/etc/wireguard/relay6-hook.sh", HOOK_FILE, "700", "root:root", "none", renderHook(plan), 0o755),
     file("files/etc/sysctl.d/99-relay6.conf", "/etc/sysctl.d/99-relay6.conf", "644", "root:root", "sysctl", renderSysctl(plan), 0o644),
   );
+  if (plan.vps.alerts)
+    files.push(
+      file("files/usr/local/sbin/relay6-status", STATUS_SCRIPT, "755", "root:root", "none", renderStatusScript(plan), 0o755),
+      file(`files/etc/systemd/system/${STATUS_UNIT}.service`, `/etc/systemd/system/${STATUS_UNIT}.service`, "644", "root:root", "unit", renderStatusService(plan), 0o644),
+      file(`files/etc/systemd/system/${STATUS_UNIT}.timer`, `/etc/systemd/system/${STATUS_UNIT}.timer`, "644", "root:root", "unit", renderStatusTimer(plan), 0o644),
+    );
   if (plan.bgp)
     files.push(
       file("files/etc/bird/bird.conf", "/etc/bird/bird.conf", "640", "bird:bird", "bird", renderBirdConf(plan), 0o644),

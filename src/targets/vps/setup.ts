@@ -80,7 +80,8 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
   const step1 = peers.length === 0;
   const bgp = plan.bgp !== undefined;
   const ufw = plan.vps.firewall === "ufw";
-  const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : [])];
+  // vps.transfer: vnstat counts the NIC across reboots; jq reads its JSON for relay6-status.
+  const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : []), ...(plan.quota ? ["vnstat", "jq"] : [])];
   const allowed = peers.map((p) => p.allowed).join(" ");
   const loops = peers.map((p) => `for i in ${p.allowed}; do echo "${p.key} $i"; done`);
   const expected = loops.length === 1 ? `${loops[0]} | sort` : `{ ${loops.join("; ")}; } | sort`;
@@ -270,6 +271,26 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
       "fi",
     );
   }
+  if (plan.quota)
+    L.push(
+      "",
+      "step 'vnstat'",
+      "# The provider counts the NIC's traffic: vnstat must count that interface.",
+      `if ! vnstat --json d -i ${shQuote(plan.vps.nic)} >/dev/null 2>&1; then run vnstat --add -i ${shQuote(plan.vps.nic)}; changed=1; fi`,
+      "if has_systemd && ! systemctl is-active --quiet vnstat; then run systemctl enable --now vnstat; changed=1; fi",
+    );
+  if (plan.vps.alerts)
+    L.push(
+      "",
+      "step 'relay6-status timer'",
+      "if has_systemd; then",
+      // The bird step has reloaded systemd already when a unit changed.
+      ...(bgp ? [] : ['  if [ "$unit_changed" = 1 ]; then run systemctl daemon-reload; fi']),
+      "  if ! systemctl is-enabled --quiet relay6-status.timer || ! systemctl is-active --quiet relay6-status.timer; then run systemctl enable --now relay6-status.timer; changed=1; fi",
+      "else",
+      "  echo 'no systemd: relay6-status.timer is not started (run /usr/local/sbin/relay6-status --check from cron)' >&2",
+      "fi",
+    );
   L.push(
     "",
     'if [ "$changed" = 0 ]; then step "no changes: the VPS already matches the plan"; else step "done"; fi',

@@ -95,6 +95,13 @@ export function renderVpsUndo(plan: RelayPlan): string {
       "fi",
     );
   }
+  if (plan.vps.alerts)
+    L.push(
+      "",
+      "step 'relay6-status timer'",
+      "# Stopped before its files go: a run between the two would find its script gone.",
+      'if has_systemd && systemctl -q is-enabled relay6-status.timer 2>/dev/null; then try "disable relay6-status.timer" systemctl disable --now -q relay6-status.timer; fi',
+    );
   L.push(
     "",
     "step 'files'",

@@ -8,7 +8,12 @@ import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, typ
 import { handshakeFinding, parseWgDump, wgDumpCommand } from "../../verify/wireguard.js";
 
 type WgDump = NonNullable<ReturnType<typeof parseWgDump>>;
-import type { VpsVerifyRequest } from "../types.js";
+import type { VpsStatusRequest, VpsVerifyRequest } from "../types.js";
+import { shQuote } from "../../render/quote.js";
+import { parseBfdSessions, parseBirdProtocols } from "../../status/bird.js";
+import { parseEvents, type SiteView, type VpsView } from "../../status/status.js";
+import { transferFromVnstat } from "../../status/vnstat.js";
+import { EVENTS_FILE } from "./alerts.js";
 import { BIRD_PROTOCOL } from "./bird.js";
 
 /** The sites a verify looks at: `only` (verify --site), else all. */
@@ -161,6 +166,81 @@ function firewallFinding(relay: RelayPlan, sites: Plan[], ufw: string): Finding 
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** `relay6 status`: what the VPS sees of every site, in one round trip. The dump's first
+ *  field (wg0's private key) is blanked on the VPS: it never leaves it. */
+export function statusScript(relay: RelayPlan): string {
+  const cmds: [string, string][] = [
+    ["now", "date +%s"],
+    ["tz", "date +%z"],
+    ["today", "date +%F"],
+    ["wg-dump", `d=$(wg show wg0 dump); r=$?; printf '%s\\n' "$d" | awk 'BEGIN { FS = OFS = "\\t" } NR == 1 { $1 = "(hidden)" } { print }'; (exit $r)`],
+  ];
+  if (relay.bgp) cmds.push(["protocols", "birdc show protocols all"], ["bfd", "birdc show bfd sessions"]);
+  if (relay.quota) cmds.push(["vnstat", `vnstat --json d -i ${shQuote(relay.vps.nic)}`]);
+  cmds.push(["events", `if [ -f ${EVENTS_FILE} ]; then echo present; tail -n 1000 ${EVENTS_FILE}; else echo absent; fi`]);
+  return sectionScript(cmds);
+}
+
+/** The sections of statusScript → what the VPS sees. */
+export function statusView(relay: RelayPlan, sec: Sections): VpsView {
+  const body = (n: string) => sectionBody(sec.get(n));
+  const tz = body("tz").trim() || "+0000";
+  const now = Number(body("now").trim());
+  const wg = sectionRc(sec.get("wg-dump")) === 0 ? parseWgDump(body("wg-dump")) : undefined;
+  const birdUp = relay.bgp ? sectionRc(sec.get("protocols")) === 0 && /BIRD .* ready/.test(body("protocols")) : false;
+  const protocols = birdUp ? parseBirdProtocols(body("protocols"), tz) : new Map();
+  const bfd = birdUp ? parseBfdSessions(body("bfd"), tz) : [];
+  const ev = body("events").split("\n");
+  const eventLog = ev[0]?.trim() === "present";
+  const events = eventLog ? parseEvents(ev.slice(1).join("\n")) : [];
+  const sites: SiteView[] = relay.sites.map((p) => {
+    const transit = p.transit.router.address;
+    const peer = wg?.peers.find((x) => x.allowedIps.includes(`${transit}/128`));
+    const proto = protocols.get(BIRD_PROTOCOL(p));
+    const session = bfd.find((b) => b.address === transit);
+    return {
+      site: p.site,
+      mode: p.failover.mode,
+      transit,
+      ...(peer ? { peer: { endpoint: peer.endpoint, latestHandshake: peer.latestHandshake, rxBytes: peer.rxBytes, txBytes: peer.txBytes } } : {}),
+      ...(p.failover.mode === "bgp-bfd" && birdUp
+        ? {
+            bgp: proto ? { protocol: proto.name, state: proto.state, ...(proto.bgpState ? { bgpState: proto.bgpState } : {}), ...(proto.since !== undefined ? { since: proto.since } : {}), ...(proto.lastError ? { lastError: proto.lastError } : {}) } : null,
+            bfd: session ?? null,
+          }
+        : {}),
+      events: events.filter((e) => e.site === p.site),
+    };
+  });
+  const q = relay.quota;
+  const today = body("today").trim();
+  return {
+    now,
+    tz,
+    today,
+    wg: wg ? { up: true, ...(wg.listenPort !== undefined ? { listenPort: wg.listenPort } : {}) } : { up: false },
+    ...(relay.bgp ? { bird: { running: birdUp } } : {}),
+    sites,
+    ...(q
+      ? { transfer: sectionRc(sec.get("vnstat")) === 127 ? { error: "vnstat is not installed on the VPS" } : transferFromVnstat(body("vnstat"), relay.vps.nic, today, q.resetDay, q.counts) }
+      : {}),
+    eventLog,
+  };
+}
+
+/** Opens one SSH connection; each read() is one round trip (--watch reads again on it). */
+export async function statusReader(req: VpsStatusRequest): Promise<{ read(): Promise<VpsView>; close(): void }> {
+  const s = await connectSsh(req.access.ssh, req.log);
+  const script = statusScript(req.relay);
+  return {
+    read: async () => {
+      const out = await s.exec(script, { quiet: true });
+      return statusView(req.relay, parseSections(out.stdout + out.stderr));
+    },
+    close: () => s.close(),
+  };
 }
 
 export async function verify(req: VpsVerifyRequest): Promise<Finding[]> {
