@@ -8,8 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { writeRelaySites } from "../bench/relay-sites.js";
 import type { UserError } from "../src/errors.js";
-import { analyseInput, loadInput, parseSite } from "../src/pipeline.js";
-import type { Plan } from "../src/plan/plan.js";
+import { analyseInput, buildPlan, loadInput, parseSite } from "../src/pipeline.js";
 import { failoverBytesPerMonth, periodStart, quotaFigures, tunnelOverheadBytes } from "../src/plan/quota.js";
 import { runCli, tmp } from "./helpers.js";
 
@@ -47,11 +46,19 @@ describe("what the quota carries", () => {
     expect(quotaFigures(q("in+out", 10), both, 4).lanBytes).toEqual({ downstream: 0, upstream: 0 });
   });
 
-  it("a site's failover bytes: BFD for bgp-bfd, the static probe's for static", () => {
-    const bgp = { failover: { mode: "bgp-bfd", bfd: { bytesPerMonth: 3_628_800_000 } } } as unknown as Plan;
-    expect(failoverBytesPerMonth(bgp)).toBe(3_628_800_000);
-    const probed = { failover: { mode: "static", probe: { bytesPerMonth: 1_000_000 } } } as unknown as Plan;
-    expect(failoverBytesPerMonth(probed)).toBe(1_000_000);
+  it("a site's failover bytes: BFD for bgp-bfd, the static mode's probe for static (172 bytes an echo or reply over IPv4, one each a second)", () => {
+    const plan = (mode: string) => buildPlan(parseSite(stringify({ site: "home", prefix: "2401:4520:110b::/48", vps: { endpoint: "203.0.113.10", nic: "enp3s0" }, router: { platform: "linux", bridge: "br0" }, segments: [{ name: "lan", index: 1, interface: "br0" }], failover: { mode } }), "s.yaml").site);
+    expect(failoverBytesPerMonth(plan("bgp-bfd"))).toBe(3_628_800_000);
+    // 2 × 2,592,000 s × (56 + 8 + 40 → 112 padded + 32 + 8 + 20)
+    expect(failoverBytesPerMonth(plan("static"))).toBe(891_648_000);
+  });
+
+  it("a relay sums every site's, static sites' probes with the bgp-bfd sites' BFD", () => {
+    const bfd = analyseInput(loadInput(writeRelaySites(join(work, "mixed-bfd"), 10))).relay!;
+    const stat = analyseInput(loadInput(writeRelaySites(join(work, "mixed-static"), 10, { mode: "static" }))).relay!;
+    expect(bfd.totals.failoverBytesPerMonth).toBe(10 * 3_628_800_000);
+    expect(stat.totals.failoverBytesPerMonth).toBe(10 * 891_648_000);
+    expect(stat.totals.bfdBytesPerMonth).toBe(0);
   });
 });
 
