@@ -365,7 +365,7 @@ describe.skipIf(!root)("SSH host trust, against real sshd", () => {
     it("a bad -i file, a bad --known-hosts path: exit 2, nothing attempted", () => {
       const missing = dry(kh(), P.ed, "-i", join(work, "no-such-key"));
       expect(missing.code).toBe(2);
-      expect(missing.stderr).toContain(`relay6: cannot read SSH key ${join(work, "no-such-key")}: ENOENT`);
+      expect(missing.stderr).toContain(`relay6: cannot read SSH key ${join(work, "no-such-key")} (-i): ENOENT`);
       writeFileSync(join(work, "not-a-key"), "hello\n");
       const notKey = dry(kh(), P.ed, "-i", join(work, "not-a-key"));
       expect(notKey.code).toBe(2);
