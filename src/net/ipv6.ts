@@ -137,3 +137,14 @@ export function prefixScope(p: Prefix6, written: bigint = p.network): { scope: "
   if (!contains(GLOBAL_UNICAST, p)) return { scope: "special", what: "outside 2000::/3, the global unicast space" };
   return { scope: "global" };
 }
+
+/** Whether an address (text) is link-local (fe80::/10). */
+export function isLinkLocal(text: string): boolean {
+  const a = parseAddress6(text);
+  return a !== undefined && containsAddress(LINK_LOCAL, a);
+}
+
+/** The address as ping and ssh take it: a link-local needs its interface (fe80::2%wg0). */
+export function scoped(address: string, dev: string): string {
+  return isLinkLocal(address) ? `${address}%${dev}` : address;
+}

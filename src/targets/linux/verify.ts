@@ -1,5 +1,6 @@
 // The router half of `relay6 verify` for a Linux router: one script over SSH, pure code
 // judges what it printed.
+import { scoped } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
@@ -21,7 +22,7 @@ export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = [])
     ["now", "date +%s"],
     ["wg-dump", wgDumpCommand(wg)],
     ["default", "ip -6 route show default"],
-    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.vps.address}`],
+    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${scoped(plan.transit.vps.address, wg)}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
     ["radvd", "pgrep -x radvd >/dev/null && echo running"],
     // The RA drain: its watcher, and the router lifetime in the file radvd runs from, both
@@ -70,7 +71,9 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
     // `show bgp ipv6 summary json`: {"peers": {...}} (FRR 8), or under "ipv6Unicast".
     const bgp = jsonOf(sectionBody(sec.get("bgp"))) as { peers?: Record<string, { state?: string }>; ipv6Unicast?: { peers?: Record<string, { state?: string }> } } | undefined;
     const peers = bgp?.peers ?? bgp?.ipv6Unicast?.peers;
-    const st = peers?.[plan.transit.vps.address]?.state;
+    // A link-local peer may be keyed with its interface (fe80::1%wg0).
+    const key = Object.keys(peers ?? {}).find((k) => k === plan.transit.vps.address || k === `${plan.transit.vps.address}%${wgName}`);
+    const st = key ? peers?.[key]?.state : undefined;
     out.push(
       st === undefined
         ? { check: "router.bgp", status: "skip", detail: "vtysh gave no BGP summary", hint: "run as a user that may use vtysh (FRR)" }

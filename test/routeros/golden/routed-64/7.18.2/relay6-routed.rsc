@@ -1,0 +1,149 @@
+# relay6 0.0.0-test - managed by relay6; edits here are overwritten by the next render.
+# site routed, RouterOS 7.18.2: the router end of the relay (tunnel, addresses, RA, default route, firewall).
+# Safe to import again: every object carries the tag relay6:routed: in its comment,
+# a re-run updates those objects and never touches others. Undo: relay6-routed-undo.rsc.
+
+# WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
+:if ([:len [/interface/wireguard/find where comment~"^relay6:routed:wg;"]] = 0) do={ \
+    /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
+    private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
+    comment="relay6:routed:wg; WireGuard tunnel to the VPS" } else={ /interface/wireguard/set \
+    [/interface/wireguard/find where comment~"^relay6:routed:wg;"] name=wg-host \
+    listen-port=51820 mtu=1420 private-key="4IBOxUZeXgV2mE/2P6Ct4ztp43h9oYQnK7tLGKEIVUA=" \
+    comment="relay6:routed:wg; WireGuard tunnel to the VPS" }
+
+# The VPS as the only peer. allowed-address ::/0: the default route decides what goes in.
+:if ([:len [/interface/wireguard/peers/find where comment~"^relay6:routed:peer;"]] = 0) do={ \
+    /interface/wireguard/peers/add interface=wg-host name=relay6-routed-vps \
+    public-key="HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" endpoint-address=198.51.100.8 \
+    endpoint-port=51820 allowed-address=::/0 persistent-keepalive=25s \
+    comment="relay6:routed:peer; the VPS" } else={ /interface/wireguard/peers/set \
+    [/interface/wireguard/peers/find where comment~"^relay6:routed:peer;"] interface=wg-host \
+    name=relay6-routed-vps public-key="HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" \
+    endpoint-address=198.51.100.8 endpoint-port=51820 allowed-address=::/0 \
+    persistent-keepalive=25s comment="relay6:routed:peer; the VPS" }
+
+# Addresses of segments no longer in the site file go; then the current ones.
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:routed:addr:" and !(comment~"^relay6:routed:(addr:transit|addr:lan);")]
+
+# Transit address: a /64 site's prefix is all LAN, so the tunnel runs on link-locals (fe80::2 here, fe80::1 on the VPS); never advertised.
+:if ([:len [/ipv6/address/find where comment~"^relay6:routed:addr:transit;"]] = 0) do={ \
+    /ipv6/address/add address=fe80::2/64 interface=wg-host advertise=no \
+    comment="relay6:routed:addr:transit; tunnel transit" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:routed:addr:transit;"] address=fe80::2/64 \
+    interface=wg-host advertise=no comment="relay6:routed:addr:transit; tunnel transit" }
+
+# Segment lan: 2001:db8:4f8:10::/64 on bridge; advertise=yes puts the /64 in its RA (SLAAC).
+:if ([:len [/ipv6/address/find where comment~"^relay6:routed:addr:lan;"]] = 0) do={ \
+    /ipv6/address/add address=2001:db8:4f8:10::1/64 interface=bridge advertise=yes \
+    comment="relay6:routed:addr:lan; segment lan" } else={ /ipv6/address/set \
+    [/ipv6/address/find where comment~"^relay6:routed:addr:lan;"] address=2001:db8:4f8:10::1/64 \
+    interface=bridge advertise=yes comment="relay6:routed:addr:lan; segment lan" }
+
+# Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
+# one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
+# would otherwise need an ICMPv6 packet-too-big that many paths drop.
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:routed:nd:" and !(comment~"^relay6:routed:(nd:bridge);")]
+:if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
+    advertise-dns=yes dns=2001:db8:4f8:10::1 mtu=1420 managed-address-configuration=no \
+    other-configuration=no comment="relay6:routed:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:4f8:10::1 mtu=1420 \
+    managed-address-configuration=no other-configuration=no }
+
+# Old /64s (previousPrefix): advertised with preferred lifetime 0 and valid lifetime 2 h, so
+# clients stop using their old addresses for new connections at once and drop them 2 h
+# after the first such RA (RFC 4862 5.5.3 e). The old address itself is gone (the segment's
+# address above is the new one), so no dynamic entry competes. Removing previousPrefix
+# removes these.
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:routed:nd-prefix:" and !(comment~"^relay6:routed:(nd-prefix:lan:previous);")]
+:if ([:len [/ipv6/nd/prefix/find where comment~"^relay6:routed:nd-prefix:lan:previous;"]] = 0) do={ \
+    /ipv6/nd/prefix/add interface=bridge prefix=2001:db8:77:1::/64 preferred-lifetime=0s \
+    valid-lifetime=2h autonomous=yes on-link=yes \
+    comment="relay6:routed:nd-prefix:lan:previous; segment lan's previous /64, deprecated" \
+    } else={ /ipv6/nd/prefix/set \
+    [/ipv6/nd/prefix/find where comment~"^relay6:routed:nd-prefix:lan:previous;"] \
+    interface=bridge prefix=2001:db8:77:1::/64 preferred-lifetime=0s valid-lifetime=2h \
+    autonomous=yes on-link=yes \
+    comment="relay6:routed:nd-prefix:lan:previous; segment lan's previous /64, deprecated" }
+
+# The VPS's own address 2001:db8:4f8:10::2 lies in segment lan's /64: RouterOS before 7.20 has no /ipv6/nd/proxy, so LAN hosts cannot reach it.
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:routed:route:vps;"]
+
+# Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
+:if ([:len [/ipv6/route/find where comment~"^relay6:routed:route:default;"]] = 0) do={ \
+    /ipv6/route/add dst-address=::/0 gateway=fe80::1%wg-host check-gateway=ping \
+    comment="relay6:routed:route:default; default via the VPS" } else={ /ipv6/route/set \
+    [/ipv6/route/find where comment~"^relay6:routed:route:default;"] dst-address=::/0 \
+    gateway=fe80::1%wg-host check-gateway=ping \
+    comment="relay6:routed:route:default; default via the VPS" }
+# No BGP in static mode: remove what an earlier bgp-bfd render added.
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:routed:bgp:connection;"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:routed:bgp:template;"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:routed:bfd;"]
+
+# Firewall. relay6's rules are removed and added again on every run, so they always sit
+# in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
+# without defconf in front of the chain's first drop rule; with none, at the end (the
+# chain policy is accept, so they still act).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:routed:fw:"]
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:routed:fw:"]
+:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:routed:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:routed:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:routed:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:routed:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
+    in-interface=wg-host \
+    comment="relay6:routed:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-established; accept replies from the tunnel" } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
+    in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    } }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:routed:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:routed:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } }
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 out-interface=wg-host \
+    comment="relay6:routed:fw:mss-out; clamp TCP MSS to 1360 into the tunnel"
+/ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
+    protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
+    comment="relay6:routed:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+:put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
+:put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:routed:wg;"] public-key]

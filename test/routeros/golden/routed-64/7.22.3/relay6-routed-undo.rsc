@@ -1,0 +1,20 @@
+# relay6 0.0.0-test - managed by relay6; edits here are overwritten by the next render.
+# site routed, RouterOS 7.22.3: undo. Removes every object whose comment starts with relay6:routed: - what relay6
+# added - and nothing else. /ipv6/nd entries that existed before relay6 set them are left as
+# they are (RouterOS keeps one per interface; relay6 cannot know their earlier values).
+# Removing the WireGuard interface discards the router's private key.
+
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:routed:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:routed:"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:routed:"]
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:routed:"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:routed:"]
+/routing/bgp/instance/remove [/routing/bgp/instance/find where comment~"^relay6:routed:"]
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:routed:"]
+/ipv6/nd/proxy/remove [/ipv6/nd/proxy/find where comment~"^relay6:routed:"]
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:routed:"]
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:routed:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:routed:"]
+/interface/wireguard/peers/remove [/interface/wireguard/peers/find where comment~"^relay6:routed:"]
+/interface/wireguard/remove [/interface/wireguard/find where comment~"^relay6:routed:"]
+:put "relay6: removed the objects of site routed."
