@@ -18,7 +18,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function render(name: string, out: string) {
   const site = join(work, `${name}.yaml`);
   writeFileSync(site, readFileSync(join(REPO, "test/golden/sites", `${name}.yaml`), "utf8"));
-  writeArtifacts(out, renderFile(site).artifacts);
+  const r = renderFile(site);
+  writeArtifacts(out, r.artifacts, { sites: [{ site: r.plan.site }] });
 }
 
 function nic(host: NetnsHost, dev: string, address: string) {

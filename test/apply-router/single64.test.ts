@@ -28,7 +28,7 @@ const SITES = { "onlink-64": "onlink", "routed-64": "routed", "ula-transit": "ul
 /** relay6's objects in the model equal those the .rsc import leaves (same tags per menu,
  *  every value the script sets). */
 function expectSameAsImport(model: RunningModel, plans: Plan[], version: string, site: string) {
-  const im = freshRouter(true);
+  const im = freshRouter(version, true);
   im.import(USER_SCRIPT);
   for (const p of plans) im.import(render(p, ctx).setup!);
   const tagged = (o: Record<string, string>) => (o.comment ?? "").startsWith(`relay6:${site}:`);

@@ -86,7 +86,7 @@ describe("previousPrefix: a static /ipv6/nd/prefix entry, deprecated", () => {
     for (const v of ["7.19", "7.22.3"]) {
       const plan = planFor(routed, v);
       const { setup, undo } = render(plan, ctx);
-      const m = freshRouter();
+      const m = freshRouter(v);
       const before = m.snapshot();
       m.import(setup!);
       const once = m.snapshot();
