@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Artifact } from "../../src/render/types.js";
 import { linuxTarget } from "../../src/targets/linux/index.js";
-import { linuxRouterScript } from "../../src/targets/linux/verify.js";
+import { checkLinuxRouter, linuxRouterScript } from "../../src/targets/linux/verify.js";
 import { REPO, renderFile, TEST_SECRETS } from "../helpers.js";
 
 function render(name: string) {
@@ -68,6 +68,23 @@ describe("routed /64: the VPS's own address from the LAN", () => {
     expect(file(hetzner.files, "router/files/etc/wireguard/wg0.conf")).toContain("PostUp = ip -6 route replace 2001:db8:4f8:10::2/128 dev %i");
     // An on-link site's VPS address is in another /64: nothing of this.
     expect(file(moved.files, "router/files/usr/local/sbin/relay6-router-net")).not.toContain("proxy");
+  });
+
+  it("verify reads the proxy entry and the route back: router.vps-address, vps-address-unreachable when either is gone", () => {
+    const script = linuxRouterScript(hetzner.plan);
+    expect(script).toContain("ip -6 neigh show proxy 2001:db8:4f8:10::2");
+    expect(script).toContain("ip -6 route get 2001:db8:4f8:10::2");
+    expect(linuxRouterScript(moved.plan)).not.toContain("neigh show proxy");
+    // What iproute2 prints for each state (the lab test reads the live ones).
+    const judge = (proxy: string, route: string) =>
+      checkLinuxRouter(hetzner.plan, new Map([["vps-proxy", `${proxy}\nrc=0`], ["vps-route", `${route}\nrc=0`]]), undefined).find((f) => f.check === "router.vps-address");
+    const proxied = "2001:db8:4f8:10::2 dev br0 proxy";
+    const routed = "2001:db8:4f8:10::2 from :: dev wg0 proto static src 2001:db8:4f8:10::1 metric 1024 pref medium";
+    expect(judge(proxied, routed)).toMatchObject({ status: "pass" });
+    expect(judge("", routed)).toMatchObject({ status: "fail", fault: "vps-address-unreachable" });
+    expect(judge("2001:db8:4f8:10::2 dev lan9 proxy", routed)).toMatchObject({ status: "fail", fault: "vps-address-unreachable" });
+    expect(judge(proxied, "2001:db8:4f8:10::2 from :: dev br0 proto kernel metric 256 pref medium")).toMatchObject({ status: "fail", fault: "vps-address-unreachable" });
+    expect(checkLinuxRouter(moved.plan, new Map(), undefined).find((f) => f.check === "router.vps-address")).toBeUndefined();
   });
 });
 
