@@ -4,6 +4,9 @@
 # they are (RouterOS keeps one per interface; relay6 cannot know their earlier values).
 # Removing the WireGuard interface discards the router's private key.
 
+# Stop before any change unless the router runs RouterOS 7.15.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]15([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.15.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+
 /ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:routed:"]
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:routed:"]
 /routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:routed:"]

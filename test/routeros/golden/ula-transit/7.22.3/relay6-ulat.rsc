@@ -3,6 +3,11 @@
 # Safe to import again: every object carries the tag relay6:ulat: in its comment,
 # a re-run updates those objects and never touches others. Undo: relay6-ulat-undo.rsc.
 
+# Stop before any change unless the router runs RouterOS 7.22.3, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]22[.]3( |\$)")) do={ :error "relay6: this script is for RouterOS 7.22.3 and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+# Stop unless UDP 51820 (wireguard.port) is free of other WireGuard interfaces.
+:if ([:len [/interface/wireguard/find where listen-port=51820 and !(comment~"^relay6:ulat:wg;")]] > 0) do={ :error "relay6: another WireGuard interface on the router already listens on UDP 51820: set wireguard.port in the site file to a free port (and render again), or move that interface; nothing was changed" }
+
 # WireGuard interface, with the private key relay6 made (this file is secret: mode 0600).
 :if ([:len [/interface/wireguard/find where comment~"^relay6:ulat:wg;"]] = 0) do={ \
     /interface/wireguard/add name=wg-host listen-port=51820 mtu=1420 \
@@ -47,14 +52,14 @@
     comment="relay6:ulat:addr:lan:ula; segment lan ULA (RFC 4193)" }
 
 # Router advertisements. RouterOS keeps one /ipv6/nd entry per interface, so an existing
-# one is set, not added to. mtu=1420 tells clients the tunnel MTU: a full-size packet
+# one is set, not added to (its M and O flags stay as they are: DHCPv6 setups need them).
+# mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:ulat:nd:" and !(comment~"^relay6:ulat:(nd:bridge);")]
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
     comment="relay6:ulat:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=self mtu=1420 \
-    managed-address-configuration=no other-configuration=no }
+    [/ipv6/nd/find where interface="bridge"] advertise-dns=self mtu=1420 dns="" }
 
 # No old /64s to advertise (previousPrefix): remove what an earlier render advertised.
 /ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:ulat:nd-prefix:"]
@@ -98,75 +103,67 @@
 # Firewall. relay6's rules are removed and added again on every run, so they always sit
 # in front of defconf's "defconf: drop everything else not coming from LAN" when it exists;
 # without defconf in front of the chain's first drop rule; with none, at the end (the
-# chain policy is accept, so they still act).
+# chain policy is accept, so they still act). In the forward chain they go in front of
+# defconf's HIP/IKE/IPsec accepts (found by protocol and port), which would otherwise let
+# unsolicited packets from the tunnel into the LAN; the source check heads the chain.
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:ulat:fw:"]
 /ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:ulat:fw:"]
 :if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:ulat:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
-    } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:ulat:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 \
-    in-interface=wg-host \
-    comment="relay6:ulat:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
-    } }
-:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
-    comment="relay6:ulat:fw:in-bgp; accept BGP from the VPS" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
-    } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
-    comment="relay6:ulat:fw:in-bgp; accept BGP from the VPS" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
-    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
-    comment="relay6:ulat:fw:in-bgp; accept BGP from the VPS" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" \
+    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
+    comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and comment="defconf: drop everything else not coming from LAN"] 0] \
     } else={ \
     :if ([:len [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")]] > 0) do={ \
     /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" \
+    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
+    comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="input" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=input action=accept protocol=udp dst-port=3784 \
-    in-interface=wg-host comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
+    comment="relay6:ulat:fw:in-bfd; accept BFD from the VPS" } }
+/ipv6/firewall/filter/add chain=input action=accept protocol=tcp dst-port=179 \
+    src-address=fd42:77:2:ffff::1 in-interface=wg-host \
+    comment="relay6:ulat:fw:in-bgp; accept BGP from the VPS" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:ulat:fw:in-bfd;"] 0]
+/ipv6/firewall/filter/add chain=input action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:ulat:fw:in-icmpv6; accept ICMPv6 from the tunnel (ND, ping, packet-too-big)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:ulat:fw:in-bgp;"] 0]
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:ulat:")]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=reject reject-with=icmp-admin-prohibited \
+    out-interface=wg-host src-address="!2001:db8:77:2::/64" \
+    comment="relay6:ulat:fw:fwd-src; refuse traffic into the tunnel from sources outside 2001:db8:77:2::/64 (ICMPv6 administratively prohibited)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and !(comment~"^relay6:ulat:")] 0] \
+    } else={ /ipv6/firewall/filter/add chain=forward action=reject \
+    reject-with=icmp-admin-prohibited out-interface=wg-host src-address="!2001:db8:77:2::/64" \
+    comment="relay6:ulat:fw:fwd-src; refuse traffic into the tunnel from sources outside 2001:db8:77:2::/64 (ICMPv6 administratively prohibited)" \
+    }
+:if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="139"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:ulat:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-established; accept replies from the tunnel" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept \
-    connection-state=established,related,untracked in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-established; accept replies from the tunnel" } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="udp" and dst-port="500,4500"] 0] \
     } else={ \
-    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:ulat:")]] > 0) do={ \
-    /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
-    } else={ /ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 \
-    in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
-    } }
-:if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-ah"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and protocol="ipsec-esp"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"]] > 0) do={ \
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
+    place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="accept" and ipsec-policy="in,ipsec"] 0] \
+    } else={ \
+    :if ([:len [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"]] > 0) do={ \
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
     comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and comment="defconf: drop everything else not coming from LAN"] 0] \
@@ -176,7 +173,15 @@
     comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" \
     place-before=[:pick [/ipv6/firewall/filter/find where chain="forward" and action="drop" and !(comment~"^relay6:ulat:")] 0] \
     } else={ /ipv6/firewall/filter/add chain=forward action=drop in-interface=wg-host \
-    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } }
+    comment="relay6:ulat:fw:fwd-drop; drop unsolicited traffic from the tunnel to the LAN" } } } \
+    } } } }
+/ipv6/firewall/filter/add chain=forward action=accept protocol=icmpv6 in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-icmpv6; accept ICMPv6 from the tunnel (RFC 4890; packet-too-big keeps path MTU discovery working)" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:ulat:fw:fwd-drop;"] 0]
+/ipv6/firewall/filter/add chain=forward action=accept \
+    connection-state=established,related,untracked in-interface=wg-host \
+    comment="relay6:ulat:fw:fwd-established; accept replies from the tunnel" \
+    place-before=[:pick [/ipv6/firewall/filter/find where comment~"^relay6:ulat:fw:fwd-icmpv6;"] 0]
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 out-interface=wg-host \
     comment="relay6:ulat:fw:mss-out; clamp TCP MSS to 1360 into the tunnel"
