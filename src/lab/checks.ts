@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadInput, planInput, renderInput } from "../pipeline.js";
-import { formatAddress6, parsePrefix6 } from "../net/ipv6.js";
+import { formatAddress6, parsePrefix6, transitPing } from "../net/ipv6.js";
 import type { Plan } from "../plan/plan.js";
 import { wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
@@ -99,8 +99,10 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
     {
       name: "transit pings both ways",
       run: async () => {
-        await ping(s, "vps", plan.transit.router.address);
-        await ping(s, rtr, plan.transit.vps.address);
+        // A link-local transit (a /64 site) is scoped, and the router pings from its own
+        // transit address, as relay6-gw-check and verify do (wg0 may hold another).
+        await ping(s, "vps", ...transitPing(plan.transit.vps.address, plan.transit.router.address, "wg0").split(" "));
+        await ping(s, rtr, ...transitPing(plan.transit.router.address, plan.transit.vps.address, wgR).split(" "));
         return `VPS → ${plan.transit.router.address} and router → ${plan.transit.vps.address}`;
       },
     },
@@ -314,11 +316,11 @@ async function spoofed(s: Ready, a: LabSite, b: LabSite): Promise<string> {
 
 // --- helpers --------------------------------------------------------------------------
 
-async function ping(s: LabState, role: string, to: string): Promise<void> {
+async function ping(s: LabState, role: string, ...to: string[]): Promise<void> {
   // A few tries: the first packet after a quiet spell may wait for neighbour discovery.
-  const r = await nsRun(s, role, ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", to], { timeoutMs: 10_000 });
+  const r = await nsRun(s, role, ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", ...to], { timeoutMs: 10_000 });
   const m = /(\d+) received/.exec(r.stdout);
-  if (!m || Number(m[1]) === 0) fail(`[${nsOf(s, role)}] ping ${to}: ${lastLine(r.stdout) || r.stderr.trim()}`);
+  if (!m || Number(m[1]) === 0) fail(`[${nsOf(s, role)}] ping ${to.join(" ")}: ${lastLine(r.stdout) || r.stderr.trim()}`);
 }
 
 const lastLine = (t: string) => t.trim().split("\n").slice(-2).join(" / ");

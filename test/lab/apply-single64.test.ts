@@ -20,6 +20,7 @@ import type { LabState } from "../../src/lab/state.js";
 import { INTERNET_ROLE } from "../../src/lab/topology.js";
 import { labSecretsFile, labUp } from "../../src/lab/up.js";
 import { REPO } from "../helpers.js";
+import { withHome } from "../netns-host.js";
 
 const root = process.getuid?.() === 0;
 const tag = (process.pid % 100000).toString(36);
@@ -28,10 +29,11 @@ function cli(state: LabState) {
   const key = join(state.dir, "ssh/id_ed25519");
   const knownHosts = join(state.dir, "known_hosts");
   const relay6 = (...args: string[]) => {
-    const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args], {
+    // The lab's directory as the home ssh reads (never the machine's ~/.ssh).
+    const r = spawnSync("ip", ["netns", "exec", nsOf(state, "inet"), ...withHome(state.dir, [process.execPath, "--import", "tsx", join(REPO, "test/run-cli.ts"), ...args])], {
       encoding: "utf8",
       cwd: REPO,
-      env: { ...process.env, HOME: state.dir, SSH_AUTH_SOCK: "" },
+      env: { ...process.env, SSH_AUTH_SOCK: "" },
       timeout: 120_000,
     });
     return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };

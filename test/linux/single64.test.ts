@@ -49,11 +49,21 @@ describe("link-local transit: BGP + BFD to fe80::1 on wg0", () => {
     expect(r.status, out).toBe(0);
   });
 
-  it("the firewall accepts BGP and BFD from fe80::1; smoke test and verify ping fe80::1%wg0", () => {
+  it("the firewall accepts BGP and BFD from fe80::1; smoke test, verify and the gateway check ping fe80::1%wg0 from fe80::2%wg0", () => {
     const net = file(hetzner.files, "router/files/usr/local/sbin/relay6-router-net");
     expect(net).toContain("-A RELAY6-IN -i wg0 -s fe80::1 -p tcp --dport 179 -j ACCEPT");
-    expect(file(hetzner.files, "router/smoke-test.sh")).toContain("ping -6 -c 2 -W 2 fe80::1%wg0");
-    expect(linuxRouterScript(hetzner.plan)).toContain("ping -6 -c 2 -i 0.2 -W 1 fe80::1%wg0");
+    // From the router's own transit address: wg0 may hold another link-local (a tun device
+    // gets a random one), and the VPS's WireGuard drops a source outside fe80::2/128. The
+    // lab's static /64 site lost its ::/0 that way (relay6-gw-check pinged from the other).
+    expect(file(hetzner.files, "router/smoke-test.sh")).toContain("ping -6 -c 2 -W 2 -I fe80::2%wg0 fe80::1%wg0");
+    expect(linuxRouterScript(hetzner.plan)).toContain("ping -6 -c 2 -i 0.2 -W 1 -I fe80::2%wg0 fe80::1%wg0");
+    const { plan: staticLl } = renderFile(join(REPO, "lab/sites/routed64.yaml"));
+    const gw = file(linuxTarget.render(staticLl, { secrets: TEST_SECRETS, version: "test" }), "router/files/usr/local/sbin/relay6-gw-check");
+    expect(gw).toMatch(/^PING="-I fe80::2%wg0 fe80::1%wg0"$[\s\S]*ping -6 -n -q -c 1 -W 1 \$PING /m);
+    // A ULA transit: from the router's ULA (deprecated, so never picked by itself).
+    const t = moved.plan.transit;
+    expect(linuxRouterScript(moved.plan)).toContain(`ping -6 -c 2 -i 0.2 -W 1 -I ${t.router.address} ${t.vps.address} ;`);
+    expect(file(moved.files, "router/files/usr/local/sbin/relay6-gw-check")).toContain(`PING="-I ${t.router.address} ${t.vps.address}"`);
   });
 });
 

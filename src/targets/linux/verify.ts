@@ -1,6 +1,6 @@
 // The router half of `relay6 verify` for a Linux router: one script over SSH, pure code
 // judges what it printed.
-import { scoped } from "../../net/ipv6.js";
+import { transitPing } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
@@ -22,7 +22,7 @@ export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = [])
     ["now", "date +%s"],
     ["wg-dump", wgDumpCommand(wg)],
     ["default", "ip -6 route show default"],
-    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${scoped(plan.transit.vps.address, wg)}`],
+    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${transitPing(plan.transit.router.address, plan.transit.vps.address, wg)}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
     ["radvd", "pgrep -x radvd >/dev/null && echo running"],
     // The RA drain: its watcher, and the router lifetime in the file radvd runs from, both

@@ -13,7 +13,7 @@ now=$(date +%s)
 hs=$(wg show wg0 latest-handshakes 2>/dev/null | awk '{print $2}' | sort -n | tail -n 1)
 if [ -n "$hs" ] && [ "$hs" -gt 0 ] && [ $((now - hs)) -lt 180 ]; then pass "WireGuard handshake $((now - hs)) s ago"
 else fail "WireGuard handshake within 180 s" "can the router reach 198.51.100.9:51820 over UDP? does the VPS hold this router's public key?"; fi
-if ping -6 -c 2 -W 2 fd42:77:2:ffff::1 >/dev/null 2>&1; then pass "ping VPS transit fd42:77:2:ffff::1"
+if ping -6 -c 2 -W 2 -I fd42:77:2:ffff::2 fd42:77:2:ffff::1 >/dev/null 2>&1; then pass "ping VPS transit fd42:77:2:ffff::1"
 else fail "ping VPS transit fd42:77:2:ffff::1" "no answer over the tunnel: check the handshake"; fi
 if ip -6 addr show dev br0 2>/dev/null | grep -q ' 2001:db8:77:2::1/64 '; then pass "segment lan: 2001:db8:77:2::1/64 on br0"
 else fail "segment lan: 2001:db8:77:2::1/64 on br0" "run /usr/local/sbin/relay6-router-net (systemctl restart relay6-router-net)"; fi
