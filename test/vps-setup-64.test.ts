@@ -64,6 +64,14 @@ describe("vps/setup.sh, on-link /64 (ndppd, ULA transit)", () => {
     expect(repair.out).toContain("[#] ndppd -d -c /etc/relay6/ndppd.conf");
     expect(ndppd()).not.toBe("");
   });
+
+  it("undo.sh stops relay6's ndppd (this namespace's only) and removes its configuration", () => {
+    expect(ndppd()).not.toBe("");
+    const r = host.sh(`bash ${out}/vps/undo.sh`);
+    expect(r.code, r.out).toBe(0);
+    expect(ndppd()).toBe("");
+    expect(host.sh("test -e /etc/relay6/ndppd.conf && echo present || echo gone").out.trim()).toBe("gone");
+  });
 });
 
 describe("vps/setup.sh, routed /64 holding the VPS's own address", () => {

@@ -58,8 +58,8 @@ describe("link-local transit (a /64 site)", () => {
 
   it("ufw opens BGP and BFD from fe80::2 to fe80::1 on wg0 only", () => {
     const fw = get(vultr.artifacts, "vps/firewall.sh");
-    expect(fw).toContain("rule allow in on wg0 from fe80::2 to fe80::1 port 179 proto tcp");
-    expect(fw).toContain("rule allow in on wg0 from fe80::2 to fe80::1 port 3784 proto udp");
+    expect(fw).toContain("rule 'BGP from the router' allow in on wg0 from fe80::2 to fe80::1 port 179 proto tcp");
+    expect(fw).toContain("rule 'BFD from the router' allow in on wg0 from fe80::2 to fe80::1 port 3784 proto udp");
   });
 
   it("the hook and verify ping the router's link-local with its interface", () => {
@@ -97,7 +97,7 @@ describe("vps.onLink: ndppd", () => {
   it("setup.sh installs ndppd and starts it after wg0; a site without onLink gets none of it", () => {
     const setup = get(vultr.artifacts, "vps/setup.sh");
     expect(setup).toMatch(/for p in [^\n]* ndppd; do/);
-    expect(setup).toContain("install_file files/etc/relay6/ndppd.conf /etc/relay6/ndppd.conf 644 root:root && ndppd_changed=1");
+    expect(setup).toContain("install_file files/etc/relay6/ndppd.conf /etc/relay6/ndppd.conf 644 root:root ndppd_changed");
     expect(setup.indexOf("step 'ndppd'")).toBeGreaterThan(setup.indexOf("step 'wg0'"));
     expect(spawnSync("bash", ["-n"], { input: setup }).status).toBe(0);
     expect(get(hetzner.artifacts, "vps/setup.sh")).not.toContain("ndppd");

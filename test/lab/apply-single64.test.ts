@@ -40,6 +40,12 @@ function cli(state: LabState) {
   };
   const ssh = ["--vps-host", state.addresses!.vpsUnderlay, "-i", key, "--known-hosts", knownHosts];
   return {
+    /** `apply router` (linux target) over SSH, as a dry run: the lab installed the router's
+     *  files from the same render, so each must read back unchanged. */
+    applyRouterDry: (site: string) => {
+      const r = relay6("apply", "router", site, "--router-ssh", state.addresses!.routerUnderlay, "-i", key, "--known-hosts", knownHosts, "--accept-new-host-key", "--secrets", labSecretsFile(state), "--dry-run", "--json");
+      return { code: r.code, stderr: r.stderr, result: r.code === 0 ? (JSON.parse(r.stdout) as { outcome: string; changes: { path: string; action: string }[] }) : undefined };
+    },
     apply: (site: string, ...more: string[]) => relay6("apply", "vps", site, ...ssh, "--secrets", labSecretsFile(state), "--accept-new-host-key", ...more),
     verify: (site: string) => {
       const r = relay6("verify", site, ...ssh, "--secrets", labSecretsFile(state), "--router-ssh", state.addresses!.routerUnderlay, "--vtysh-args", `--vty_socket ${frrDir(state)}`, "--accept-new-host-key", "--json");
@@ -93,6 +99,15 @@ describe.skipIf(!root)("apply vps and verify: on-link /64 (ndppd), from a bare V
     expect(v.bad, JSON.stringify(v.bad)).toEqual([]);
     expect(v.code).toBe(0);
     for (const c of ["vps.ndppd", "vps.ndppd-rules", "vps.bgp", "vps.bfd", "router.bgp", "router.bfd", "router.default-route"]) expect(v.by.get(c)?.status, c).toBe("pass");
+  }, 60_000);
+
+  it("apply router (linux target) over SSH, dry run: the router's files as the lab installed them are unchanged", () => {
+    const r = cli(state).applyRouterDry(SITE);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result!.outcome).toBe("dry-run");
+    const byPath = new Map(r.result!.changes.map((c) => [c.path, c.action]));
+    for (const p of ["/etc/wireguard/wg0.conf", "/etc/frr/frr.conf", "/etc/sysctl.d/99-relay6.conf", "/etc/wireguard/wg0.key"]) expect(byPath.get(p), p).toBe("unchanged");
+    expect(r.result!.changes.filter((c) => c.action === "update" || c.action === "mode")).toEqual([]);
   }, 60_000);
 
   it("ndppd killed: verify names ndppd-down and the client is cut off; a rule missing the LAN is ndp-proxy-missing; apply starts it again", async () => {
@@ -151,6 +166,15 @@ describe.skipIf(!root)("apply vps and verify: routed /64 holding the VPS's own a
     expect(v.bad, JSON.stringify(v.bad)).toEqual([]);
     expect(v.code).toBe(0);
     for (const c of ["vps.own-address", "vps.ra-prefix", "router.default-route", "router.vps-address"]) expect(v.by.get(c)?.status, c).toBe("pass");
+  }, 60_000);
+
+  it("apply router (linux target) over SSH, dry run: the router's files as the lab installed them are unchanged", () => {
+    const r = cli(state).applyRouterDry(SITE);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result!.outcome).toBe("dry-run");
+    const byPath = new Map(r.result!.changes.map((c) => [c.path, c.action]));
+    for (const p of ["/etc/wireguard/wg0.conf", "/etc/sysctl.d/99-relay6.conf", "/etc/wireguard/wg0.key"]) expect(byPath.get(p), p).toBe("unchanged");
+    expect(r.result!.changes.filter((c) => c.action === "update" || c.action === "mode")).toEqual([]);
   }, 60_000);
 
   it("the provider's connected /64 put back: verify names vps-address-connected, the client is cut off; apply repairs it", async () => {
