@@ -59,7 +59,7 @@ describe("link-local transit: BGP + BFD to fe80::1 on wg0", () => {
     expect(linuxRouterScript(hetzner.plan)).toContain("ping -6 -c 2 -i 0.2 -W 1 -I fe80::2%wg0 fe80::1%wg0");
     const { plan: staticLl } = renderFile(join(REPO, "lab/sites/routed64.yaml"));
     const gw = file(linuxTarget.render(staticLl, { secrets: TEST_SECRETS, version: "test" }), "router/files/usr/local/sbin/relay6-gw-check");
-    expect(gw).toMatch(/^PING="-I fe80::2%wg0 fe80::1%wg0"$[\s\S]*ping -6 -n -q -c 1 -W 1 \$PING /m);
+    expect(gw).toMatch(/^PING="-I fe80::2%wg0 fe80::1%wg0"$[\s\S]*ping -6 -n -O [^\n]*\$PING 2>&1\)/m);
     // A ULA transit: from the router's ULA (deprecated, so never picked by itself).
     const t = moved.plan.transit;
     expect(linuxRouterScript(moved.plan)).toContain(`ping -6 -c 2 -i 0.2 -W 1 -I ${t.router.address} ${t.vps.address} ;`);

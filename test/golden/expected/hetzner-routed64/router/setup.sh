@@ -145,14 +145,14 @@ rollback_done() {
   exit "$status"
 }
 
-net_changed=0 net_unit_changed=0 wg_changed=0 radvd_changed=0 frr_changed=0 gw_changed=0 gw_unit_changed=0
-units=(relay6-router-net wg-quick@wg0 radvd frr)
+net_changed=0 net_unit_changed=0 wg_changed=0 radvd_conf_changed=0 radvd_unit_changed=0 drain_changed=0 drain_unit_changed=0 frr_changed=0 gw_changed=0 gw_unit_changed=0
+units=(relay6-router-net wg-quick@wg0 radvd relay6-ra-drain frr)
 declare -A was_active=() was_enabled=()
 for u in "${units[@]}"; do
   was_active[$u]=0; systemctl -q is-active "$u" 2>/dev/null && was_active[$u]=1
   was_enabled[$u]=0; systemctl -q is-enabled "$u" 2>/dev/null && was_enabled[$u]=1
 done
-started=() restarted=()
+started=() restarted=() reloaded=()
 
 rollback() {
   local status=$? i u
@@ -169,12 +169,15 @@ rollback() {
     if [ "${was_enabled[$u]}" = 0 ] && systemctl -q is-enabled "$u" 2>/dev/null; then run systemctl disable -q "$u" || could_not "disable $u"; fi
   done
   restore_files
-  if [ "$net_unit_changed$gw_unit_changed" != 00 ]; then run systemctl daemon-reload || could_not "reload systemd"; fi
+  if [ "$net_unit_changed$gw_unit_changed$radvd_unit_changed$drain_unit_changed" != 0000 ]; then run systemctl daemon-reload || could_not "reload systemd"; fi
+  # The RA drain's running copy of radvd.conf goes with its drop-in.
+  if [ ! -f /etc/systemd/system/radvd.service.d/relay6.conf ]; then rm -f /run/relay6/radvd.conf; fi
   # What this run restarted runs again with the old files.
   for u in "${restarted[@]}"; do
     if [ "$u" = relay6-router-net ]; then run systemctl reload "$u" || could_not "reload $u with its old files"
     else run systemctl restart "$u" || could_not "restart $u with its old files"; fi
   done
+  for u in "${reloaded[@]}"; do run systemctl reload "$u" || could_not "reload $u with its old files"; done
   restore_sysctl
   rollback_done "$status"
 }
@@ -199,7 +202,10 @@ fi
 
 step 'files'
 install_file files/etc/wireguard/wg0.conf /etc/wireguard/wg0.conf 600 root:root wg_changed
-install_file files/etc/radvd.conf /etc/radvd.conf 644 root:root radvd_changed
+install_file files/etc/radvd.conf /etc/radvd.conf 644 root:root radvd_conf_changed
+install_file files/etc/systemd/system/radvd.service.d/relay6.conf /etc/systemd/system/radvd.service.d/relay6.conf 644 root:root radvd_unit_changed
+install_file files/usr/local/sbin/relay6-ra-drain /usr/local/sbin/relay6-ra-drain 755 root:root drain_changed
+install_file files/etc/systemd/system/relay6-ra-drain.service /etc/systemd/system/relay6-ra-drain.service 644 root:root drain_unit_changed
 install_file files/etc/sysctl.d/99-relay6.conf /etc/sysctl.d/99-relay6.conf 644 root:root none
 install_file files/usr/local/sbin/relay6-router-net /usr/local/sbin/relay6-router-net 755 root:root net_changed
 install_file files/etc/systemd/system/relay6-router-net.service /etc/systemd/system/relay6-router-net.service 644 root:root net_unit_changed
@@ -223,14 +229,16 @@ save_sysctl /etc/sysctl.d/99-relay6.conf
 run sysctl -q -p /etc/sysctl.d/99-relay6.conf
 
 step 'services'
-if [ "$net_unit_changed$gw_unit_changed" != 00 ]; then run systemctl daemon-reload; fi
+if [ "$net_unit_changed$gw_unit_changed$radvd_unit_changed$drain_unit_changed" != 0000 ]; then run systemctl daemon-reload; fi
 # converge UNIT CHANGED WANTS: started when it is not running, restarted (the firewall:
-# reloaded, its rules swapped in one go) when its files changed; enabled (a .wants
-# directory that enabling creates is noted: the rollback and undo.sh remove it again).
+# reloaded, its rules swapped in one go) when its files changed (CHANGED=reload: reloaded);
+# enabled (a .wants directory that enabling creates is noted: the rollback and undo.sh
+# remove it again).
 converge() {
   local u="$1" c="$2"
   note_new_dirs "/etc/systemd/system/$3.wants"
   if ! systemctl -q is-active "$u"; then started+=("$u"); run systemctl start "$u"; changed=1
+  elif [ "$c" = reload ]; then reloaded+=("$u"); run systemctl reload "$u"; changed=1
   elif [ "$c" = 1 ]; then
     restarted+=("$u")
     if [ "$u" = relay6-router-net ]; then run systemctl reload "$u"; else run systemctl restart "$u"; fi
@@ -240,7 +248,8 @@ converge() {
 }
 if [ "$net_changed$net_unit_changed" != 00 ]; then converge relay6-router-net 1 multi-user.target; else converge relay6-router-net 0 multi-user.target; fi
 if [ "$wg_changed" = 1 ]; then converge wg-quick@wg0 1 multi-user.target; else converge wg-quick@wg0 0 multi-user.target; fi
-if [ "$radvd_changed" = 1 ]; then converge radvd 1 multi-user.target; else converge radvd 0 multi-user.target; fi
+if [ "$radvd_unit_changed" = 1 ]; then converge radvd 1 multi-user.target; elif [ "$radvd_conf_changed" = 1 ]; then converge radvd reload multi-user.target; else converge radvd 0 multi-user.target; fi
+if [ "$drain_changed$drain_unit_changed" != 00 ]; then converge relay6-ra-drain 1 multi-user.target; else converge relay6-ra-drain 0 multi-user.target; fi
 if [ "$frr_changed" = 1 ]; then converge frr 1 multi-user.target; else converge frr 0 multi-user.target; fi
 
 if [ "$changed" = 0 ]; then step "no changes: the router already matches the plan"; else step "done"; fi

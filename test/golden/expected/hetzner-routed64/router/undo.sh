@@ -70,7 +70,7 @@ if [ ! -d "$originals" ]; then
   printf '[relay6] nothing to undo: %s does not exist (relay6 has not set this router up, or undo.sh already ran)\n' "$originals" >&2
   exit 0
 fi
-units=(relay6-router-net wg-quick@wg0 radvd frr)
+units=(relay6-router-net wg-quick@wg0 radvd relay6-ra-drain frr)
 
 step 'units'
 # Last started, first stopped: the firewall goes last.
@@ -85,6 +85,8 @@ if [ -x /usr/local/sbin/relay6-router-net ]; then try 'remove relay6-router-net'
 step 'files'
 undo_files
 try "reload systemd" systemctl daemon-reload
+# The RA drain's running copy of radvd.conf goes with its drop-in.
+if [ ! -f /etc/systemd/system/radvd.service.d/relay6.conf ]; then rm -f /run/relay6/radvd.conf; fi
 
 step 'sysctl'
 undo_sysctl sysctl

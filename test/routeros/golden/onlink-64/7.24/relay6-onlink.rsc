@@ -64,14 +64,18 @@
 # mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:onlink:nd:" and !(comment~"^relay6:onlink:(nd:bridge|nd:vlan11);")]
+# The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back.
+:foreach r in=[/system/script/find where comment~"^relay6:onlink:ra:" and !(comment~"^relay6:onlink:(ra:bridge|ra:vlan11);")] do={ /system/script/run $r; /system/script/remove $r }
+:if ([:len [/ipv6/nd/find where interface="bridge" and !(comment~"^relay6:onlink:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:onlink:ra:bridge;"]] = 0) do={ /system/script/add name=relay6-onlink-ra-bridge source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"bridge\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="bridge"] 0] ra-lifetime]) comment="relay6:onlink:ra:bridge; the ra-lifetime bridge had before relay6; the RA drain and the undo set it back with this" } }
+:if ([:len [/ipv6/nd/find where interface="vlan11" and !(comment~"^relay6:onlink:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:onlink:ra:vlan11;"]] = 0) do={ /system/script/add name=relay6-onlink-ra-vlan11 source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"vlan11\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="vlan11"] 0] ra-lifetime]) comment="relay6:onlink:ra:vlan11; the ra-lifetime vlan11 had before relay6; the RA drain and the undo set it back with this" } }
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
-    comment="relay6:onlink:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
+    ra-lifetime=30m comment="relay6:onlink:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="bridge"] advertise-dns=self mtu=1420 ; /ipv6/nd/unset \
     [/ipv6/nd/find where interface="bridge"] value-name=dns }
 :if ([:len [/ipv6/nd/find where interface="vlan11"]] = 0) do={ /ipv6/nd/add interface=vlan11 \
     advertise-dns=self mtu=1420 managed-address-configuration=no other-configuration=no \
-    comment="relay6:onlink:nd:vlan11; RA for iot" } else={ /ipv6/nd/set \
+    ra-lifetime=30m comment="relay6:onlink:nd:vlan11; RA for iot" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="vlan11"] advertise-dns=self mtu=1420 ; /ipv6/nd/unset \
     [/ipv6/nd/find where interface="vlan11"] value-name=dns }
 
@@ -203,6 +207,47 @@
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
     comment="relay6:onlink:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+# RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,
+# run every second by netwatch (every release, every device-mode) and on BFD/BGP log lines.
+/tool/netwatch/remove [/tool/netwatch/find where comment~"^relay6:onlink:probe-tick;"]
+/system/script/remove [/system/script/find where comment~"^relay6:onlink:probe;"]
+:if ([:len [/system/script/find where comment~"^relay6:onlink:drain;"]] = 0) do={ \
+    /system/script/add name=relay6-onlink-drain policy=read,write,test \
+    source="# relay6 onlink: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:onlink:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n:foreach n in=[/ipv6/nd/find where interface=\"vlan11\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:onlink:ra:vlan11;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:onlink:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:onlink:drain;"] \
+    name=relay6-onlink-drain policy=read,write,test \
+    source="# relay6 onlink: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:onlink:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n:foreach n in=[/ipv6/nd/find where interface=\"vlan11\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:onlink:ra:vlan11;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:onlink:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:onlink:drain-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-onlink-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-onlink-drain" \
+    comment="relay6:onlink:drain-tick; runs the RA drain every second (the router itself answers)" \
+    } else={ /tool/netwatch/set [/tool/netwatch/find where comment~"^relay6:onlink:drain-tick;"] \
+    name=relay6-onlink-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-onlink-drain" \
+    comment="relay6:onlink:drain-tick; runs the RA drain every second (the router itself answers)" \
+    }
+:if ([:len [/system/logging/action/find where comment~"^relay6:onlink:drain-log;"]] = 0) do={ \
+    /system/logging/action/add name=relay6onlink target=script script=relay6-onlink-drain \
+    comment="relay6:onlink:drain-log; runs the RA drain on BFD and BGP log lines" } else={ \
+    /system/logging/action/set \
+    [/system/logging/action/find where comment~"^relay6:onlink:drain-log;"] name=relay6onlink \
+    target=script script=relay6-onlink-drain \
+    comment="relay6:onlink:drain-log; runs the RA drain on BFD and BGP log lines" }
+:if ([:len [/system/logging/find where comment~"^relay6:onlink:drain-log:bfd;"]] = 0) do={ \
+    /system/logging/add topics=bfd action=relay6onlink \
+    comment="relay6:onlink:drain-log:bfd; BFD log lines run the RA drain" } else={ \
+    /system/logging/set [/system/logging/find where comment~"^relay6:onlink:drain-log:bfd;"] \
+    topics=bfd action=relay6onlink \
+    comment="relay6:onlink:drain-log:bfd; BFD log lines run the RA drain" }
+:if ([:len [/system/logging/find where comment~"^relay6:onlink:drain-log:bgp;"]] = 0) do={ \
+    /system/logging/add topics=bgp action=relay6onlink \
+    comment="relay6:onlink:drain-log:bgp; BGP log lines run the RA drain" } else={ \
+    /system/logging/set [/system/logging/find where comment~"^relay6:onlink:drain-log:bgp;"] \
+    topics=bgp action=relay6onlink \
+    comment="relay6:onlink:drain-log:bgp; BGP log lines run the RA drain" }
 
 :put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
 :put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:onlink:wg;"] public-key]

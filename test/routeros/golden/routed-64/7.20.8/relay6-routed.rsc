@@ -50,10 +50,14 @@
 # mtu=1420 tells clients the tunnel MTU: a full-size packet
 # would otherwise need an ICMPv6 packet-too-big that many paths drop.
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:routed:nd:" and !(comment~"^relay6:routed:(nd:bridge);")]
+# The ra-lifetime of each entry relay6 did not make, recorded once: the RA drain and the undo set it back.
+:foreach r in=[/system/script/find where comment~"^relay6:routed:ra:" and !(comment~"^relay6:routed:(ra:bridge);")] do={ /system/script/run $r; /system/script/remove $r }
+:if ([:len [/ipv6/nd/find where interface="bridge" and !(comment~"^relay6:routed:")]] > 0) do={ :if ([:len [/system/script/find where comment~"^relay6:routed:ra:bridge;"]] = 0) do={ /system/script/add name=relay6-routed-ra-bridge source=("/ipv6/nd/set [/ipv6/nd/find where interface=\"bridge\"] ra-lifetime=" . [/ipv6/nd/get [:pick [/ipv6/nd/find where interface="bridge"] 0] ra-lifetime]) comment="relay6:routed:ra:bridge; the ra-lifetime bridge had before relay6; the RA drain and the undo set it back with this" } }
 :if ([:len [/ipv6/nd/find where interface="bridge"]] = 0) do={ /ipv6/nd/add interface=bridge \
     advertise-dns=yes dns=2001:db8:4f8:10::1 mtu=1420 managed-address-configuration=no \
-    other-configuration=no comment="relay6:routed:nd:bridge; RA for lan" } else={ /ipv6/nd/set \
-    [/ipv6/nd/find where interface="bridge"] advertise-dns=yes dns=2001:db8:4f8:10::1 mtu=1420 }
+    other-configuration=no ra-lifetime=30m comment="relay6:routed:nd:bridge; RA for lan" \
+    } else={ /ipv6/nd/set [/ipv6/nd/find where interface="bridge"] advertise-dns=yes \
+    dns=2001:db8:4f8:10::1 mtu=1420 }
 
 # Old /64s (previousPrefix): advertised with preferred lifetime 0 and valid lifetime 2 h, so
 # clients stop using their old addresses for new connections at once and drop them 2 h
@@ -181,6 +185,45 @@
 /ipv6/firewall/mangle/add chain=forward action=change-mss new-mss=1360 passthrough=yes \
     protocol=tcp tcp-flags=syn tcp-mss=1361-65535 in-interface=wg-host \
     comment="relay6:routed:fw:mss-in; clamp TCP MSS to 1360 from the tunnel"
+
+# RA drain: router lifetime 0 on every segment while relay6's ::/0 through the tunnel is gone,
+# run every second by netwatch (every release, every device-mode).
+# Static failover: a netwatch pings the VPS every second; 3 failed in a row disable the route.
+:if ([:len [/system/script/find where comment~"^relay6:routed:drain;"]] = 0) do={ \
+    /system/script/add name=relay6-routed-drain policy=read,write,test \
+    source="# relay6 routed: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:routed:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:routed:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:routed:drain;"] \
+    name=relay6-routed-drain policy=read,write,test \
+    source="# relay6 routed: RA drain. Router lifetime 0 on every segment while relay6's ::/0 through wg-host is gone.\n:local up ([:len [/ipv6/route/find where dst-address=\"::/0\" and active and immediate-gw~\"%wg-host\\\$\"]] > 0)\n:foreach n in=[/ipv6/nd/find where interface=\"bridge\"] do={ :if (\$up) do={ :if ([/ipv6/nd/get \$n ra-lifetime] = 0s) do={ :local r [/system/script/find where comment~\"^relay6:routed:ra:bridge;\"]; :if ([:len \$r] > 0) do={ /system/script/run \$r } else={ /ipv6/nd/set \$n ra-lifetime=30m } } } else={ :if ([/ipv6/nd/get \$n ra-lifetime] != 0s) do={ /ipv6/nd/set \$n ra-lifetime=0s } } }\n" \
+    comment="relay6:routed:drain; RA drain: router lifetime 0 while relay6's ::/0 is gone" }
+:if ([:len [/system/script/find where comment~"^relay6:routed:probe;"]] = 0) do={ \
+    /system/script/add name=relay6-routed-probe policy=read,write,test \
+    source="# relay6 routed: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6routedmisses\n:if ([:typeof \$relay6routedmisses] != \"num\") do={ :set relay6routedmisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:routed:probe-tick;\"] status] = \"up\") do={ :set relay6routedmisses 0 } else={ :set relay6routedmisses (\$relay6routedmisses + 1) }\n:if (\$relay6routedmisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:routed:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6routedmisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:routed:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-routed-drain\n" \
+    comment="relay6:routed:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    } else={ /system/script/set [/system/script/find where comment~"^relay6:routed:probe;"] \
+    name=relay6-routed-probe policy=read,write,test \
+    source="# relay6 routed: static failover. 3 failed probes of the VPS in a row disable relay6's ::/0, the first answer enables it.\n:global relay6routedmisses\n:if ([:typeof \$relay6routedmisses] != \"num\") do={ :set relay6routedmisses 0 }\n:if ([/tool/netwatch/get [/tool/netwatch/find where comment~\"^relay6:routed:probe-tick;\"] status] = \"up\") do={ :set relay6routedmisses 0 } else={ :set relay6routedmisses (\$relay6routedmisses + 1) }\n:if (\$relay6routedmisses = 0) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:routed:route:default;\" and disabled=yes] do={ /ipv6/route/set \$r disabled=no } }\n:if (\$relay6routedmisses >= 3) do={ :foreach r in=[/ipv6/route/find where comment~\"^relay6:routed:route:default;\" and disabled=no] do={ /ipv6/route/set \$r disabled=yes } }\n/system/script/run relay6-routed-drain\n" \
+    comment="relay6:routed:probe; static failover: 3 failed probes in a row disable relay6's ::/0" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:routed:drain-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-routed-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-routed-drain" \
+    comment="relay6:routed:drain-tick; runs the RA drain every second (the router itself answers)" \
+    } else={ /tool/netwatch/set [/tool/netwatch/find where comment~"^relay6:routed:drain-tick;"] \
+    name=relay6-routed-drain host=127.0.0.1 type=simple interval=1s \
+    test-script="/system/script/run relay6-routed-drain" \
+    comment="relay6:routed:drain-tick; runs the RA drain every second (the router itself answers)" \
+    }
+:if ([:len [/tool/netwatch/find where comment~"^relay6:routed:probe-tick;"]] = 0) do={ \
+    /tool/netwatch/add name=relay6-routed-probe host=fe80::1 type=simple interval=1s \
+    timeout=900ms test-script="/system/script/run relay6-routed-probe" \
+    comment="relay6:routed:probe-tick; pings the VPS's transit address every second (static failover)" \
+    } else={ /tool/netwatch/set [/tool/netwatch/find where comment~"^relay6:routed:probe-tick;"] \
+    name=relay6-routed-probe host=fe80::1 type=simple interval=1s timeout=900ms \
+    test-script="/system/script/run relay6-routed-probe" \
+    comment="relay6:routed:probe-tick; pings the VPS's transit address every second (static failover)" \
+    }
 
 :put "relay6: the router's WireGuard public key (router.publicKey in the site file):"
 :put [/interface/wireguard/get [/interface/wireguard/find where comment~"^relay6:routed:wg;"] public-key]
