@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 packages=(
   wireguard-tools wireguard-go   # wg, wg-quick; userspace WireGuard (no kernel module here)
   bird2 frr radvd                # VPS BGP/BFD, router BGP/BFD, router advertisements
+  ndppd                          # VPS NDP proxy for on-link /64s (vps.onLink); the lab runs it by hand
+  systemd                        # systemd-analyze verify for the rendered units (works without systemd as PID 1)
   iproute2 iptables ufw          # namespaces, firewall (nft backend)
   iputils-ping iperf3 tcpdump    # lab probes
   curl python3                   # lab failover --fallback: a Happy Eyeballs client and one without

@@ -169,7 +169,7 @@ const CASES: Case[] = [
   { row: "an argument", args: () => rest("http://192.0.2.1"), thing: () => "the router URL http://192.0.2.1" },
   { row: "an argument", args: () => ["apply", "vps", site, "--vps-port", "0", "--dry-run"], thing: () => "SSH port 0: not a port number" },
   { row: "an argument", args: () => ["status", site, "--interval", "0", "--watch"], thing: () => "--interval 0: not a number of at least 1" },
-  { row: "an argument", args: () => ["init", "-o", join(w, "new.yaml"), "--prefix", "2001:db8:1:2::/64", ...initFlags], thing: () => "--prefix 2001:db8:1:2::/64" },
+  { row: "an argument", args: () => ["init", "-o", join(w, "new.yaml"), "--prefix", "2001:db8:1:2::/64", "--on-link", "maybe", ...initFlags], thing: () => "--on-link maybe" },
   { row: "an argument", args: () => ["doctor", "--router-platform", "junos", "--wg-conf", join(REPO, "test/doctor/fixtures/recipe-as-written/wg0.conf")], thing: () => "--router-platform junos" },
   { row: "an SSH option", args: () => ssh("-i", join(w, "no-such-key")), thing: () => `cannot read SSH key ${join(w, "no-such-key")}` },
   { row: "an SSH option", args: () => ssh("--known-hosts", join(w, "a-folder")), thing: () => join(w, "a-folder") },

@@ -66,7 +66,6 @@ describe("relay6 init from flags", () => {
   });
 
   it.each([
-    ["--prefix", "2001:db8:1:2::/64", "prefix-on-link"],
     ["--prefix", "fd12:3456:789a::/48", "prefix-not-global"],
     ["--prefix", "2001:db8::/33", "prefix-length-unsupported"],
     ["--prefix", "2001:db8::", "invalid-value"],
@@ -86,6 +85,35 @@ describe("relay6 init from flags", () => {
     expect(r.stderr).toMatch(new RegExp(`(^| )error ${code}\\b`, "m"));
     expect(r.stderr).toMatch(/\n {4}fix: \S/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a /64 needs --on-link (no default: lint's vps-onlink-required), checked as given; index 0 is its LAN", async () => {
+    const base = ["--site", "vultr", "--prefix", "2401:4520:110b:1::/64", "--endpoint", "203.0.113.5", "--platform", "linux", "--bridge", "br0", "--failover", "bgp-bfd"];
+    const dir = tmp();
+    const site = join(dir, "site.yaml");
+    const missing = await runCli("init", "-o", site, ...base);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("relay6: relay6 init needs --on-link (or a terminal to ask on)");
+    expect(missing.stderr).toMatch(/error init-missing at vps\.onLink/);
+    expect(missing.stderr).toContain("fix: pass --on-link true|false, or run relay6 init on a terminal");
+    const wrong = await runCli("init", "-o", site, ...base, "--on-link", "maybe");
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.split("\n")[0]).toMatch(/^relay6: --on-link maybe: /);
+    expect(wrong.stderr).toMatch(/error invalid-value at vps\.onLink/);
+    expect(readdirSync(dir)).toEqual([]);
+    for (const [answer, value] of [["true", true], ["no", false]] as const) {
+      const r = await runCli("init", "-o", site, "--force", ...base, "--on-link", answer);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parse(readFileSync(site, "utf8"))).toMatchObject({ prefix: "2401:4520:110b:1::/64", vps: { onLink: value }, segments: [{ name: "lan", index: 0, interface: "br0" }] });
+      expect((await runCli("lint", site)).code).toBe(0);
+    }
+    // A /48 is not asked; --on-link given is taken (a provider may put a shorter prefix on-link).
+    const r48 = await runCli("init", "-o", site, "--force", ...withFlag("--prefix", "2401:4520:110b::/48"));
+    expect(r48.code, r48.stderr).toBe(0);
+    expect(parse(readFileSync(site, "utf8")).vps.onLink).toBeUndefined();
+    const on48 = await runCli("init", "-o", site, "--force", ...FLAGS, "--on-link", "true");
+    expect(on48.code, on48.stderr).toBe(0);
+    expect(parse(readFileSync(site, "utf8")).vps.onLink).toBe(true);
   });
 
   it("a documentation prefix is taken, with a note", async () => {
@@ -135,9 +163,8 @@ describe("relay6 init on a terminal", () => {
     const { code, output } = await onTerminal(["-o", site], [
       [/site name \[home\]: $/, "my site"], // not a name
       [/must be 1-31 characters[^\n]*\n\s*site name \[home\]: $/, ""], // the default
-      [/prefix routed to the VPS \(e\.g\. 2001:db8:1234::\/48\): $/, "2401:4520:110b:1::/64"],
-      [/is a single \/64[^\n]*\n\s*prefix routed to the VPS[^\n]*: $/, "fd00:1:2::/48"],
-      [/unique local, a ULA[^\n]*\n\s*prefix routed to the VPS[^\n]*: $/, "2401:4520:110b::/48"],
+      [/prefix the provider gives the VPS \(e\.g\. 2001:db8:1234::\/48, or a single \/64\): $/, "fd00:1:2::/48"],
+      [/unique local, a ULA[^\n]*\n\s*prefix the provider gives the VPS[^\n]*: $/, "2401:4520:110b::/48"],
       [/VPS public address the router dials[^\n]*: $/, "010.0.0.1"],
       [/must be an IPv4 address[^\n]*\n\s*VPS public address the router dials[^\n]*: $/, "203.0.113.10"],
       [/VPS public interface \[eth0\]: $/, "enp3s0"],
@@ -170,6 +197,24 @@ describe("relay6 init on a terminal", () => {
     });
     expect(validateByItsSchemaLine(site).valid).toBe(true);
     expect(statSync(join(dir, "home.secrets.yaml")).mode & 0o777).toBe(0o600);
+    expect((await runCli("lint", site)).code).toBe(0);
+  });
+
+  it("a /64 is taken, then the question for vps.onLink (asked again until true or false); its one segment is index 0", async () => {
+    const dir = tmp();
+    const site = join(dir, "home.yaml");
+    const { code, output } = await onTerminal(["-o", site, "--site", "x", "--endpoint", "203.0.113.10", "--nic", "eth0", "--platform", "linux", "--bridge", "br0", "--failover", "bgp-bfd"], [
+      [/prefix the provider gives the VPS[^\n]*: $/, "2401:4520:110b:1::/64"],
+      [/is the \/64 on the VPS's link\?[^\n]*\(true\|false\): $/, "maybe"],
+      [/expected boolean[^\n]*\n\s*is the \/64 on the VPS's link\?[^\n]*: $/, ""],
+      [/an answer is needed here[^\n]*\n\s*is the \/64 on the VPS's link\?[^\n]*: $/, "true"],
+      [/a \/64 has one: index 0, the \/64 itself[^\n]*\n\s*segment 1 \[lan:0:br0\]: $/, ""],
+      [/segment 2 \(empty: done\): $/, "guest:1:vlan10"],
+      [/does not fit a \/64[^\n]*\n\s*segment 2 \(empty: done\): $/, ""],
+    ]);
+    expect(code, output).toBe(0);
+    expect(parse(readFileSync(site, "utf8"))).toMatchObject({ prefix: "2401:4520:110b:1::/64", vps: { onLink: true }, segments: [{ name: "lan", index: 0, interface: "br0" }] });
+    expect(validateByItsSchemaLine(site).valid).toBe(true);
     expect((await runCli("lint", site)).code).toBe(0);
   });
 

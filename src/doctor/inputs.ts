@@ -7,7 +7,7 @@ import { EXIT, UserError } from "../errors.js";
 import { InputFileError, readInputFile } from "../io/read.js";
 
 /** The VPS's inputs. */
-export type VpsInputKey = "wgConf" | "birdConf" | "ipRoute" | "ipAddr" | "ufwStatus";
+export type VpsInputKey = "wgConf" | "birdConf" | "ipRoute" | "ipAddr" | "ndppdConf" | "sysctl" | "ufwStatus";
 /** A VPS input, or a router platform's (e.g. "routerosExport"). */
 export type InputKey = VpsInputKey | (string & {});
 
@@ -39,6 +39,8 @@ export const VPS_INPUTS: Record<VpsInputKey, InputKind> = {
   birdConf: { flag: "--bird-conf", what: "the VPS's bird.conf", live: "cat /etc/bird/bird.conf (VPS)" },
   ipRoute: { flag: "--ip-route", what: "`ip -6 route` on the VPS", live: "ip -6 route (VPS)" },
   ipAddr: { flag: "--ip-addr", what: "`ip -6 addr` on the VPS", live: "ip -6 addr (VPS)" },
+  ndppdConf: { flag: "--ndppd-conf", what: "the VPS's ndppd.conf", live: "cat /etc/ndppd.conf (VPS)" },
+  sysctl: { flag: "--sysctl", what: "the VPS's IPv6 sysctls (`sysctl -a`, or its sysctl.d files)", live: "sysctl -a | grep proxy_ndp, accept_ra (VPS)" },
   ufwStatus: { flag: "--ufw-status", what: "`ufw status verbose` on the VPS", live: "ufw status verbose (VPS)" },
 };
 
@@ -46,7 +48,7 @@ export const VPS_INPUTS: Record<VpsInputKey, InputKind> = {
  *  configuration, the VPS's firewall. */
 export function inputOrder(router: readonly (InputKind & { key: string })[]): [InputKey, InputKind][] {
   const vps = (k: VpsInputKey): [InputKey, InputKind] => [k, VPS_INPUTS[k]];
-  return [vps("wgConf"), vps("birdConf"), vps("ipRoute"), vps("ipAddr"), ...router.map((r): [InputKey, InputKind] => [r.key, r]), vps("ufwStatus")];
+  return [vps("wgConf"), vps("birdConf"), vps("ipRoute"), vps("ipAddr"), vps("ndppdConf"), vps("sysctl"), ...router.map((r): [InputKey, InputKind] => [r.key, r]), vps("ufwStatus")];
 }
 
 /** Reads each given file; a missing or unreadable file is a user error naming the file and

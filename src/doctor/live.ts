@@ -10,6 +10,8 @@ const VPS_COMMANDS: [VpsInputKey, string][] = [
   ["birdConf", "cat /etc/bird/bird.conf"],
   ["ipRoute", "ip -6 route"],
   ["ipAddr", "ip -6 addr"],
+  ["ndppdConf", "cat /etc/ndppd.conf"],
+  ["sysctl", "sysctl -a 2>/dev/null | grep -E '\\.(proxy_ndp|proxy_delay|accept_ra[a-z_]*|forwarding) '"],
   ["ufwStatus", "ufw status verbose"],
 ];
 

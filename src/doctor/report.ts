@@ -3,6 +3,7 @@
 import { formatDiagnostic, type Diagnostic } from "../errors.js";
 import { BIRD_CHECKS } from "./checks/bird.js";
 import { missingInputs, ROUTER, type Check } from "./checks/check.js";
+import { NDP_CHECKS } from "./checks/ndp.js";
 import { UFW_CHECKS } from "./checks/ufw.js";
 import { WIREGUARD_CHECKS } from "./checks/wireguard.js";
 import { inputOrder, type DoctorInputs, type InputKey } from "./inputs.js";
@@ -11,7 +12,7 @@ import { parseInputs } from "./setup.js";
 import { proposeSite, type SiteProposal } from "./site.js";
 
 /** Doctor's own checks, by input (a router platform's come from its doctor). */
-export const CHECKS: readonly Check[] = [...WIREGUARD_CHECKS, ...BIRD_CHECKS, ...UFW_CHECKS];
+export const CHECKS: readonly Check[] = [...WIREGUARD_CHECKS, ...BIRD_CHECKS, ...NDP_CHECKS, ...UFW_CHECKS];
 
 export interface SkippedCheck {
   codes: string[];
@@ -44,6 +45,7 @@ export function runDoctor(inputs: DoctorInputs, opts: DoctorOptions): DoctorRepo
   const { parsed, findings } = parseInputs(inputs, opts.routers);
   const skipped: SkippedCheck[] = [];
   for (const check of CHECKS) {
+    if (check.relevant && !check.relevant(parsed)) continue;
     const missing = missingInputs(parsed, check);
     if (missing.length > 0) {
       const flags = missing.map((m) => (Array.isArray(m) ? m.map(flagOf).join(" or ") : flagOf(m)));

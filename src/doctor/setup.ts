@@ -3,12 +3,14 @@
 // (from its platform's RouterFacts).
 import { basename } from "node:path";
 import type { Diagnostic } from "../errors.js";
-import { contains, containsAddress, LINK_LOCAL, parseAddress6, parsePrefix6, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
+import { contains, containsAddress, formatPrefix6, LINK_LOCAL, parseAddress6, parsePrefix6, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
 import { BirdParseError, parseBirdConf, readBirdConf, type BirdConf } from "./bird.js";
 import { diag } from "./codes.js";
 import { VPS_INPUTS, type DoctorInputs, type InputKind } from "./inputs.js";
 import { parseIpAddr, parseIpRoute, toPrefix, type Addr6, type Route6 } from "./iproute.js";
 import type { LoadedRouterDoctor, RouterAddress, RouterDoctor, RouterFacts } from "./router.js";
+import { parseNdppdConf, type NdppdConf } from "../verify/ndppd.js";
+import { parseSysctl, type SysctlValue } from "./sysctl.js";
 import { parseUfwStatus, type UfwStatus } from "./ufw.js";
 import { parseWgConf, type WgConf } from "./wgconf.js";
 
@@ -17,6 +19,10 @@ export interface Parsed {
   bird?: { origin: string; conf: BirdConf };
   routes?: { origin: string; list: Route6[] };
   addrs?: { origin: string; list: Addr6[] };
+  /** The VPS's ndppd.conf (an on-link /64 setup). */
+  ndppd?: { origin: string; conf: NdppdConf };
+  /** The VPS's sysctls (proxy_ndp, accept_ra...). */
+  sysctl?: { origin: string; values: Map<string, SysctlValue> };
   /** The router's input, read by its platform's doctor. */
   router?: { platform: string; doctor: RouterDoctor; parsed: unknown; facts: RouterFacts };
   ufw?: { origin: string; status: UfwStatus };
@@ -62,6 +68,19 @@ export function parseInputs(inputs: DoctorInputs, routers: readonly LoadedRouter
     const list = parseIpAddr(text);
     if (list.length === 0) notRecognised(VPS_INPUTS.ipAddr, origin, "no inet6 lines");
     else parsed.addrs = { origin, list };
+  }
+  if (inputs.ndppdConf) {
+    const { origin, text } = inputs.ndppdConf;
+    const r = parseNdppdConf(text);
+    if (!r.ok) findings.push(diag("input-unreadable", `ndppd.conf does not parse: ${r.reason}; ndppd would refuse it too`, "fix the syntax (`ndppd -c FILE` in the foreground says what it reads)", origin, r.line));
+    else if (r.conf.proxies.length === 0) notRecognised(VPS_INPUTS.ndppdConf, origin, "it has no `proxy` section");
+    else parsed.ndppd = { origin, conf: r.conf };
+  }
+  if (inputs.sysctl) {
+    const { origin, text } = inputs.sysctl;
+    const values = parseSysctl(text);
+    if (values.size === 0) notRecognised(VPS_INPUTS.sysctl, origin, "no `key = value` lines");
+    else parsed.sysctl = { origin, values };
   }
   for (const r of routers) {
     const input = inputs[r.support.input.key];
@@ -182,4 +201,38 @@ export function allowedIpEntries(p: Parsed): { text: string; prefix?: Prefix6; l
 
 export function hasBgp(p: Parsed): boolean {
   return (p.bird?.conf.bgp.length ?? 0) > 0 || p.router?.facts.bgp !== undefined;
+}
+
+// ---- the on-link /64 recipe (Vultr's reserved /64) ---------------------------------
+
+/** The router interface name the on-link recipe (Vultr reserved /64) gives its tunnel. */
+export const ON_LINK_RECIPE_INTERFACE = "wg-cloud";
+
+/** The elements of the on-link recipe this setup has: ndppd.conf, proxy_ndp sysctls, a
+ *  ULA transit on wg0 (fd99:9999:9999::1/::2), a router tunnel named wg-cloud. */
+export function onLinkElements(p: Parsed): string[] {
+  const out: string[] = [];
+  if (p.ndppd) out.push(`ndppd.conf (${p.ndppd.origin})`);
+  const proxy = [...(p.sysctl?.values ?? [])].filter(([k, v]) => /\.proxy_ndp$/.test(k) && v.value === "1").map(([k]) => k);
+  if (proxy.length > 0) out.push(`proxy_ndp = 1 (${proxy.join(", ")})`);
+  const ula = vpsTunnelAddresses(p).find((a) => a.prefix.length === 64 && contains(ULA_RANGE, a.prefix));
+  if (ula) out.push(`a ULA transit on ${p.wg?.iface ?? "wg0"} (${formatPrefix6(ula.prefix)})`);
+  if (routerWgInterfaces(p).includes(ON_LINK_RECIPE_INTERFACE)) out.push(`the router's WireGuard interface ${ON_LINK_RECIPE_INTERFACE}`);
+  return out;
+}
+
+/** The relayed /64 of an on-link setup: a global /64 ndppd answers for, else a global /64
+ *  AllowedIPs sends into the tunnel that the router advertises. */
+export function onLinkPrefix(p: Parsed): Prefix6 | undefined {
+  const global64 = (x: Prefix6 | undefined): x is Prefix6 => !!x && x.length === 64 && !contains(ULA_RANGE, x) && !contains(LINK_LOCAL, x);
+  const fromNdppd = (p.ndppd?.conf.proxies ?? []).flatMap((px) => px.rules.map((r) => r.net)).filter(global64);
+  const advertised = routerSegments(p).map((s) => s.prefix);
+  const fromWg = allowedIpEntries(p).map((e) => e.prefix).filter(global64);
+  const pick = (xs: Prefix6[]) => xs.find((x) => advertised.some((a) => a.network === x.network)) ?? xs[0];
+  return pick(fromNdppd) ?? pick(fromWg);
+}
+
+/** The VPS's NIC: the device of its connected global prefixes (not the tunnel, not lo). */
+export function vpsNic(p: Parsed): string | undefined {
+  return connectedPrefixes(p).find((c) => !contains(ULA_RANGE, c.prefix))?.dev;
 }

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { contains, formatPrefix6, mask, parseAddress6, parsePrefix6, subnet, ULA_RANGE, type Prefix6 } from "../net/ipv6.js";
 import { IFNAME_RE, NAME_RE, type SiteInput } from "../site/schema.js";
 import { isWireGuardKey } from "../keys/wireguard.js";
-import { allowedIpEntries, connectedPrefixes, routedConnected, routerAddresses, routerSegments, routerWgInterfaces, vpsTunnelAddresses, type Parsed } from "./setup.js";
+import { allowedIpEntries, connectedPrefixes, onLinkElements, onLinkPrefix, routedConnected, routerAddresses, routerSegments, routerTransit, routerWgInterfaces, vpsNic, vpsTunnelAddresses, type Parsed } from "./setup.js";
 
 export interface SiteProposal {
   /** The site file, or undefined when a required fact is missing (see `missing`). */
@@ -35,6 +35,13 @@ export function proposeSite(p: Parsed, routerFlags: readonly string[], siteName 
   // The routed prefix: the connected prefix on the NIC that holds the tunnel's addresses.
   const routed = routedConnected(p);
   let prefix: Prefix6 | undefined = routed?.prefix;
+  // The on-link recipe (Vultr's reserved /64): the /64 ndppd answers for on the NIC.
+  const onLinkSigns = onLinkElements(p).filter((e) => !e.startsWith("a ULA transit"));
+  const onLink = !prefix && onLinkSigns.length > 0 ? onLinkPrefix(p) : undefined;
+  if (onLink) {
+    prefix = onLink;
+    notes.push(`vps.onLink: true: recognised the on-link /64 recipe by ${onLinkSigns.join("; ")}`);
+  }
   if (!prefix) {
     const t = vpsTunnelAddresses(p).find((a) => a.prefix.length === 64 && !contains(ULA_RANGE, a.prefix));
     if (t) {
@@ -42,7 +49,7 @@ export function proposeSite(p: Parsed, routerFlags: readonly string[], siteName 
       notes.push(`prefix: no connected route holds the tunnel's ${formatPrefix6(t.prefix)}; assumed the /48 around it (pass --ip-route or --ip-addr to read the real one)`);
     } else missing.push("prefix (from --ip-route/--ip-addr and the Address in --wg-conf)");
   }
-  const nic = routed?.dev ?? connectedPrefixes(p)[0]?.dev;
+  const nic = routed?.dev ?? (onLink ? vpsNic(p) : undefined) ?? connectedPrefixes(p)[0]?.dev;
   if (!nic) missing.push("vps.nic (from --ip-route or --ip-addr)");
 
   const router = p.router?.facts;
@@ -103,7 +110,13 @@ export function proposeSite(p: Parsed, routerFlags: readonly string[], siteName 
   }
 
   const version = router?.version;
-  const upstream = routed?.cidr;
+  // On-link: the VPS's own address is its NIC's global outside the relayed /64.
+  const upstream = routed?.cidr ?? (onLink ? connectedPrefixes(p).find((c) => c.dev === nic && c.cidr && !contains(onLink, c.prefix) && !contains(ULA_RANGE, c.prefix))?.cidr : undefined);
+  // A ULA transit of the recipe's own (fd99:9999:9999::1/::2): kept as it is.
+  const ulaTransit = onLink ? vpsTunnelAddresses(p).find((a) => a.prefix.length === 64 && contains(ULA_RANGE, a.prefix)) : undefined;
+  const rt = routerTransit(p);
+  if (ulaTransit && rt && rt.address !== (ulaTransit.prefix.network | 2n))
+    notes.push(`transit: relay6 puts the router on ::2 of ${formatPrefix6(ulaTransit.prefix)}; the router has it on another address now`);
   const vpsKey = peer?.publicKey;
   const routerKey = p.wg?.conf.peers[0]?.publicKey;
   const keepalive = peer?.keepaliveS;
@@ -115,9 +128,11 @@ export function proposeSite(p: Parsed, routerFlags: readonly string[], siteName 
     site: siteName,
     prefix: formatPrefix6(prefix),
     ...(ula ? { ula: formatPrefix6(ula) } : {}),
+    ...(ulaTransit ? { transit: formatPrefix6(ulaTransit.prefix) } : {}),
     vps: {
       endpoint,
       nic,
+      ...(onLink ? { onLink: true } : {}),
       ...(upstream && parsePrefix6(upstream).ok && parseAddress6(upstream.split("/")[0]!) !== undefined ? { upstream: { address: upstream } } : {}),
       ...(vpsKey && isWireGuardKey(vpsKey) ? { publicKey: vpsKey } : {}),
     },

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadInput, planInput, renderInput } from "../pipeline.js";
-import { formatAddress6, parsePrefix6 } from "../net/ipv6.js";
+import { formatAddress6, parsePrefix6, transitPing } from "../net/ipv6.js";
 import type { Plan } from "../plan/plan.js";
 import { wgDown, wgUp } from "./daemons.js";
 import { sleep, waitFor, isRunning } from "./exec.js";
@@ -15,6 +15,8 @@ import { daemon, ipIn, nsOf, nsRun } from "./nodes.js";
 import { handshakeAge, routerDefault, slaacAddress } from "./probes.js";
 import { drainChecks } from "./drain-checks.js";
 import { labSites, requireReadyLab, saveState, type LabClient, type LabSite, type LabState } from "./state.js";
+import { INTERNET_ROLE } from "./topology.js";
+import { kindChecks, relayKind } from "./kinds.js";
 
 export interface CheckResult {
   name: string;
@@ -67,7 +69,10 @@ function checksFor(s: Ready): Check[] {
   return [
     ...sites.flatMap((site) => siteChecks(s, site).map(named(site))),
     ...(multi ? isolationChecks(s, sites) : []),
-    named(sites[0]!)({ name: "negative case: AllowedIPs = the whole prefix loses the return traffic", run: async () => trapCase(s, sites[0]!) }),
+    // The recipe's /48 trap needs the provider's connected prefix on the NIC: a routed
+    // /40-/63 (a /64 site's AllowedIPs hold its whole prefix anyway; on-link, the VPS's own
+    // address is in another /64). The other kinds' traps are kinds.ts's.
+    ...(relayKind(s) === "routed" ? [named(sites[0]!)({ name: "negative case: AllowedIPs = the whole prefix loses the return traffic", run: async () => trapCase(s, sites[0]!) })] : []),
   ];
 }
 
@@ -76,7 +81,9 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
   const plan = site.plan;
   const internetHost = s.addresses.internetHost;
   const wgR = plan.router.tunnelInterface;
-  const clients = site.clients;
+  const all = site.clients;
+  // A ULA-only segment's client has no global address: the internet checks are the others'.
+  const clients = all.filter((c) => c.global !== false);
   const rtr = site.rtr.role;
   const checks: Check[] = [
     {
@@ -92,12 +99,14 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
     {
       name: "transit pings both ways",
       run: async () => {
-        await ping(s, "vps", plan.transit.router.address);
-        await ping(s, rtr, plan.transit.vps.address);
+        // A link-local transit (a /64 site) is scoped, and the router pings from its own
+        // transit address, as relay6-gw-check and verify do (wg0 may hold another).
+        await ping(s, "vps", ...transitPing(plan.transit.vps.address, plan.transit.router.address, "wg0").split(" "));
+        await ping(s, rtr, ...transitPing(plan.transit.router.address, plan.transit.vps.address, wgR).split(" "));
         return `VPS → ${plan.transit.router.address} and router → ${plan.transit.vps.address}`;
       },
     },
-    ...clients.map((c) => ({
+    ...all.map((c) => ({
       name: `${c.role} (${c.segment}): SLAAC address in ${c.prefix} and RDNSS`,
       run: async () => {
         const a = (await slaacAddress(s, c)) ?? fail(`no address of ${c.prefix} on eth0`);
@@ -113,7 +122,7 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
       name: `${c.role} (${c.segment}): ping and bulk TCP to the internet host and back`,
       run: async () => {
         await ping(s, c.role, internetHost);
-        await iperfServer(s, "inet", IPERF_PORT);
+        await iperfServer(s, INTERNET_ROLE, IPERF_PORT);
         const up = await iperf(s, c.role, internetHost, IPERF_PORT, false);
         const down = await iperf(s, c.role, internetHost, IPERF_PORT, true);
         return `ping ok; ${mb(up.bytes)} up at ${mbit(up.bps)}, ${mb(down.bytes)} down at ${mbit(down.bps)}`;
@@ -147,12 +156,12 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
         const c = clients[0]!;
         const a = (await slaacAddress(s, c)) ?? fail(`${c.role} has no address`);
         await iperfServer(s, c.role, CLOSED_PORT);
-        const fromInternet = await iperfTry(s, "inet", a, CLOSED_PORT, false, 2000);
+        const fromInternet = await iperfTry(s, INTERNET_ROLE, a, CLOSED_PORT, false, 2000);
         if (fromInternet.ok) return fail(`the internet host opened a connection to ${a} port ${CLOSED_PORT}`);
         // The same listener answers from the router's side: only the firewall stopped it.
         const fromRouter = await iperfTry(s, rtr, a, CLOSED_PORT, false, 3000);
         if (!fromRouter.ok) fail(`control failed: the router cannot reach ${a} port ${CLOSED_PORT} either (${fromRouter.error})`);
-        await iperfServer(s, "inet", IPERF_PORT);
+        await iperfServer(s, INTERNET_ROLE, IPERF_PORT);
         const out = await iperf(s, c.role, internetHost, IPERF_PORT, false);
         return `internet → [${a}]:${CLOSED_PORT}: ${fromInternet.error}; router → same port: connected; ${c.role} → internet: ${mb(out.bytes)}`;
       },
@@ -179,7 +188,7 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
         await dropPtb(s, true);
         try {
           const parts: string[] = [];
-          await iperfServer(s, "inet", IPERF_PORT);
+          await iperfServer(s, INTERNET_ROLE, IPERF_PORT);
           for (const reverse of [false, true]) {
             await forgetPmtu(s, c.role);
             const r = await iperf(s, c.role, internetHost, IPERF_PORT, reverse);
@@ -189,7 +198,7 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
             await iperfServer(s, c.role, IPERF_PORT);
             for (const reverse of [false, true]) {
               await forgetPmtu(s, c.role);
-              const r = await iperf(s, "inet", a, IPERF_PORT, reverse);
+              const r = await iperf(s, INTERNET_ROLE, a, IPERF_PORT, reverse);
               parts.push(`internet→${c.role} ${reverse ? "download" : "upload"} ${mb(r.bytes)}`);
             }
           } else parts.push(`internet-initiated skipped: no segment opens tcp/${IPERF_PORT} (segments[].inbound)`);
@@ -203,6 +212,9 @@ function siteChecks(s: Ready, site: LabSite): Check[] {
       },
     },
     ...drainChecks(s, site),
+    // The provider's kind (once, with the first site's clients) and the site's own /64 traps
+    // (provider.ts, kinds.ts).
+    ...kindChecks(s, site, site === labSites(s)[0]),
   ];
   return checks;
 }
@@ -304,11 +316,11 @@ async function spoofed(s: Ready, a: LabSite, b: LabSite): Promise<string> {
 
 // --- helpers --------------------------------------------------------------------------
 
-async function ping(s: LabState, role: string, to: string): Promise<void> {
+async function ping(s: LabState, role: string, ...to: string[]): Promise<void> {
   // A few tries: the first packet after a quiet spell may wait for neighbour discovery.
-  const r = await nsRun(s, role, ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", to], { timeoutMs: 10_000 });
+  const r = await nsRun(s, role, ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", ...to], { timeoutMs: 10_000 });
   const m = /(\d+) received/.exec(r.stdout);
-  if (!m || Number(m[1]) === 0) fail(`[${nsOf(s, role)}] ping ${to}: ${lastLine(r.stdout) || r.stderr.trim()}`);
+  if (!m || Number(m[1]) === 0) fail(`[${nsOf(s, role)}] ping ${to.join(" ")}: ${lastLine(r.stdout) || r.stderr.trim()}`);
 }
 
 const lastLine = (t: string) => t.trim().split("\n").slice(-2).join(" / ");
@@ -421,7 +433,7 @@ async function iperf(s: LabState, role: string, to: string, port: number, revers
  *  1420 from the router's packet-too-big on the LAN (which nothing drops), and would then
  *  announce a small MSS that hides a missing clamp on the other direction. */
 async function forgetPmtu(s: LabState, client: string): Promise<void> {
-  for (const role of [client, "inet"]) await ipIn(s, role, ["-6", "route", "flush", "cache"]);
+  for (const role of [client, INTERNET_ROLE]) await ipIn(s, role, ["-6", "route", "flush", "cache"]);
 }
 
 /** A broken-PMTUD internet: inet drops every ICMPv6 packet-too-big it sees or sends. */

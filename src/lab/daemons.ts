@@ -70,6 +70,16 @@ export async function startVps(state: LabState, relay: RelayPlan, artDir: string
   }
   await wgUp(state, "vps", "wg0");
   if (relay.bgp) startBird(state);
+  // vps.onLink: ndppd by hand (no systemd in a namespace), in the foreground, on the rendered
+  // configuration; after wg0, as setup.sh starts it.
+  if (relay.vps.onLink) startNdppd(state, join(artDir, NDPPD_ARTIFACT));
+}
+
+/** Where the rendered ndppd.conf is in the render output. */
+export const NDPPD_ARTIFACT = "vps/files/etc/relay6/ndppd.conf";
+
+export function startNdppd(state: LabState, conf: string): number {
+  return daemon(state, "vps", "ndppd", ["ndppd", "-c", conf]);
 }
 
 /** A router: sysctl, addresses + firewall, radvd, FRR or the gateway check (wg-quick

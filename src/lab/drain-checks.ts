@@ -9,8 +9,9 @@ import { clientDefault } from "./drain.js";
 import { sleep, waitFor } from "./exec.js";
 import { blockTunnel } from "./failover.js";
 import { DUAL_NAME } from "./ipv4.js";
-import { daemon, ipIn, nsRun } from "./nodes.js";
+import { daemon, ipIn, nsOf, nsRun } from "./nodes.js";
 import { routerDefault } from "./probes.js";
+import { INTERNET_ROLE } from "./topology.js";
 import { labSites, requireReadyLab, saveState, type LabClient, type LabSite } from "./state.js";
 
 type Ready = ReturnType<typeof requireReadyLab>;
@@ -66,6 +67,10 @@ export function drainChecks(s: Ready, site: LabSite): { name: string; run: (s: R
           must(h.stdout.includes(v4) && h.stdout.includes(s.addresses.internetHost), `[${c.ns}] getent ahosts ${DUAL_NAME}: ${h.stdout.trim() || h.stderr.trim()}`);
           seen.push(`${c.role} ${c.ipv4} → ${v4}`);
         }
+        // dual.lab is one host: both its addresses on the internet host's namespace (a
+        // fetch by either family reaches the same server).
+        const own = (await nsRun(s, INTERNET_ROLE, ["ip", "-o", "addr", "show"])).stdout;
+        for (const a of [s.addresses.internetHost4 ?? "", s.addresses.internetHost]) must(own.includes(` ${a}/`), `${DUAL_NAME}'s ${a} is not an address of the internet host (${nsOf(s, INTERNET_ROLE)})`);
         return `${seen.join("; ")}; ${DUAL_NAME} = ${s.addresses.internetHost4}, ${s.addresses.internetHost}`;
       },
     },

@@ -12,6 +12,7 @@ import { blockTunnel, settled, stats, targetSite, type Stats } from "./failover.
 import { DUAL_NAME } from "./ipv4.js";
 import { daemon, nsRun } from "./nodes.js";
 import { routerDefault } from "./probes.js";
+import { INTERNET_ROLE } from "./topology.js";
 import { labSites, requireReadyLab, saveState, type LabClient, type LabSite, type LabState } from "./state.js";
 
 export const FALLBACK_STARTS_S = [0.1, 1, 2, 5] as const;
@@ -143,9 +144,9 @@ async function icmpErrors(s: LabState, rtr: string, drop: boolean): Promise<void
 }
 
 async function startServer(s: LabState): Promise<number> {
-  const pid = daemon(s, "inet", "http", ["python3", "-c", SERVER, String(HTTP_PORT)]);
+  const pid = daemon(s, INTERNET_ROLE, "http", ["python3", "-c", SERVER, String(HTTP_PORT)]);
   await waitFor(`the internet host's HTTP server on port ${HTTP_PORT}`, async () => {
-    const r = await nsRun(s, "inet", ["ss", "-Hltn", `sport = :${HTTP_PORT}`]);
+    const r = await nsRun(s, INTERNET_ROLE, ["ss", "-Hltn", `sport = :${HTTP_PORT}`]);
     return r.stdout.trim() !== "" ? true : undefined;
   }, 10_000, 50);
   return pid;

@@ -6,7 +6,7 @@ import { nsOf } from "./nodes.js";
 import { saveState, type LabState } from "./state.js";
 
 /** The daemons' own /etc directories, which their packages normally make. */
-const DAEMON_ETC_DIRS = new Set(["wireguard", "bird", "frr"]);
+const DAEMON_ETC_DIRS = new Set(["wireguard", "bird", "frr", "relay6"]);
 
 function recordEtcDir(state: LabState, dst: string): void {
   if (!state.etcDirs.includes(dst)) {
@@ -47,7 +47,7 @@ export function installEtc(state: LabState, role: string, src: string, substitut
  *  ufw's own files (default policies, rules) as the package ships them. */
 export function bareVpsEtc(state: LabState): void {
   const dst = `/etc/netns/${nsOf(state, "vps")}`;
-  for (const d of ["wireguard", "bird", "sysctl.d", "systemd"]) {
+  for (const d of ["wireguard", "bird", "sysctl.d", "systemd", "relay6"]) {
     if (!existsSync(join("/etc", d))) mkdirSync(join("/etc", d), { mode: 0o755 });
     mkdirSync(join(dst, d), { recursive: true, mode: d === "wireguard" ? 0o700 : 0o755 });
   }

@@ -8,7 +8,8 @@ import { LabError } from "./exec.js";
 import { ipIn, nsMust, nsOf } from "./nodes.js";
 import { saveState, type LabClient, type LabState } from "./state.js";
 
-/** The internet host's IPv4 address (TEST-NET-3, on inet's lo beside its IPv6 one). */
+/** The internet host's IPv4 address (TEST-NET-3, in the internet host's namespace beside its
+ *  IPv6 one, inet .1 of its /24). */
 export const INTERNET_HOST4 = "203.0.113.100";
 /** A name with an A and an AAAA record (the internet host), in every client's /etc/hosts. */
 export const DUAL_NAME = "dual.lab";
@@ -26,9 +27,12 @@ const ip = async (state: LabState, role: string, ...args: string[]) => {
 };
 
 /** The internet host's IPv4 address, once per lab. */
-export async function addInternetIpv4(state: LabState): Promise<void> {
-  await ip(state, "inet", "addr", "add", `${INTERNET_HOST4}/32`, "dev", "lo");
+export async function addInternetIpv4(state: LabState, hostRole: string): Promise<void> {
+  await ip(state, hostRole, "addr", "add", `${INTERNET_HOST4}/24`, "dev", "eth0");
+  await ip(state, "inet", "addr", "add", `${INTERNET_GW4}/24`, "dev", "hst0");
+  await ip(state, hostRole, "-4", "route", "add", "default", "via", INTERNET_GW4);
 }
+const INTERNET_GW4 = "203.0.113.1";
 
 /** One site's IPv4: its clients' addresses, the router's side of each, NAT44 out of its WAN. */
 export async function addSiteIpv4(state: LabState, site: number, rtr: string, clients: LabClient[], wan: string, internetHost6: string): Promise<void> {

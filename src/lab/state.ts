@@ -26,6 +26,8 @@ export interface LabClient extends LabNode {
   ipv4?: string;
   /** Its IPv4 default gateway: the router's address on the segment. */
   ipv4Gateway?: string;
+  /** Present (false) on a ULA-only segment: the client has no global address. */
+  global?: false;
 }
 
 /** One site of the lab's relay: its router node, its clients, its underlay. */
@@ -58,7 +60,7 @@ export interface LabState {
   /** /etc/netns/<ns> directories this lab created. */
   etcDirs: string[];
   daemons: LabDaemon[];
-  nodes?: { inet: LabNode; vps: LabNode; rtr: LabNode; clients: LabClient[] };
+  nodes?: { inet: LabNode; host?: LabNode; vps: LabNode; rtr: LabNode; clients: LabClient[] };
   addresses?: {
     internetHost: string;
     /** The internet host's IPv4 address (the lab's clients reach it through NAT44). */
@@ -94,7 +96,7 @@ export const nsName = (name: string, role: string) => `${nsPrefix(name)}${role}`
  *  namespaces of lab "a-b" (r6-a-b-inet also starts with r6-a-). */
 export function isLabNamespace(name: string, ns: string): boolean {
   const rest = ns.startsWith(nsPrefix(name)) ? ns.slice(nsPrefix(name).length) : undefined;
-  return rest !== undefined && /^(inet|vps|rtr\d*|c\d+|s\d+c\d+)$/.test(rest);
+  return rest !== undefined && /^(inet|host|vps|rtr\d*|c\d+|s\d+c\d+)$/.test(rest);
 }
 
 /** The roles of site number `i` (0-based) of a lab: the first site's are a standalone

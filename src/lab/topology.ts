@@ -4,8 +4,10 @@
 // of several sites has one router node per site (rtr, rtr2, rtr3...), each behind its own
 // IPv4-only ISP link from inet (100.64.<i>.0/24).
 //
-//      internet host 2001:db8:ffff::100 (on inet's lo)
-//   ┌──────────── inet ────────────┐  routes the site's prefix to the VPS; IPv4 router
+//      internet host 2001:db8:ffff::100 (namespace host, behind inet's hst0: inet only
+//      forwards to it, so inet's neighbour entries age as a provider router's do)
+//   ┌──────────── inet ────────────┐  the provider (routed /48, on-link or routed /64:
+//   │                              │  provider.ts); the router's IPv4 ISP
 //   │ vps0                 rtr0     │
 //   └──┬────────────────────┬──────┘
 //      │ IPv4 + IPv6         │ IPv4 only (an IPv4-only ISP)
@@ -18,10 +20,11 @@
 //                        │ c1  │      │ c2  │  SLAAC hosts
 //                        └─────┘      └─────┘
 import { EXIT, UserError } from "../errors.js";
-import { containsAddress, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
+import { containsAddress, formatAddress6, hostAddress, parseAddress6, parsePrefix6 } from "../net/ipv6.js";
 import type { RelayPlan } from "../plan/relay.js";
 import { LabError, must } from "./exec.js";
 import { ipIn, nsMust, nsOf } from "./nodes.js";
+import { providerOf, VPS_NIC_MAC } from "./provider.js";
 import { clientRole, routerRole, saveState, type LabClient, type LabNode, type LabSite, type LabState } from "./state.js";
 import { addInternetIpv4, addSiteIpv4, INTERNET_HOST4 } from "./ipv4.js";
 
@@ -53,11 +56,8 @@ function underlayOf(plan: Pick<RelayPlan, "vps">): { vps: string; gateway: strin
   return { vps: plan.vps.endpoint, gateway: gw, length: 24 };
 }
 
-/** The address the provider put on the VPS's NIC: upstream.address, or prefix::a/len. */
-function vpsNicAddress(plan: Pick<RelayPlan, "vps" | "prefix" | "prefixLength">): string {
-  if (plan.vps.upstream?.address) return plan.vps.upstream.address;
-  return `${plan.prefix.split("/")[0]!.replace(/::$/, "")}::a/${plan.prefixLength}`;
-}
+/** The internet host's namespace: a host behind inet, not an address of inet itself. */
+export const INTERNET_ROLE = "host";
 
 /** One site's nodes in the topology. */
 export interface SiteNodes {
@@ -70,21 +70,30 @@ export interface SiteNodes {
 export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: string) => void): Promise<{ sites: SiteNodes[]; vpsUnderlay: string; internetHost: string }> {
   const sites: SiteNodes[] = relay.sites.map((plan, i) => ({
     rtr: { role: routerRole(i), ns: nsOf(state, routerRole(i)) },
-    clients: plan.segments.map((s, j) => ({ role: clientRole(i, j), ns: nsOf(state, clientRole(i, j)), segment: s.name, prefix: s.prefix, routerIf: s.interface })),
+    clients: plan.segments.map((s, j) => ({
+      role: clientRole(i, j),
+      ns: nsOf(state, clientRole(i, j)),
+      segment: s.name,
+      prefix: s.prefix,
+      routerIf: s.interface,
+      ...(s.global === false ? { global: false as const } : {}),
+    })),
     underlay: routerUnderlay(i),
   }));
   const clients = sites.flatMap((x) => x.clients);
-  const roles = ["inet", "vps", ...sites.flatMap((x) => [x.rtr.role, ...x.clients.map((c) => c.role)])];
+  const roles = ["inet", INTERNET_ROLE, "vps", ...sites.flatMap((x) => [x.rtr.role, ...x.clients.map((c) => c.role)])];
   state.nodes = {
     inet: { role: "inet", ns: nsOf(state, "inet") },
+    host: { role: INTERNET_ROLE, ns: nsOf(state, INTERNET_ROLE) },
     vps: { role: "vps", ns: nsOf(state, "vps") },
     rtr: sites[0]!.rtr,
     clients: sites[0]!.clients,
   };
   const under = underlayOf(relay);
   const nic = relay.vps.nic;
-  const vpsNic = vpsNicAddress(relay);
-  const vpsNicAddr = vpsNic.split("/")[0]!;
+  const provider = providerOf(relay);
+  const vpsNic = provider.vpsCidr;
+  const vpsNicAddr = provider.vpsAddress;
   const gw6 = relay.vps.upstream?.gateway ?? "fe80::1";
   const internetHost = internetHostFor(relay);
   state.addresses = {
@@ -120,7 +129,9 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
     );
   const veth = (aRole: string, aIf: string, bRole: string, bIf: string) =>
     must(["ip", "link", "add", aIf, "netns", nsOf(state, aRole), "type", "veth", "peer", "name", bIf, "netns", nsOf(state, bRole)]);
-  await veth("inet", "vps0", "vps", nic);
+  // The VPS's NIC has a fixed MAC: its link-local is known (a routed /64 is routed to it).
+  await must(["ip", "link", "add", "vps0", "netns", nsOf(state, "inet"), "type", "veth", "peer", "name", nic, "netns", nsOf(state, "vps"), "address", VPS_NIC_MAC]);
+  await veth("inet", "hst0", INTERNET_ROLE, "eth0");
   for (const [i, x] of sites.entries()) {
     await veth("inet", x.underlay.inetIf, x.rtr.role, relay.sites[i]!.router.wan ?? "wan0");
     for (const c of x.clients) await veth(x.rtr.role, c.routerIf, c.role, "eth0");
@@ -132,17 +143,22 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
     if (r.code !== 0) throw new LabError(`[${nsOf(state, role)}] ip ${args.join(" ")}: ${r.stderr.trim()}`);
   };
   await sysctl("inet", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", ...sites.map((x) => `net.ipv6.conf.${x.underlay.inetIf}.disable_ipv6=1`));
-  // The internet host is an address of inet itself (the kernel here has no dummy links).
-  await ip("inet", "addr", "add", `${internetHost}/128`, "dev", "lo");
+  // The internet host: its own namespace on inet's hst0 (its /64, inet ::1 and fe80::1).
+  await ip(INTERNET_ROLE, "addr", "add", `${internetHost}/64`, "dev", "eth0", "nodad");
+  await ip(INTERNET_ROLE, "link", "set", "eth0", "up");
+  await ip(INTERNET_ROLE, "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0", "onlink");
+  await ip("inet", "addr", "add", "fe80::1/64", "dev", "hst0", "nodad");
+  await ip("inet", "addr", "add", hostGateway(internetHost), "dev", "hst0", "nodad");
+  await ip("inet", "link", "set", "hst0", "up");
   await ip("inet", "addr", "add", `${under.gateway}/${under.length}`, "dev", "vps0");
   for (const x of sites) await ip("inet", "addr", "add", `${x.underlay.gateway}/${ROUTER_UNDERLAY.length}`, "dev", x.underlay.inetIf);
   await ip("inet", "addr", "add", `${gw6}/${gw6.startsWith("fe80") ? 64 : 128}`, "dev", "vps0", "nodad");
   for (const l of ["vps0", ...sites.map((x) => x.underlay.inetIf)]) await ip("inet", "link", "set", l, "up");
-  // The provider routes the whole prefix to the VPS's NIC address.
-  await ip("inet", "-6", "route", "add", `${vpsNicAddr}/128`, "dev", "vps0");
-  await ip("inet", "-6", "route", "add", relay.prefix, "via", vpsNicAddr, "dev", "vps0");
+  // The provider's part, per kind (provider.ts).
+  for (const a of provider.inetAddrs) await ip("inet", "addr", "add", a, "dev", "vps0", "nodad");
+  for (const r of provider.inetRoutes) await ip("inet", "-6", "route", "add", ...r);
 
-  // --- vps: the provider's part (NIC address with the prefix's own mask, default route) --
+  // --- vps: the provider's part (its own address on the NIC, default route) ------------
   await ip("vps", "addr", "add", `${under.vps}/${under.length}`, "dev", nic);
   await ip("vps", "addr", "add", vpsNic, "dev", nic, "nodad");
   await ip("vps", "link", "set", nic, "up");
@@ -151,7 +167,7 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
 
   // --- each router: WAN (IPv4 only) and the segments' links ------------------------------
   // IPv4 beside the relay: a dual-stack internet host, NAT44 for each site's clients.
-  await addInternetIpv4(state);
+  await addInternetIpv4(state, INTERNET_ROLE);
   for (const [i, x] of sites.entries()) {
     const wan = relay.sites[i]!.router.wan ?? "wan0";
     await ip(x.rtr.role, "addr", "add", `${x.underlay.address}/${ROUTER_UNDERLAY.length}`, "dev", wan);
@@ -161,4 +177,11 @@ export async function buildTopology(state: LabState, relay: RelayPlan, log: (l: 
     await addSiteIpv4(state, i, x.rtr.role, x.clients, wan, internetHost);
   }
   return { sites, vpsUnderlay: under.vps, internetHost };
+}
+
+/** inet's address in the internet host's /64: ::1 of it. */
+function hostGateway(host: string): string {
+  const p = parsePrefix6(`${host}/64`);
+  if (!p.ok) throw new Error(`internal: ${host}`);
+  return `${formatAddress6(hostAddress(p.prefix, 1n))}/64`;
 }

@@ -2,7 +2,7 @@
 // with the real daemons running the files relay6 renders: one VPS, and per site a router
 // (the linux target) with its clients. The network is topology.ts, the files per node
 // files.ts, the daemons daemons.ts, what is polled probes.ts; this file puts them in order.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, hasErrors, UserError } from "../errors.js";
 import { writeArtifacts } from "../io/write.js";
@@ -16,10 +16,11 @@ import { startRouter, startVps, wgUp, type CustomVps } from "./daemons.js";
 import { must, waitFor } from "./exec.js";
 import { labDown } from "./down.js";
 import { bareVpsEtc, copySecret, installEtc, vpsUfwEtc } from "./files.js";
-import { nsOf, nsRun } from "./nodes.js";
+import { daemon, nsOf, nsRun } from "./nodes.js";
 import { bfdUp, handshakeAge, routerDefault, slaacAddress } from "./probes.js";
 import { startSshd } from "./sshd.js";
 import { checkLabName, isLabNamespace, labSites, loadState, newState, saveState, type LabState } from "./state.js";
+import { providerOf } from "./provider.js";
 import { buildTopology } from "./topology.js";
 
 export interface UpOptions {
@@ -155,6 +156,13 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
   saveState(state);
   const { vpsUnderlay, internetHost } = topo;
   const sites = labSites(state);
+  // The provider's router advertisements on the VPS's link (a routed /64's provider).
+  const provider = providerOf(relay);
+  if (provider.radvd) {
+    const conf = join(state.dir, "inet-radvd.conf");
+    writeFileSync(conf, provider.radvd);
+    daemon(state, "inet", "radvd", ["radvd", "-n", "-C", conf, "-p", join(state.dir, "inet-radvd.pid"), "-m", "stderr"]);
+  }
 
   // --- the rendered files, where `ip netns exec` shows them as /etc/... -----------------
   for (const site of sites) {
@@ -195,7 +203,7 @@ async function build(state: LabState, relay: RelayPlan, artifacts: Artifact[], r
     // to show, not a failed bring-up.
     if (site.plan.failover.mode === "bgp-bfd" && !mode.custom) await waitFor(`BFD up on both ends (${site.site})`, () => bfdUp(state, role, site.plan.transit.router.address), 20_000, 50);
     for (const c of site.clients) await waitFor(`a SLAAC address on ${c.ns}`, () => slaacAddress(state, c), 15_000, 50);
-    const first = site.clients[0]!;
+    const first = site.clients.find((c) => c.global !== false) ?? site.clients[0]!;
     await waitFor(
       `${first.ns} to ping the internet host`,
       async () => ((await nsRun(state, first.role, ["ping", "-6", "-n", "-c", "1", "-W", "1", internetHost])).code === 0 ? true : undefined),

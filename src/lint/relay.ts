@@ -15,6 +15,8 @@ import {
   checkEndpoint,
   checkHostBits,
   checkManagement,
+  checkOwnAddress,
+  checkPrevious,
   checkMtu,
   checkPrivateAsn,
   checkPublicKey,
@@ -26,6 +28,7 @@ import {
   finding,
   located,
   lintPlan,
+  routedSegmentPrefixes,
   type Locate,
   type Raw,
 } from "./lint.js";
@@ -73,6 +76,8 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
   };
   const iids = new Map<bigint, number>();
   const routerKeys = new Map<string, number>();
+  const routed: Prefix6[] = [];
+  const routerTransits: bigint[] = [];
   input.sites.forEach((entry, i) => {
     const site = entry.site;
     const doc = docs.sites[i]!;
@@ -119,6 +124,7 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
         else iid = pin.iid;
       } else iid = transitInterfaceId(site.site);
       if (iid !== undefined) {
+        routerTransits.push(transit.network | iid);
         const taken = iids.get(iid);
         const addr = formatAddress6(transit.network | iid);
         if (taken !== undefined)
@@ -127,7 +133,11 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
       }
     }
 
-    if (sp) checkSegments(site.segments, sp, checkUla(site.ula, own), site.ula, own, { transitIsIndex0: false });
+    if (sp) {
+      checkSegments(site.segments, sp, checkUla(site.ula, own), site.ula, own, { transitIsIndex0: false });
+      checkPrevious(site, sp, own);
+      routed.push(...routedSegmentPrefixes(site.segments, sp));
+    }
 
     const fo = site.failover;
     if (fo.mode === "bgp-bfd") {
@@ -154,6 +164,9 @@ export function checkRelay(input: RelayInput, docs: { relay: Doc; sites: Doc[] }
     checkClampMss(site.firewall.clampMss, own);
     flush(own, doc, site.site);
   });
+
+  // The VPS's own address against every site's /64s (and, on-link, the routers' transits).
+  if (p) checkOwnAddress(input.vps, p, routed, routerTransits, rel);
 
   const bgpSites = input.sites.filter((e) => e.site.failover.mode === "bgp-bfd");
   const timers = new Set(bgpSites.map((e) => JSON.stringify(e.site.failover.bfd)));

@@ -137,3 +137,25 @@ export function prefixScope(p: Prefix6, written: bigint = p.network): { scope: "
   if (!contains(GLOBAL_UNICAST, p)) return { scope: "special", what: "outside 2000::/3, the global unicast space" };
   return { scope: "global" };
 }
+
+/** Whether an address (text) is link-local (fe80::/10). */
+export function isLinkLocal(text: string): boolean {
+  const a = parseAddress6(text);
+  return a !== undefined && containsAddress(LINK_LOCAL, a);
+}
+
+/** The address as ping and ssh take it: a link-local needs its interface (fe80::2%wg0). */
+export function scoped(address: string, dev: string): string {
+  return isLinkLocal(address) ? `${address}%${dev}` : address;
+}
+
+/** ping's source and destination toward the other end of a tunnel. A link-local or ULA
+ *  peer (a /64 site's transit) is pinged from this end's own transit address
+ *  (`-I fe80::2%wg0 fe80::1%wg0`): the kernel would pick another source (a tun device's
+ *  random link-local; a LAN ULA, since the transit ULA is deprecated), which the VPS's
+ *  WireGuard drops as outside its AllowedIPs. A global peer: just the peer. */
+export function transitPing(own: string, peer: string, dev: string): string {
+  const a = parseAddress6(peer);
+  const ula = a !== undefined && containsAddress(ULA_RANGE, a);
+  return isLinkLocal(peer) || ula ? `-I ${scoped(own, dev)} ${scoped(peer, dev)}` : peer;
+}

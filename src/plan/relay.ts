@@ -16,8 +16,10 @@ export interface RelayPlan {
   /** The prefix routed to the VPS. */
   prefix: string;
   prefixLength: number;
-  /** Index 0 of the routed prefix: the VPS's wg0 and every router's tunnel. */
+  /** Index 0 of the routed prefix: the VPS's wg0 and every router's tunnel (a standalone
+   *  /64 site's: link-local or a ULA /64, Plan.transit.kind). */
   transit: {
+    kind?: "link-local" | "ula";
     prefix: string;
     vps: PlanAddress;
     /** bird's `next hop self` needs one on wg0 (any bgp-bfd site). */
@@ -56,7 +58,10 @@ export function relayPlanOf(kind: RelayPlan["kind"], name: string, prefixText: s
   if (!first) throw new Error("internal: a relay plan needs a site");
   const prefix = parsedPrefix(prefixText);
   const bgpSites = sites.flatMap((p) => (p.failover.mode === "bgp-bfd" ? [p.failover] : []));
-  const { allowedIps: _a, allowedIpsOverridden: _o, keys: _k, routes: _r, ...vps } = first.vps;
+  const { allowedIps: _a, allowedIpsOverridden: _o, keys: _k, routes: _r, ndp: _n, ownAddress: _w, ...vps } = first.vps;
+  // ndppd on the VPS answers for every site's /64s (and routers' transit /128s).
+  const ndp = vps.onLink ? { rules: sites.flatMap((p) => p.vps.ndp?.rules ?? []) } : undefined;
+  const own = sites.find((p) => p.vps.ownAddress)?.vps.ownAddress;
   const ll = sites.find((p) => p.transit.vpsLinkLocal)?.transit.vpsLinkLocal;
   const failover = sites.reduce((sum, p) => sum + failoverBytesPerMonth(p), 0);
   return {
@@ -64,9 +69,9 @@ export function relayPlanOf(kind: RelayPlan["kind"], name: string, prefixText: s
     kind,
     prefix: formatPrefix6(prefix),
     prefixLength: prefix.length,
-    transit: { prefix: first.transit.prefix, vps: first.transit.vps, ...(ll ? { vpsLinkLocal: ll } : {}) },
+    transit: { ...(first.transit.kind ? { kind: first.transit.kind } : {}), prefix: first.transit.prefix, vps: first.transit.vps, ...(ll ? { vpsLinkLocal: ll } : {}) },
     wireguard: { port: first.wireguard.port, mtu: first.wireguard.mtu, mss: first.wireguard.mss, keys: first.vps.keys ?? first.wireguard.keys },
-    vps: { ...vps, routes: relayRoutes(sites), clampMss: sites.some((p) => p.clampMss) },
+    vps: { ...vps, ...(ndp ? { ndp } : {}), ...(own ? { ownAddress: own } : {}), routes: relayRoutes(sites), clampMss: sites.some((p) => p.clampMss) },
     ...(bgpSites.length > 0
       ? {
           bgp: {

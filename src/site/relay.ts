@@ -34,6 +34,9 @@ export interface RelayInput {
   /** The VPS's side of every BGP session. */
   bgp: RelayFile["bgp"];
   firewall: RelayFile["firewall"];
+  /** A standalone /64 site's tunnel addresses (its `transit`): link-local, ula or a ULA /64.
+   *  A relay's transit is always index 0 of its prefix. */
+  transit?: string;
   sites: RelaySiteEntry[];
 }
 
@@ -50,12 +53,14 @@ export function relayOfSite(site: SiteFile): RelayInput {
     wireguard: { port: site.wireguard.port, mtu: site.wireguard.mtu, keys: site.wireguard.keys },
     bgp: { as: vpsAs, routerId: vpsRouterId },
     firewall: { vps: site.firewall.vps },
+    ...(site.transit !== undefined ? { transit: site.transit } : {}),
     sites: [
       {
         site: {
           ...(site.$schema !== undefined ? { $schema: site.$schema } : {}),
           site: site.site,
           prefix: site.prefix,
+          ...(site.previousPrefix !== undefined ? { previousPrefix: site.previousPrefix } : {}),
           ...(site.ula !== undefined ? { ula: site.ula } : {}),
           router: site.router,
           segments: site.segments,

@@ -81,7 +81,7 @@ const Segment = z
   .object({
     name: name("a segment name").describe("The segment's name, used in comments and object tags."),
     index: segmentIndex.describe(
-      "N: the segment's /64 is the Nth /64 of the routed prefix. 0 is the tunnel's transit /64.",
+      "N: the segment's /64 is the Nth /64 of the routed prefix. For a /40-/63 prefix 0 is the tunnel's transit /64; a /64 site's only global segment is index 0.",
     ),
     interface: ifname.describe("The router's interface for this segment (bridge, VLAN...)."),
     description: freeText.optional().describe("Free text for comments."),
@@ -93,6 +93,13 @@ const Segment = z
       .array(InboundService)
       .default([])
       .describe("Services internet hosts may open connections to; everything else unsolicited is dropped."),
+    global: z
+      .boolean()
+      .default(true)
+      .describe("false: a ULA-only segment. Its index counts in `ula` only, it is not routed to the VPS (not in AllowedIPs), and it takes no inbound services."),
+    previous: ipv6Prefix
+      .optional()
+      .describe("The segment's old /64 while the site moves to a new prefix: advertised with preferred lifetime 0 and valid lifetime 2 h (default: from previousPrefix)."),
   })
   .strict();
 
@@ -157,6 +164,12 @@ function routerSchema(platforms: readonly RouterPlatform[]) {
 const vpsFields = {
   endpoint: endpoint.describe("The address (or name) the router dials: IPv4 or a DNS name (lint refuses an IPv6 address: vps-endpoint-ipv6-loop-clash)."),
   nic: ifname.describe("The VPS's public interface."),
+  onLink: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: the provider expects the prefix's addresses on the VPS's link (it sends neighbour solicitations for them, as for Vultr's reserved /64): ndppd answers them. false: the provider routes the prefix to the VPS (Hetzner's /64 via fe80::1, a routed /48). Default false for /40-/63; a /64 must say.",
+    ),
   os: z.enum(["ubuntu-22.04", "ubuntu-24.04", "debian-12"]).default("ubuntu-24.04"),
   upstream: z
     .object({
@@ -238,7 +251,16 @@ export function siteSchema(platforms: readonly RouterPlatform[]) {
     .object({
       $schema: z.string().optional(),
       site: name("the site name").describe("A short name for this relay; it tags every object relay6 owns."),
-      prefix: ipv6Prefix.describe("The prefix the provider routes to the VPS, /40 to /63 (/64 is on-link: not supported)."),
+      prefix: ipv6Prefix.describe("The prefix the provider gives the VPS, /40 to /64 (a /64 is the site's one LAN; say vps.onLink)."),
+      transit: z
+        .union([z.literal("link-local"), z.literal("ula"), ipv6Prefix])
+        .optional()
+        .describe(
+          "A /64 site's tunnel addresses (its /64 is the LAN): link-local (default: fe80::1 on the VPS, fe80::2 on the router), ula (the last /64 of `ula`), or a ULA /64 of your own (fd99:9999:9999::/64). A /40-/63 site's transit is index 0 of its prefix.",
+        ),
+      previousPrefix: ipv6Prefix
+        .optional()
+        .describe("The prefix being left (a move to a new VPS or provider): each segment's old /64 is advertised deprecated (preferred lifetime 0, valid 2 h) until you remove this."),
       ula: ipv6Prefix
         .optional()
         .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),
@@ -302,6 +324,9 @@ export function relaySiteSchema(platforms: readonly RouterPlatform[]) {
       $schema: z.string().optional(),
       site: name("the site name").describe("A short name for this site; it tags every object relay6 owns on its router."),
       prefix: ipv6Prefix.describe("The site's own prefix: a /56, /60 or /64 inside the relay's prefix."),
+      previousPrefix: ipv6Prefix
+        .optional()
+        .describe("The prefix being left: each segment's old /64 is advertised deprecated (preferred lifetime 0, valid 2 h) until you remove this."),
       ula: ipv6Prefix
         .optional()
         .describe("An RFC 4193 /48 (fdxx:xxxx:xxxx::/48); each segment gets the /64 of the same index."),

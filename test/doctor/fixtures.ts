@@ -12,6 +12,8 @@ const FILES: [InputKey, string, string][] = [
   ["birdConf", "bird.conf", "--bird-conf"],
   ["ipRoute", "ip-route.txt", "--ip-route"],
   ["ipAddr", "ip-addr.txt", "--ip-addr"],
+  ["ndppdConf", "ndppd.conf", "--ndppd-conf"],
+  ["sysctl", "sysctl.txt", "--sysctl"],
   ["routerosExport", "routeros-7.22.rsc", "--routeros-export"],
   ["ufwStatus", "ufw-status.txt", "--ufw-status"],
 ];

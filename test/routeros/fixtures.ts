@@ -19,6 +19,9 @@ export const GOLDEN_SITES = {
   "recipe-home": { file: path.join(repoRoot, "examples/recipe-home.yaml"), ctx },
   "static-inbound": { file: path.join(repoRoot, "test/routeros/sites/static-inbound.yaml"), ctx: ctxNoSecrets },
   "device-step1": { file: path.join(repoRoot, "test/routeros/sites/device-step1.yaml"), ctx: ctxNoSecrets },
+  "onlink-64": { file: path.join(repoRoot, "test/routeros/sites/onlink-64.yaml"), ctx },
+  "routed-64": { file: path.join(repoRoot, "test/routeros/sites/routed-64.yaml"), ctx },
+  "ula-transit": { file: path.join(repoRoot, "test/routeros/sites/ula-transit.yaml"), ctx },
 } as const;
 
 export function planFor(file: string, version?: string, patch: (p: Plan) => Plan = (p) => p): Plan {

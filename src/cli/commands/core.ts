@@ -29,15 +29,20 @@ export function formatPlan(plan: Plan, findings: Diagnostic[]): string {
   const w = (label: string, value: string) => L.push(`  ${label.padEnd(22)} ${value}`);
   const member = plan.relay;
   if (member) L.push(`site ${plan.site} of relay ${member.name}: ${plan.prefix}, a /${plan.prefixLength} of ${member.prefix}`, "");
-  else L.push(`site ${plan.site}: ${plan.prefix} routed to the VPS (${plan.vps.endpoint}, ${plan.vps.nic})`, "");
+  else L.push(`site ${plan.site}: ${plan.prefix} ${plan.vps.onLink ? "on-link at" : "routed to"} the VPS (${plan.vps.endpoint}, ${plan.vps.nic})`, "");
   L.push("address plan");
-  w(member ? "transit /64 (relay's)" : "transit /64 (index 0)", plan.transit.prefix);
+  const transitLabel = member ? "transit /64 (relay's)" : plan.transit.kind === "link-local" ? "transit (link-local)" : plan.transit.kind === "ula" ? "transit /64 (ULA)" : "transit /64 (index 0)";
+  w(transitLabel, plan.transit.prefix);
   w("  VPS wg0", plan.transit.vps.cidr + (plan.transit.vpsLinkLocal ? `, ${plan.transit.vpsLinkLocal.cidr}` : ""));
   w(`  router ${plan.router.tunnelInterface}`, plan.transit.router.cidr + (plan.transit.routerLinkLocal ? `, ${plan.transit.routerLinkLocal.cidr}` : ""));
   for (const s of plan.segments) {
-    w(`segment ${s.name} (0x${s.index.toString(16)})`, `${s.prefix} on ${s.interface}, router ${s.router.address}`);
+    w(`segment ${s.name} (0x${s.index.toString(16)})`, `${s.prefix} on ${s.interface}, router ${s.router.address}${s.global === false ? " (ULA only)" : ""}`);
     if (s.ula) w("  ULA", `${s.ula.prefix}, router ${s.ula.router.address}`);
+    if (s.previous) w("  previous", `${s.previous}, advertised deprecated (preferred 0, valid 2 h)`);
   }
+  if (plan.vps.ndp) w("ndppd on the VPS", `static rules on ${plan.vps.nic}: ${plan.vps.ndp.rules.join(", ")}`);
+  const own = plan.vps.ownAddress;
+  if (own) w("VPS's own address", `${own.cidr} in segment ${own.segment}${own.dropPrefixRoute ? ": no connected route (noprefixroute), RA prefixes ignored" : ""}; the router answers for it on ${own.interface}`);
   // A site of a relay: the VPS's routes are the relay's, shown once above.
   if (!member) {
     L.push("", "routes on the VPS (longest first wins)");

@@ -28,6 +28,8 @@ const VPS_FLAGS: [InputKey, string, string][] = [
   ["birdConf", "--bird-conf", "the VPS's /etc/bird/bird.conf"],
   ["ipRoute", "--ip-route", "output of `ip -6 route` on the VPS"],
   ["ipAddr", "--ip-addr", "output of `ip -6 addr` on the VPS"],
+  ["ndppdConf", "--ndppd-conf", "the VPS's /etc/ndppd.conf (an on-link /64 setup)"],
+  ["sysctl", "--sysctl", "output of `sysctl -a` on the VPS (or its sysctl.d files): proxy_ndp, accept_ra"],
   ["ufwStatus", "--ufw-status", "output of `ufw status verbose` on the VPS"],
 ];
 

@@ -27,6 +27,7 @@ interface InitOptions {
   out: string;
   site?: string;
   prefix?: string;
+  onLink?: string;
   endpoint?: string;
   nic?: string;
   platform?: string;
@@ -49,19 +50,42 @@ interface Question {
   when?: (a: Answers) => boolean;
   /** The site-file paths whose findings judge this answer. */
   paths: string[];
+  /** What the flag takes, when a word says it better than VALUE. */
+  values?: string;
 }
 
 const versionOf = (platform: string | undefined) => routerPlatforms().find((p) => p.id === platform)?.version;
+
+/** A single /64: the site's one LAN, and the provider must say how it delivers it. */
+const is64 = (prefix: string | undefined) => /\/64\s*$/.test(prefix ?? "");
+
+/** vps.onLink as typed: true/yes or false/no; anything else goes to the schema as typed,
+ *  which refuses it naming vps.onLink. */
+function onLinkValue(text: string | undefined): boolean | string | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim().toLowerCase();
+  return t === "true" || t === "yes" ? true : t === "false" || t === "no" ? false : text;
+}
+
+/** The first segment when none is given: index 0 is a /64 site's LAN, index 1 otherwise
+ *  (index 0 of a /40-/63 is the transit). */
+const defaultSegment = (a: Answers, bridge = a.bridge ?? "bridge") => `lan:${is64(a.prefix) ? 0 : 1}:${bridge}`;
 
 /** What init asks for, in this order. */
 function questions(): Question[] {
   const platforms = routerPlatforms();
   return [
     { key: "site", flag: "--site", ask: () => "site name", fallback: () => "home", paths: ["site"] },
-    // A /64 is refused today (lint: prefix-on-link). Once relay6 builds /64 sites, lint lets
-    // it through and the question for vps.onLink goes right after this one, asked only
-    // `when: (a) => a.prefix?.endsWith("/64")`, with paths: ["vps.onLink"].
-    { key: "prefix", flag: "--prefix", ask: () => "prefix routed to the VPS (e.g. 2001:db8:1234::/48)", paths: ["prefix"] },
+    { key: "prefix", flag: "--prefix", ask: () => "prefix the provider gives the VPS (e.g. 2001:db8:1234::/48, or a single /64)", paths: ["prefix"] },
+    // A /64 must say how the provider delivers it (lint: vps-onlink-required); no default.
+    {
+      key: "onLink",
+      flag: "--on-link",
+      ask: () => "is the /64 on the VPS's link? true: the provider sends neighbour solicitations for its addresses (Vultr's reserved /64); false: it routes the /64 to the VPS (Hetzner) (true|false)",
+      when: (a) => is64(a.prefix),
+      paths: ["vps.onLink"],
+      values: "true|false",
+    },
     { key: "endpoint", flag: "--endpoint", ask: () => "VPS public address the router dials (IPv4, IPv6 or DNS name)", paths: ["vps.endpoint"] },
     { key: "nic", flag: "--nic", ask: () => "VPS public interface", fallback: () => "eth0", paths: ["vps.nic"] },
     { key: "platform", flag: "--platform", ask: () => `router platform (${platforms.map((p) => p.id).join("|")})`, fallback: () => platforms[0]!.id, paths: ["router.platform"] },
@@ -85,12 +109,12 @@ function siteOf(a: Answers, ula: string, final = false): SiteInput {
   const platform = take(a.platform, routerPlatforms()[0]!.id)!;
   const version = versionOf(platform);
   const bridge = take(a.bridge, "bridge")!;
-  const segments = (a.segments ?? [`lan:1:${bridge}`]).map((s) => parseSegment(s) ?? { name: s, index: -1, interface: s });
+  const segments = (a.segments ?? [defaultSegment(a, bridge)]).map((s) => parseSegment(s) ?? { name: s, index: -1, interface: s });
   return {
     site: take(a.site, "home")!,
     prefix: take(a.prefix, "2001:db8:1234::/48")!,
     ula,
-    vps: { endpoint: take(a.endpoint, "203.0.113.10")!, nic: take(a.nic, "eth0")! },
+    vps: { endpoint: take(a.endpoint, "203.0.113.10")!, nic: take(a.nic, "eth0")!, ...(a.onLink !== undefined ? { onLink: onLinkValue(a.onLink) as boolean } : {}) },
     router: { platform, ...(version ? { version: a.routerVersion ?? version.example } : {}), bridge },
     segments,
     failover: { mode: take(a.failover, "static") as "static" | "bgp-bfd" },
@@ -138,11 +162,13 @@ async function interview(opts: InitOptions, ula: string): Promise<Answers> {
   const err = (s: string) => process.stderr.write(s + "\n");
   try {
     for (const q of questions()) {
-      if (q.when && !q.when(a)) continue;
+      // Asked only when it applies; a flag given is taken anyway (--on-link on a shorter
+      // prefix a provider puts on-link).
+      if (q.when && !q.when(a) && opts[q.key] === undefined) continue;
       const given = opts[q.key];
       if (given !== undefined || !rl) {
         const value = given ?? q.fallback?.(a);
-        if (value === undefined) throw new UserError(`relay6 init needs ${q.flag} (or a terminal to ask on)`, [{ code: "init-missing", severity: "error", path: q.paths[0]!, message: `no value for ${q.paths[0]}`, fix: `pass ${q.flag} VALUE, or run relay6 init on a terminal` }]);
+        if (value === undefined) throw new UserError(`relay6 init needs ${q.flag} (or a terminal to ask on)`, [{ code: "init-missing", severity: "error", path: q.paths[0]!, message: `no value for ${q.paths[0]}`, fix: `pass ${q.flag} ${q.values ?? "VALUE"}, or run relay6 init on a terminal` }]);
         a[q.key] = value;
         const { errors, warnings } = judge(a, ula, q.paths);
         if (errors.length > 0) throw new UserError(`${given !== undefined ? q.flag : `the default ${q.flag}`} ${value}: ${errors[0]!.message}`, errors.map((d) => ({ ...d, file: undefined })));
@@ -182,16 +208,16 @@ async function segments(opts: InitOptions, a: Answers, ula: string, rl: Interfac
     return judge({ ...a, segments: [...list, text] }, ula, [`segments[${i}]`]).errors;
   };
   if (opts.segment.length > 0 || !rl) {
-    for (const s of opts.segment.length > 0 ? opts.segment : [`lan:1:${a.bridge}`]) {
+    for (const s of opts.segment.length > 0 ? opts.segment : [defaultSegment(a)]) {
       const errors = check(s);
       if (errors.length > 0) throw new UserError(`--segment ${s}: ${errors[0]!.message}`, errors.map((d) => ({ ...d, file: undefined })));
       list.push(s);
     }
     return list;
   }
-  err("LAN segments, one per line as name:index:interface (index N = the Nth /64 of the prefix; an empty line ends the list)");
+  err(`LAN segments, one per line as name:index:interface (${is64(a.prefix) ? "a /64 has one: index 0, the /64 itself" : "index N = the Nth /64 of the prefix"}; an empty line ends the list)`);
   for (;;) {
-    const fallback = list.length === 0 ? `lan:1:${a.bridge}` : undefined;
+    const fallback = list.length === 0 ? defaultSegment(a) : undefined;
     const answer = (await ask(rl, `segment ${list.length + 1}${fallback ? ` [${fallback}]` : " (empty: done)"}: `, closed)) || fallback;
     if (!answer) return list;
     const errors = check(answer);
@@ -208,13 +234,14 @@ export function registerInit(program: Command): void {
     .description("Write a new site file, a random ULA and WireGuard keys (0600 secrets file)")
     .option("-o, --out <file>", "site file to write", "site.yaml")
     .option("--site <name>", "site name")
-    .option("--prefix <prefix>", "the prefix the provider routes to the VPS")
+    .option("--prefix <prefix>", "the prefix the provider gives the VPS (/40 to /64)")
+    .option("--on-link <true|false>", "a /64 only: true when the provider puts it on the VPS's link (it solicits its addresses: Vultr's reserved /64), false when it routes it to the VPS (Hetzner)")
     .option("--endpoint <address>", "the VPS address the router dials")
     .option("--nic <ifname>", "the VPS's public interface")
     .option("--platform <platform>", `router platform: ${routerPlatforms().map((p) => p.id).join(" or ")}`)
     .option("--router-version <version>", "the router's version where its platform needs one (RouterOS: e.g. 7.22)")
     .option("--bridge <ifname>", "the router's LAN bridge")
-    .option("--segment <name:index:interface>", "a LAN segment (repeat for more); default lan:1:<bridge>", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--segment <name:index:interface>", "a LAN segment (repeat for more); default lan:1:<bridge> (a /64: lan:0:<bridge>)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--failover <mode>", "static or bgp-bfd")
     .option("--force", "overwrite an existing site file")
     .option("--json", "print what was written as JSON (public keys only)")

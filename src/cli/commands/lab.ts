@@ -73,7 +73,7 @@ export function registerLab(program: Command): void {
     const sites = s.sites ?? [];
     if (s.relay?.kind === "relay") out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: relay ${s.relay.relay}, ${sites.map((x) => `${x.site} (${x.plan.failover.mode}, ${x.clients.length} client(s))`).join(", ")}`);
     else out(`lab "${s.name}" is up in ${(r.ms / 1000).toFixed(1)} s: site ${s.plan?.site} (${s.plan?.failover.mode}), ${s.nodes?.clients.length} client(s)`);
-    for (const n of [s.nodes!.inet, s.nodes!.vps, ...sites.flatMap((x) => [x.rtr, ...x.clients])]) out(`  ${n.role.padEnd(6)} ip netns exec ${n.ns} ...`);
+    for (const n of [s.nodes!.inet, ...(s.nodes!.host ? [s.nodes!.host] : []), s.nodes!.vps, ...sites.flatMap((x) => [x.rtr, ...x.clients])]) out(`  ${n.role.padEnd(6)} ip netns exec ${n.ns} ...`);
     out(`  internet host ${s.addresses?.internetHost}; files and logs in ${s.dir}`);
     if (o.ssh || o.bareVps) {
       out(`  ssh: VPS ${s.addresses?.vpsUnderlay}, ${sites.map((x) => `router${sites.length > 1 ? ` of ${x.site}` : ""} ${x.underlay.address}`).join(", ")}; key ${s.dir}/ssh/id_ed25519; secrets ${labSecretsFile(s)}`);

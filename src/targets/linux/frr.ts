@@ -54,7 +54,9 @@ export function renderFrrConf(plan: Plan): string {
       " coalesce-time 0",
       ` neighbor ${peer} remote-as ${f.vpsAs}`,
       ` neighbor ${peer} description VPS of ${commentText(plan.site)}`,
-      ` neighbor ${peer} update-source ${plan.transit.router.address}`,
+      // A link-local peer needs its interface; the numbered form, not `neighbor wg0
+      // interface` (unnumbered waits for RAs bird never sends, and stays Idle).
+      plan.transit.kind === "link-local" ? ` neighbor ${peer} interface ${plan.router.tunnelInterface}` : ` neighbor ${peer} update-source ${plan.transit.router.address}`,
       ` neighbor ${peer} bfd`,
       ` neighbor ${peer} bfd profile ${FRR_BFD_PROFILE}`,
       ` neighbor ${peer} timers connect 1`,

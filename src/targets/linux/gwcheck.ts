@@ -6,6 +6,7 @@
 // at the first answer. One lost probe never fails over: 1 % loss on the path costs a probe
 // ~2 % of the time, 3 in a row about once in 36 hours.
 import { PROBE } from "../../plan/bfd.js";
+import { transitPing } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 import { commentText } from "../../render/quote.js";
@@ -16,6 +17,10 @@ export const GW_CHECK_MISSES = PROBE.misses;
 export function renderGatewayCheck(plan: Plan): string {
   const wg = plan.router.tunnelInterface;
   const gw = plan.transit.vps.address;
+  // A /64 site's VPS (link-local or ULA transit): pinged from the router's own transit
+  // address (scoped when link-local), or the kernel picks a source the VPS drops.
+  const ping = transitPing(plan.transit.router.address, gw, wg);
+  const own = ping !== gw;
   return `#!/bin/bash
 ${header(plan, "#", "Health-checked IPv6 default route (static failover).").join("\n")}
 # One ping of the VPS's transit address every INTERVAL s; MISSES unanswered in a row
@@ -23,7 +28,7 @@ ${header(plan, "#", "Health-checked IPv6 default route (static failover).").join
 # ICMPv6 echo in (ufw's before6 rules). RELAY6_CHECK_INTERVAL / RELAY6_CHECK_MISSES override.
 set -u
 GW=${gw}
-DEV=${wg}
+DEV=${wg}${own ? `\n# From the router's own transit address: the kernel would pick another source (wg0 may\n# hold another link-local; a transit ULA is deprecated), which the VPS's WireGuard drops.\nPING="${ping}"` : ""}
 INTERVAL=\${RELAY6_CHECK_INTERVAL:-${GW_CHECK_INTERVAL_S}}
 MISSES=\${RELAY6_CHECK_MISSES:-${GW_CHECK_MISSES}}
 
@@ -53,7 +58,7 @@ while :; do
       *"bytes from"*) answered ;;
       *"no answer yet"*) missed ;;
     esac
-  done < <(ping -6 -n -O -i "$INTERVAL" -W "$INTERVAL" -I "$DEV" "$GW" 2>&1)
+  done < <(ping -6 -n -O -i "$INTERVAL" -W "$INTERVAL" ${own ? "$PING" : '-I "$DEV" "$GW"'} 2>&1)
   # ping ended (the tunnel interface is gone, say): a miss too; start it again.
   missed
   sleep "$INTERVAL"

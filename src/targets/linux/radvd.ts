@@ -6,7 +6,7 @@
 // option (RFC 4191) for the whole ULA /48: while the drain has clients drop the router as
 // default router, those that take RIOs (Linux: accept_ra_rt_info_max_plen >= 48) still
 // reach the other segments' ULAs through it.
-import type { Plan, PlanSegment } from "../../plan/plan.js";
+import { PREVIOUS_LIFETIMES, type Plan, type PlanSegment } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 import { commentText } from "../../render/quote.js";
 
@@ -42,6 +42,18 @@ export function renderRadvd(plan: Plan): string {
     );
     if (s.ula) out.push(`  prefix ${s.ula.prefix} {`, "    AdvOnLink on;", "    AdvAutonomous on;", "  };");
     if (s.ula && plan.ula) out.push(`  route ${plan.ula} {`, "  };");
+    if (s.previous)
+      out.push(
+        "  # The segment's old /64 (previousPrefix): no new connections from it; hosts drop their",
+        "  # old addresses 2 h after the first of these (RFC 4862 5.5.3 e). Autonomous stays on:",
+        "  # a host ignores the lifetimes of a prefix without it.",
+        `  prefix ${s.previous} {`,
+        "    AdvOnLink on;",
+        "    AdvAutonomous on;",
+        `    AdvPreferredLifetime ${PREVIOUS_LIFETIMES.preferredS};`,
+        `    AdvValidLifetime ${PREVIOUS_LIFETIMES.validS};`,
+        "  };",
+      );
     const dns = rdnss(plan, s);
     if (dns.length > 0) out.push(`  RDNSS ${dns.join(" ")} {`, "  };");
     out.push("};");

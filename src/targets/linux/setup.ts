@@ -5,6 +5,7 @@
 // rename; a failing step puts back every file, the units' states and the sysctl values
 // (src/render/install-lib.ts); the first time it replaces a file it records the original
 // for undo.sh.
+import { formatAddress6, parsePrefix6 } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { header } from "../../render/header.js";
 import { SETUP_FUNCTIONS, stateDir, UNDO_FUNCTIONS } from "../../render/install-lib.js";
@@ -33,6 +34,13 @@ export function renderNetScript(plan: Plan, firewall: FirewallRules): string {
     addrs.push(`${s.router.cidr} dev ${s.interface}`);
     if (s.ula) addrs.push(`${s.ula.router.cidr} dev ${s.interface}`);
   }
+  // The old /64s (previousPrefix) are only advertised deprecated: the router's own address
+  // in each goes, or the router's own traffic could still leave from it.
+  const previous = plan.segments.filter((s) => s.previous).map((s) => `${segmentRouterCidr(s.previous!)} dev ${s.interface}`);
+  // The VPS's own address in a routed /64: LAN hosts take the /64 for on-link and solicit
+  // it on the segment; the router answers for it (proxy) and routes it into the tunnel
+  // (wg-quick PostUp).
+  const own = plan.vps.ownAddress;
   const table = (name: "filter" | "mangle", rules: string[]) => [
     `*${name}`,
     ...RELAY6_CHAINS.filter(([t]) => t === name).map(([, c]) => `:${c} - [0:0]`),
@@ -68,6 +76,7 @@ export function renderNetScript(plan: Plan, firewall: FirewallRules): string {
     ...hooked.map(([t, c, p]) => `  while ip6tables -t ${t} -D ${p} -j ${c} 2>/dev/null; do :; done`),
     ...RELAY6_CHAINS.map(([t, c]) => `  ip6tables -t ${t} -F ${c} 2>/dev/null || true`),
     ...RELAY6_CHAINS.map(([t, c]) => `  ip6tables -t ${t} -X ${c} 2>/dev/null || true`),
+    ...(own ? [`  ip -6 neigh del proxy ${own.address} dev ${own.interface} 2>/dev/null || true`] : []),
     "  drop_addresses all",
     '  for a in "${want[@]}"; do ip -6 addr del $a 2>/dev/null || true; done',
     '  rm -f "$record"',
@@ -87,6 +96,8 @@ export function renderNetScript(plan: Plan, firewall: FirewallRules): string {
     'mv -f "$record.new" "$record"',
     "drop_addresses stale",
     'for a in "${want[@]}"; do ip -6 addr replace $a; done',
+    ...(previous.length > 0 ? ["# The router's own address in each old /64 (previousPrefix): advertised deprecated only.", ...previous.map((a) => `ip -6 addr del ${a} 2>/dev/null || true`)] : []),
+    ...(own ? [`# The VPS's own address ${own.address} lies in ${own.prefix}: answered for on ${own.interface}.`, `ip -6 neigh replace proxy ${own.address} dev ${own.interface}`] : []),
     "",
     "# hook TABLE CHAIN PARENT: the restore line that hooks CHAIN first into PARENT, unless it is.",
     'hook() { ip6tables -t "$1" -C "$3" -j "$2" 2>/dev/null || echo "-I $3 -j $2"; }',
@@ -98,6 +109,13 @@ export function renderNetScript(plan: Plan, firewall: FirewallRules): string {
     'printf \'%s\\n\' "${want[@]}" > "$record"',
     "",
   ].join("\n");
+}
+
+/** ::1 of a /64, with its length: the router's address in a segment's /64. */
+function segmentRouterCidr(prefix: string): string {
+  const p = parsePrefix6(prefix);
+  if (!p.ok) throw new Error(`internal: ${prefix} is not a prefix`);
+  return `${formatAddress6(p.prefix.network | 1n)}/64`;
 }
 
 export function renderNetUnit(plan: Plan): string {

@@ -1,5 +1,6 @@
 // The recipe's smoke test (section 3) on a Linux router, with the expected values filled
 // in from the plan.
+import { transitPing } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { handshakeCheck, PRELUDE } from "../../render/checks.js";
 import { header } from "../../render/header.js";
@@ -17,7 +18,7 @@ export function renderLinuxRouterSmoke(plan: Plan): string {
     'VTYSH_ARGS="${VTYSH_ARGS:-}"',
     "",
     ...handshakeCheck(wg, `can the router reach ${commentText(plan.vps.endpoint)}:${plan.wireguard.port} over UDP? does the VPS hold this router's public key?`),
-    `if ping -6 -c 2 -W 2 ${t.vps.address} >/dev/null 2>&1; then pass "ping VPS transit ${t.vps.address}"`,
+    `if ping -6 -c 2 -W 2 ${transitPing(t.router.address, t.vps.address, wg)} >/dev/null 2>&1; then pass "ping VPS transit ${t.vps.address}"`,
     `else fail "ping VPS transit ${t.vps.address}" "no answer over the tunnel: check the handshake"; fi`,
   ];
   for (const s of plan.segments)

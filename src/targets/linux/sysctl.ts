@@ -11,5 +11,17 @@ export function renderSysctl(plan: Plan): string {
     // Forwarding turns RA processing off; 2 keeps the ISP's RA (if any) on the WAN.
     lines.push(`net.ipv6.conf.${plan.router.wan.replace(/\./g, "/")}.accept_ra = 2`);
   }
+  const own = plan.vps.ownAddress;
+  if (own) {
+    const dev = own.interface.replace(/\./g, "/");
+    lines.push(
+      `# The router answers LAN hosts' solicitations for the VPS's own address ${own.address} (proxy entry`,
+      "# in relay6-router-net). Unicast solicitations (NUD) take the forwarding path, which reads",
+      "# conf.all; proxy_delay 0 answers at once instead of after up to 0.8 s.",
+      "net.ipv6.conf.all.proxy_ndp = 1",
+      `net.ipv6.conf.${dev}.proxy_ndp = 1`,
+      `net.ipv6.neigh.${dev}.proxy_delay = 0`,
+    );
+  }
   return lines.join("\n") + "\n";
 }

@@ -1,5 +1,6 @@
 // The router half of `relay6 verify` for a Linux router: one script over SSH, pure code
 // judges what it printed.
+import { transitPing } from "../../net/ipv6.js";
 import type { Plan } from "../../plan/plan.js";
 import { connectSsh } from "../../remote/connect.js";
 import { publicKeyFor } from "../../render/keys.js";
@@ -21,7 +22,7 @@ export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = [])
     ["now", "date +%s"],
     ["wg-dump", wgDumpCommand(wg)],
     ["default", "ip -6 route show default"],
-    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.vps.address}`],
+    ["ping-transit", `ping -6 -c 2 -i 0.2 -W 1 ${transitPing(plan.transit.router.address, plan.transit.vps.address, wg)}`],
     ["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"],
     ["radvd", "pgrep -x radvd >/dev/null && echo running"],
     // The RA drain: its watcher, and the router lifetime in the file radvd runs from, both
@@ -35,6 +36,8 @@ export function linuxRouterScript(plan: Plan, vtyshArgs: readonly string[] = [])
       ].join("; "),
     ],
   ];
+  const own = plan.vps.ownAddress;
+  if (own) cmds.push(["vps-proxy", `ip -6 neigh show proxy ${own.address}`], ["vps-route", `ip -6 route get ${own.address}`]);
   if (plan.failover.mode === "bgp-bfd")
     cmds.push(["bgp", vtyshCommand(vtyshArgs, VTYSH_SHOW[0])], ["bfd", vtyshCommand(vtyshArgs, VTYSH_SHOW[1])]);
   return sectionScript(cmds);
@@ -70,7 +73,9 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
     // `show bgp ipv6 summary json`: {"peers": {...}} (FRR 8), or under "ipv6Unicast".
     const bgp = jsonOf(sectionBody(sec.get("bgp"))) as { peers?: Record<string, { state?: string }>; ipv6Unicast?: { peers?: Record<string, { state?: string }> } } | undefined;
     const peers = bgp?.peers ?? bgp?.ipv6Unicast?.peers;
-    const st = peers?.[plan.transit.vps.address]?.state;
+    // A link-local peer may be keyed with its interface (fe80::1%wg0).
+    const key = Object.keys(peers ?? {}).find((k) => k === plan.transit.vps.address || k === `${plan.transit.vps.address}%${wgName}`);
+    const st = key ? peers?.[key]?.state : undefined;
     out.push(
       st === undefined
         ? { check: "router.bgp", status: "skip", detail: "vtysh gave no BGP summary", hint: "run as a user that may use vtysh (FRR)" }
@@ -98,6 +103,8 @@ export function checkLinuxRouter(plan: Plan, sec: Sections, expectedVpsKey: stri
   out.push(fwd === "1" ? { check: "router.forwarding", status: "pass", detail: "IPv6 forwarding on" } : { check: "router.forwarding", status: "fail", detail: `forwarding = ${fwd || "?"}`, hint: "sysctl -p /etc/sysctl.d/99-relay6.conf" });
   out.push(sectionBody(sec.get("radvd")).includes("running") ? { check: "router.radvd", status: "pass", detail: "radvd is running" } : { check: "router.radvd", status: "fail", detail: "radvd is not running", hint: "clients get no SLAAC prefix: systemctl status radvd" });
   out.push(raDrainFinding(plan, def, sectionBody(sec.get("ra-drain"))));
+  const own = plan.vps.ownAddress;
+  if (own) out.push(vpsAddressFinding(plan, own, sectionBody(sec.get("vps-proxy")), sectionBody(sec.get("vps-route"))));
   return out;
 }
 
@@ -116,6 +123,23 @@ function raDrainFinding(plan: Plan, def: string, body: string): Finding {
   if (drained === own || (!drained && lifetimes.some((x) => x === 0)))
     return { check: "router.ra-drain", status: "fail", detail: `relay6's ::/0 is ${own ? "there" : "gone"} but ${conf} advertises router lifetime ${lifetimes.join(", ")}`, hint, fault: "ra-drain" };
   return { check: "router.ra-drain", status: "pass", detail: own ? `relay6's ::/0 is there; radvd advertises router lifetime ${lifetimes[0]} s` : "relay6's ::/0 is gone; radvd advertises router lifetime 0 (drained)" };
+}
+
+/** The VPS's own address inside a segment's /64 (a routed /64): LAN hosts take it for
+ *  on-link, so the router must answer for it there and route it into the tunnel. */
+function vpsAddressFinding(plan: Plan, own: NonNullable<Plan["vps"]["ownAddress"]>, proxy: string, route: string): Finding {
+  const wg = plan.router.tunnelInterface;
+  const proxied = proxy.split("\n").some((l) => l.trim().split(/\s+/)[0] === own.address && new RegExp(`\\bdev ${own.interface}\\b`).test(l));
+  const routed = new RegExp(`\\bdev ${wg}\\b`).test(route);
+  if (proxied && routed) return { check: "router.vps-address", status: "pass", detail: `the VPS's ${own.address}: answered for on ${own.interface}, routed into ${wg}` };
+  const problems = [...(proxied ? [] : [`no proxy entry on ${own.interface}`]), ...(routed ? [] : [`routed ${route.trim().split("\n")[0] || "nowhere"}`])];
+  return {
+    check: "router.vps-address",
+    status: "fail",
+    detail: `the VPS's ${own.address} (in segment ${own.segment}'s /64): ${problems.join("; ")}`,
+    hint: `LAN hosts cannot reach the VPS's own address: systemctl restart relay6-router-net and wg-quick@${wg} (relay6 apply router)`,
+    fault: "vps-address-unreachable",
+  };
 }
 
 function jsonOf(text: string): Record<string, unknown> | unknown[] | undefined {

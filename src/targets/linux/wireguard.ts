@@ -21,9 +21,23 @@ export function renderWgConf(plan: Plan, vpsPublicKey: string): string {
     // The key stays in its own 0600 file (written by relay6, or made on the device by setup.sh).
     `PostUp = wg set %i private-key /etc/wireguard/%i.key`,
   );
+  if (plan.transit.kind === "ula")
+    lines.push(
+      "# The ULA transit deprecated at once: the router's own traffic to the internet (DNS, NTP)",
+      "# must leave from its LAN global, and an address on the outgoing interface wins source",
+      "# selection unless it is deprecated. BGP and BFD still run over it.",
+      `PostUp = ip -6 addr change ${plan.transit.router.cidr} dev %i preferred_lft 0`,
+    );
   if (plan.failover.mode === "static") {
     lines.push(`PostUp = ip -6 route replace default via ${plan.transit.vps.address} dev %i metric 1024`);
   }
+  const own = plan.vps.ownAddress;
+  if (own)
+    lines.push(
+      `# The VPS's own address ${own.address} lies in segment ${own.segment}'s /64, which LAN hosts take for`,
+      "# on-link: relay6-router-net answers for it on the LAN, and this sends it into the tunnel.",
+      `PostUp = ip -6 route replace ${own.address}/128 dev %i`,
+    );
   lines.push(
     "",
     "[Peer]",

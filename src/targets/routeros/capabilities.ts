@@ -16,7 +16,9 @@ export type FeatureId =
   | "wg-responder-arg"
   | "nd-advertise-dns-self"
   | "nd-unset"
-  | "logging-script-action";
+  | "logging-script-action"
+  | "route-pref-src"
+  | "nd-proxy";
 
 export interface Feature {
   id: FeatureId;
@@ -92,6 +94,23 @@ export const FEATURES: readonly Feature[] = [
     before: "the RA drain's netwatch tick alone (every second)",
     fallback: "approximate",
   },
+  {
+    id: "route-pref-src",
+    since: [7, 20, 0],
+    what: "pref-src= on /ipv6/route (the source of the router's own traffic on a static route)",
+    evidence:
+      "ipv6.route.add.pref-src absent in inspect-7.15, 7.18.2 and 7.19, present from inspect-7.20.8; tikoci/restraml docs/7.20/inspect.json has it, every 7.19.x lacks it: from 7.20.0",
+    before: "the static ::/0 without pref-src: the router's own traffic (DNS upstreams, NTP) may leave from its tunnel address (link-local or ULA) and fail",
+    fallback: "approximate",
+  },
+  {
+    id: "nd-proxy",
+    since: [7, 20, 0],
+    what: "/ipv6/nd/proxy (the router answers neighbour solicitations for an address on a LAN interface)",
+    evidence: "ipv6.nd.proxy absent in inspect-7.15, 7.18.2 and 7.19, present (add address, interface, comment) from inspect-7.20.8; restraml: from 7.20.0",
+    before: "nothing answers LAN hosts' solicitations for the VPS's own address in the routed /64: they cannot reach it",
+    fallback: "approximate",
+  },
 ];
 
 /** One row per release range: what relay6 renders there. Derived from FEATURES. */
@@ -103,6 +122,8 @@ export interface Capabilities {
   ndAdvertiseDnsSelf: boolean;
   ndUnset: boolean;
   loggingScriptAction: boolean;
+  routePrefSrc: boolean;
+  ndProxy: boolean;
 }
 
 export function parseRelease(text: string): Release | undefined {
@@ -159,5 +180,7 @@ export function capabilitiesOf(r: Release): Capabilities {
     ndAdvertiseDnsSelf: has(r, "nd-advertise-dns-self"),
     ndUnset: has(r, "nd-unset"),
     loggingScriptAction: has(r, "logging-script-action"),
+    routePrefSrc: has(r, "route-pref-src"),
+    ndProxy: has(r, "nd-proxy"),
   };
 }

@@ -12,6 +12,9 @@ export function requirementsOf(plan: Plan): { feature: FeatureId; path: string }
   if (plan.failover.mode === "bgp-bfd")
     needs.push({ feature: "bgp-instance", path: "failover.mode" }, { feature: "bgp-afi-arg", path: "failover.mode" });
   if (plan.dns.advertise === "self") needs.push({ feature: "nd-advertise-dns-self", path: "dns.advertise" });
+  // A /64 site's tunnel holds no global: a static ::/0 names the source of the router's own traffic.
+  if (plan.transit.kind && plan.failover.mode === "static") needs.push({ feature: "route-pref-src", path: "transit" });
+  if (plan.vps.ownAddress) needs.push({ feature: "nd-proxy", path: "vps.upstream.address" });
   return needs;
 }
 
@@ -110,6 +113,22 @@ function checkRelease(plan: Plan): Diagnostic[] {
       },
     ];
   const out = featureDiagnostics(release, requirementsOf(plan));
+  if (plan.transit.kind === "link-local" && plan.failover.mode === "bgp-bfd")
+    out.push({
+      code: "routeros-link-local-bgp-unproven",
+      severity: "warning",
+      path: "failover.mode",
+      message: `the BGP connection to the VPS is rendered as remote.address=${plan.transit.vps.address}%${plan.router.tunnelInterface} local.address=${plan.transit.router.address}: no captured RouterOS tree shows the %interface form on /routing/bgp/connection (the route gateway form is long-standing), so it is unproven on a device`,
+      fix: "check `/routing/bgp/session/print` after importing; or use transit: ula (a ULA /64 on the tunnel: BGP on ordinary addresses)",
+    });
+  if (plan.transit.kind && plan.failover.mode === "bgp-bfd")
+    out.push({
+      code: "routeros-router-source-unproven",
+      severity: "warning",
+      path: "transit",
+      message: `the router's tunnel holds no global address (${plan.transit.kind} transit), and a BGP-learned ::/0 cannot carry pref-src in any captured tree (routing filters' \`set pref-src\` is documented, not shown): the router's own traffic (DNS upstreams, NTP) may leave from its ${plan.transit.kind === "ula" ? "ULA" : "link-local"} tunnel address`,
+      fix: "check `/tool/ping 2606:4700:4700::1111` on the router; clients are not affected (their traffic keeps its own source); failover.mode: static gets pref-src from RouterOS 7.20",
+    });
   if (plan.wireguard.keys === "device" && !plan.vps.publicKey)
     out.push({
       code: "routeros-keys-step1",

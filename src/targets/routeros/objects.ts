@@ -3,7 +3,7 @@
 // tag key, args, how RouterOS finds it again, where a firewall rule goes), a set of tagged
 // objects to remove, or text for people. render.ts writes the .rsc from this list;
 // src/apply/router.ts diffs the live router against the same list over REST.
-import type { Plan, PlanSegment } from "../../plan/plan.js";
+import { isGlobal, PREVIOUS_LIFETIMES, type Plan, type PlanSegment } from "../../plan/plan.js";
 import { privateKeyFor, publicKeyFor } from "../../render/keys.js";
 import type { RenderContext } from "../../render/types.js";
 import type { Capabilities } from "./capabilities.js";
@@ -18,6 +18,8 @@ export const WG: Menu = "/interface/wireguard";
 export const PEERS: Menu = "/interface/wireguard/peers";
 export const ADDR: Menu = "/ipv6/address";
 export const ND: Menu = "/ipv6/nd";
+export const ND_PREFIX: Menu = "/ipv6/nd/prefix";
+export const ND_PROXY: Menu = "/ipv6/nd/proxy";
 export const ROUTE: Menu = "/ipv6/route";
 export const FILTER: Menu = "/ipv6/firewall/filter";
 export const MANGLE: Menu = "/ipv6/firewall/mangle";
@@ -28,7 +30,7 @@ export const BFD_CONFIG: Menu = "/routing/bfd/configuration";
 
 /** Every menu relay6 writes to, in dependency order (an object only names objects before it). */
 export function managedMenus(caps: Capabilities): Menu[] {
-  return [WG, PEERS, ADDR, ND, ROUTE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), BGP_TEMPLATE, BGP_CONNECTION, BFD_CONFIG, FILTER, MANGLE, ...drainMenus(caps)];
+  return [WG, PEERS, ADDR, ND, ND_PREFIX, ...(caps.ndProxy ? [ND_PROXY] : []), ROUTE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), BGP_TEMPLATE, BGP_CONNECTION, BFD_CONFIG, FILTER, MANGLE, ...drainMenus(caps)];
 }
 
 /** An object relay6 wants on the router. */
@@ -225,8 +227,25 @@ export function mangleRules(plan: Plan): Rule[] {
 
 /** The tag keys of the addresses relay6 keeps for this plan. */
 export function addressKeys(plan: Plan): string[] {
-  return ["addr:transit", ...plan.segments.flatMap((s) => [`addr:${s.name}`, ...(s.ula ? [`addr:${s.name}:ula`] : [])])];
+  return ["addr:transit", ...plan.segments.flatMap((s) => [segmentAddressKey(s), ...(s.ula ? [`addr:${s.name}:ula`] : [])])];
 }
+
+/** A segment's own address's tag key: a ULA-only segment's only address is its ULA one. */
+export const segmentAddressKey = (s: Pick<PlanSegment, "name" | "global">) => (isGlobal(s) ? `addr:${s.name}` : `addr:${s.name}:ula`);
+
+/** The tag keys of the static /ipv6/nd/prefix entries of previous /64s. */
+export function previousKeys(plan: Plan): string[] {
+  return plan.segments.flatMap((s) => (s.previous ? [`nd-prefix:${s.name}:previous`] : []));
+}
+
+/** The router's own global address a /64 site's router traffic should leave from: its
+ *  address in the first global segment (a /64 site has one). */
+export function routerSource(plan: Plan): string | undefined {
+  return plan.segments.find(isGlobal)?.router.address;
+}
+
+/** RouterOS's form of a link-local next hop: fe80::1%wg-host. */
+export const gatewayOf = (plan: Plan) => `${plan.transit.vps.address}%${plan.router.tunnelInterface}`;
 
 
 /** defconf's forward accepts for HIP, IKE, IPsec AH and ESP and IPsec-policy traffic, in
@@ -314,13 +333,22 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   text(comment("Addresses of segments no longer in the site file go; then the current ones."));
   steps.push({ kind: "remove", menu: ADDR, select: { prefix: "addr:", keep: addressKeys(plan) } });
   text("");
-  text(comment("Transit address: the tunnel's own /64, never advertised to the LAN."));
+  text(
+    comment(
+      plan.transit.kind === "link-local"
+        ? "Transit address: a /64 site's prefix is all LAN, so the tunnel runs on link-locals (fe80::2 here, fe80::1 on the VPS); never advertised."
+        : plan.transit.kind === "ula"
+          ? "Transit address: a /64 site's prefix is all LAN, so the tunnel runs on a ULA /64 (transit); never advertised."
+          : "Transit address: the tunnel's own /64, never advertised to the LAN.",
+    ),
+  );
   obj(ADDR, "addr:transit", [["address", plan.transit.router.cidr], ["interface", wg], ["advertise", "no"], ["comment", c("addr:transit", "tunnel transit")]]);
 
   for (const s of plan.segments) {
     text("");
-    text(comment(`Segment ${s.name}: ${s.prefix} on ${s.interface}; advertise=yes puts the /64 in its RA (SLAAC).`));
-    obj(ADDR, `addr:${s.name}`, [["address", s.router.cidr], ["interface", s.interface], ["advertise", "yes"], ["comment", c(`addr:${s.name}`, `segment ${s.name}`, s.description)]]);
+    text(comment(`Segment ${s.name}: ${s.prefix} on ${s.interface}${isGlobal(s) ? "" : " (ULA only: global: false)"}; advertise=yes puts the /64 in its RA (SLAAC).`));
+    const k = segmentAddressKey(s);
+    obj(ADDR, k, [["address", s.router.cidr], ["interface", s.interface], ["advertise", "yes"], ["comment", c(k, isGlobal(s) ? `segment ${s.name}` : `segment ${s.name} ULA (RFC 4193), ULA only`, s.description)]]);
     if (s.ula)
       obj(ADDR, `addr:${s.name}:ula`, [["address", s.ula.router.cidr], ["interface", s.interface], ["advertise", "yes"], ["comment", c(`addr:${s.name}:ula`, `segment ${s.name} ULA (RFC 4193)`, s.description)]]);
   }
@@ -350,12 +378,65 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
   }
 
   text("");
+  if (plan.segments.some((x) => x.previous))
+    text(
+      comment(
+        [
+          "Old /64s (previousPrefix): advertised with preferred lifetime 0 and valid lifetime 2 h, so",
+          "clients stop using their old addresses for new connections at once and drop them 2 h",
+          "after the first such RA (RFC 4862 5.5.3 e). The old address itself is gone (the segment's",
+          "address above is the new one), so no dynamic entry competes. Removing previousPrefix",
+          "removes these.",
+        ].join("\n"),
+      ),
+    );
+  else text(comment("No old /64s to advertise (previousPrefix): remove what an earlier render advertised."));
+  const prevKeys = previousKeys(plan);
+  steps.push({ kind: "remove", menu: ND_PREFIX, select: { prefix: "nd-prefix:", ...(prevKeys.length > 0 ? { keep: prevKeys } : {}) } });
+  for (const s of plan.segments) {
+    if (!s.previous) continue;
+    const k = `nd-prefix:${s.name}:previous`;
+    obj(ND_PREFIX, k, [
+      ["interface", s.interface],
+      ["prefix", s.previous],
+      ["preferred-lifetime", `${PREVIOUS_LIFETIMES.preferredS}s`],
+      ["valid-lifetime", `${PREVIOUS_LIFETIMES.validS / 3600}h`],
+      ["autonomous", "yes"],
+      ["on-link", "yes"],
+      ["comment", c(k, `segment ${s.name}'s previous /64, deprecated`)],
+    ]);
+  }
+
+  const own = plan.vps.ownAddress;
+  text("");
+  if (own && caps.ndProxy) {
+    text(
+      comment(
+        [
+          `The VPS's own address ${own.address} lies in segment ${own.segment}'s /64, which LAN hosts take`,
+          `for on-link: the router answers for it on ${own.interface} and routes it into the tunnel.`,
+        ].join("\n"),
+      ),
+    );
+    obj(ND_PROXY, "nd-proxy:vps", [["address", own.address], ["interface", own.interface], ["comment", c("nd-proxy:vps", "the VPS's own address, answered for on the LAN")]]);
+    obj(ROUTE, "route:vps", [["dst-address", `${own.address}/128`], ["gateway", gatewayOf(plan)], ["comment", c("route:vps", "the VPS's own address, through the tunnel")]]);
+  } else {
+    if (own) text(comment(`The VPS's own address ${own.address} lies in segment ${own.segment}'s /64: RouterOS before 7.20 has no /ipv6/nd/proxy, so LAN hosts cannot reach it.`));
+    else text(comment("No VPS address in a LAN /64: remove what an earlier render added for one."));
+    if (caps.ndProxy) removeTag(ND_PROXY, "nd-proxy:vps");
+    removeTag(ROUTE, "route:vps");
+  }
+
+  text("");
   if (plan.failover.mode === "static") {
+    const src = plan.transit.kind && caps.routePrefSrc ? routerSource(plan) : undefined;
     text(comment("Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering."));
+    if (src) text(comment(`pref-src: the tunnel holds no global address (a /64 site), so the router's own traffic leaves from its LAN address.`));
     obj(ROUTE, "route:default", [
       ["dst-address", "::/0"],
-      ["gateway", `${plan.transit.vps.address}%${wg}`],
+      ["gateway", gatewayOf(plan)],
       ["check-gateway", "ping"],
+      ...(src ? ([["pref-src", src]] as const) : []),
       ["comment", c("route:default", "default via the VPS")],
     ]);
     text(comment("No BGP in static mode: remove what an earlier bgp-bfd render added."));
@@ -384,7 +465,8 @@ export function setupSteps(plan: Plan, ctx: RenderContext, caps: Capabilities): 
       ...(caps.bgpInstance ? ([["instance", names.bgp]] as const) : ([["router-id", f.routerRouterId]] as const)),
       ["templates", names.bgp],
       ["as", f.routerAs],
-      ["remote.address", plan.transit.vps.address],
+      // A link-local peer carries its interface (unproven on a device: no tree shows it).
+      ["remote.address", plan.transit.kind === "link-local" ? gatewayOf(plan) : plan.transit.vps.address],
       ["remote.as", f.vpsAs],
       ["local.address", plan.transit.router.address],
       ["local.role", "ebgp"],

@@ -15,6 +15,8 @@ import {
   FILTER,
   MANGLE,
   ND,
+  ND_PREFIX,
+  ND_PROXY,
   PEERS,
   ROUTE,
   WG,
@@ -144,7 +146,7 @@ function publicKeyLines(plan: Plan): string {
  *  before relay6 (it set them, the user made them) carry no tag and stay. */
 export function renderUndo(plan: Plan, ctx: RenderContext, caps: Capabilities): string {
   const all = [byTag(`relay6:${plan.site}:`)];
-  const menus: Menu[] = [MANGLE, FILTER, BFD_CONFIG, BGP_CONNECTION, BGP_TEMPLATE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), ROUTE, ND, ADDR, PEERS, WG];
+  const menus: Menu[] = [MANGLE, FILTER, BFD_CONFIG, BGP_CONNECTION, BGP_TEMPLATE, ...(caps.bgpInstance ? [BGP_INSTANCE] : []), ROUTE, ...(caps.ndProxy ? [ND_PROXY] : []), ND_PREFIX, ND, ADDR, PEERS, WG];
   return [
     header(plan, ctx, caps, [
       "undo. Removes every object whose comment starts with relay6:" + plan.site + ": - what relay6",

@@ -48,7 +48,7 @@ async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: st
         ? { check: "router.default-route", status: "pass", detail: `::/0 from BGP via ${active.find((r) => truthy(r.bgp))!.gateway ?? "?"}` }
         : { check: "router.default-route", status: "fail", detail: active.length ? "the active ::/0 is not from BGP" : "no active ::/0", hint: "check BGP and BFD with the VPS", fault: "no-default-route" },
     );
-    const bgp = (await rest.get("/routing/bgp/session")).find((s) => (s["remote.address"] ?? "").split("/")[0] === plan.transit.vps.address);
+    const bgp = (await rest.get("/routing/bgp/session")).find((s) => (s["remote.address"] ?? "").split(/[/%]/)[0] === plan.transit.vps.address);
     out.push(
       bgp && truthy(bgp.established)
         ? { check: "router.bgp", status: "pass", detail: `BGP established with ${plan.transit.vps.address}` }
@@ -82,6 +82,19 @@ async function verifyRouterOs(rest: RouterOsRest, plan: Plan, expectedVpsKey: st
       : { check: "router.ra-drain", status: "fail", detail: drain.detail, hint: "import the rendered router script (or relay6 apply router): it installs the RA drain", fault: "ra-drain" },
   );
   out.push(...(await dnsFindings(rest, plan)));
+  const previous = plan.segments.filter((s) => s.previous);
+  if (previous.length > 0) {
+    const entries = await rest.get("/ipv6/nd/prefix");
+    for (const s of previous) {
+      const e = entries.find((x) => x.prefix === s.previous && x.interface === s.interface);
+      const pref = rosDurationMs(e?.["preferred-lifetime"]);
+      out.push(
+        e && pref === 0 && e.disabled !== "true"
+          ? { check: `router.previous.${s.name}`, status: "pass", detail: `${s.previous} advertised on ${s.interface} with preferred lifetime 0, valid ${e["valid-lifetime"] ?? "?"}` }
+          : { check: `router.previous.${s.name}`, status: "fail", detail: e ? `${s.previous} on ${s.interface}: preferred-lifetime ${e["preferred-lifetime"] ?? "?"}${e.disabled === "true" ? ", disabled" : ""}` : `no /ipv6/nd/prefix entry for ${s.previous} on ${s.interface}`, hint: "clients keep using their old addresses for new connections: import the rendered script (or relay6 apply router)" },
+      );
+    }
+  }
   return out;
 }
 

@@ -45,7 +45,12 @@ export function renderBirdConf(relay: RelayPlan): string {
     "  };",
     "  # An explicit neighbour makes bird probe actively. With only the interface clause it",
     "  # waits for the router, the router waits for BFD, and recovery needs a restart.",
-    ...sites.map((p) => `  neighbor ${p.transit.router.address} dev ${wg};`),
+    ...(sites.some((p) => p.transit.kind === "link-local")
+      ? ["  # `local fe80::1`: wg0 may hold another link-local of its own (wireguard-go's tun does),", "  # and the router answers only BFD from fe80::1."]
+      : []),
+    // A link-local transit: wg0 also holds the kernel's own link-local (wireguard-go's tun
+    // gets one), and bird would send BFD from it; the router expects fe80::1.
+    ...sites.map((p) => `  neighbor ${p.transit.router.address} dev ${wg}${p.transit.kind === "link-local" ? ` local ${relay.transit.vps.address}` : ""};`),
     "}",
   ];
   for (const p of sites) lines.push("", ...bgpProtocol(relay, p));
@@ -57,10 +62,13 @@ function bgpProtocol(relay: RelayPlan, plan: Plan): string[] {
   if (plan.failover.mode !== "bgp-bfd") throw new Error("internal: a BGP protocol for a static site");
   const f = plan.failover;
   const t = plan.transit;
+  const ll = t.kind === "link-local";
   return [
     `protocol bgp ${BIRD_PROTOCOL(plan)} {`,
     `  local ${relay.transit.vps.address} as ${f.vpsAs};`,
-    `  neighbor ${t.router.address} as ${f.routerAs};`,
+    // bird needs the interface of a link-local neighbour (it refuses one without).
+    // (The interface as a symbol in single quotes: bird 2.0 refuses a "string" there.)
+    `  neighbor ${t.router.address}${ll ? ` % '${relay.vps.tunnelInterface}'` : ""} as ${f.routerAs};`,
     "  # Without `bfd on` bird's BGP ignores BFD and stays Established on a dead tunnel.",
     "  bfd on;",
     "  # A BFD drop is an error to bird: with the default error wait (60-300 s) it refuses the",

@@ -6,6 +6,8 @@ import type { RelayRenderContext } from "../../render/types.js";
 import { renderStatusScript, renderStatusService, renderStatusTimer, STATUS_SCRIPT, STATUS_UNIT } from "./alerts.js";
 import { renderBirdConf, renderBirdRestartDropIn } from "./bird.js";
 import { renderSysctl, type InstalledFile } from "./setup.js";
+import { NDPPD_CONF, NDPPD_UNIT, renderNdppdConf, renderNdppdUnit } from "./ndppd.js";
+import { movedAddress, renderVpsNetScript, VPS_NET_SCRIPT } from "./ownaddr.js";
 import { HOOK_FILE, KEY_FILE, renderHook, renderWgConf } from "./wireguard.js";
 
 export interface VpsFile extends InstalledFile {
@@ -36,6 +38,13 @@ export function vpsFiles(plan: RelayPlan, ctx: RelayRenderContext): VpsFile[] {
       file(`files/etc/systemd/system/${STATUS_UNIT}.service`, `/etc/systemd/system/${STATUS_UNIT}.service`, "644", "root:root", "unit", renderStatusService(plan), 0o644),
       file(`files/etc/systemd/system/${STATUS_UNIT}.timer`, `/etc/systemd/system/${STATUS_UNIT}.timer`, "644", "root:root", "unit", renderStatusTimer(plan), 0o644),
     );
+  if (plan.vps.onLink)
+    files.push(
+      file(`files${NDPPD_CONF}`, NDPPD_CONF, "644", "root:root", "ndppd", renderNdppdConf(plan), 0o644),
+      file(`files/etc/systemd/system/${NDPPD_UNIT}`, `/etc/systemd/system/${NDPPD_UNIT}`, "644", "root:root", "ndppd", renderNdppdUnit(plan), 0o644),
+    );
+  if (movedAddress(plan))
+    files.push(file(`files${VPS_NET_SCRIPT}`, VPS_NET_SCRIPT, "700", "root:root", "none", renderVpsNetScript(plan), 0o755));
   if (plan.bgp)
     files.push(
       file("files/etc/bird/bird.conf", "/etc/bird/bird.conf", "640", "bird:bird", "bird", renderBirdConf(plan), 0o644),

@@ -6,10 +6,13 @@
 // and enabled state, the sysctl values, wg0, bird — as wg-quick undoes a half-done `up`.
 // The first time it replaces a file it also records what was there, for undo.sh.
 // `relay6 apply vps` runs this same script.
+import { containsAddress, formatAddress6, LINK_LOCAL, parsePrefix6 } from "../../net/ipv6.js";
 import type { RelayPlan } from "../../plan/relay.js";
 import { header } from "../../render/header.js";
 import { bash, SETUP_FUNCTIONS, stateDir } from "../../render/install-lib.js";
 import { shQuote } from "../../render/quote.js";
+import { NDPPD_CONF, NDPPD_UNIT } from "./ndppd.js";
+import { movedAddress, VPS_NET_SCRIPT } from "./ownaddr.js";
 import { ENDPOINTS_FILE, HOOK_FILE, KEY_FILE } from "./wireguard.js";
 
 export interface InstalledFile {
@@ -20,7 +23,15 @@ export interface InstalledFile {
   mode: string;
   owner: string;
   /** Which live reload a change of this file needs. */
-  reload: "wg" | "bird" | "unit" | "sysctl" | "none";
+  reload: "wg" | "bird" | "unit" | "sysctl" | "ndppd" | "none";
+}
+
+/** The address wg_drifted asks `ip -6 route get` for, per AllowedIPs entry: ::1 of a /64,
+ *  the address of a /128; none for a link-local (the kernel's fe80::/64 on wg0 holds it). */
+function probeOf(entry: string): string[] {
+  const p = parsePrefix6(entry);
+  if (!p.ok || containsAddress(LINK_LOCAL, p.prefix.network)) return [];
+  return [formatAddress6(p.prefix.length === 128 ? p.prefix.network : p.prefix.network | 1n)];
 }
 
 export function sysctlKey(ifname: string): string {
@@ -29,13 +40,25 @@ export function sysctlKey(ifname: string): string {
 }
 
 export function renderSysctl(plan: RelayPlan): string {
+  const nic = sysctlKey(plan.vps.nic);
+  const moved = plan.vps.ownAddress?.dropPrefixRoute;
   return [
     ...header(plan, "#", "IPv6 forwarding for the relay."),
     "net.ipv6.conf.all.forwarding = 1",
     "net.ipv6.conf.default.forwarding = 1",
     "# With forwarding on, the kernel ignores router advertisements unless accept_ra = 2:",
     "# the provider's RA keeps the VPS's own default route alive.",
-    `net.ipv6.conf.${sysctlKey(plan.vps.nic)}.accept_ra = 2`,
+    `net.ipv6.conf.${nic}.accept_ra = 2`,
+    ...(moved
+      ? [
+          `# An RA carrying ${plan.vps.ownAddress!.prefix} (the provider's /64, relayed into wg0) would put its prefix`,
+          "# route back on the NIC, beating wg0's. pinfo = 0 takes no prefix (and no SLAAC address) from RAs; the",
+          "# default route still comes from them (accept_ra_defrtr). A route information option",
+          "# for the /64 would tie with wg0's route: RIOs stay off (0; never 64 or more).",
+          `net.ipv6.conf.${nic}.accept_ra_pinfo = 0`,
+          `net.ipv6.conf.${nic}.accept_ra_rt_info_max_plen = 0`,
+        ]
+      : []),
     "",
   ].join("\n");
 }
@@ -75,13 +98,19 @@ export const VPS_SERVICE_FUNCTIONS = `${VPS_PROBES}\n${VPS_ACTIONS}`;
 export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys: ReadonlyMap<string, string | undefined>): string {
   const peers = plan.sites.flatMap((p) => {
     const key = routerKeys.get(p.site);
-    return key ? [{ key, allowed: p.vps.allowedIps.map(shQuote).join(" ") }] : [];
+    return key ? [{ key, allowed: p.vps.allowedIps.map(shQuote).join(" "), probes: p.vps.allowedIps.flatMap(probeOf) }] : [];
   });
   const step1 = peers.length === 0;
   const bgp = plan.bgp !== undefined;
   const ufw = plan.vps.firewall === "ufw";
   // vps.transfer: vnstat counts the NIC across reboots; jq reads its JSON for relay6-status.
-  const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : []), ...(plan.quota ? ["vnstat", "jq"] : [])];
+  const onLink = plan.vps.onLink === true;
+  const moved = movedAddress(plan) !== undefined;
+  // A /64 site: probe an address inside each /64, not its network address (the VPS's own
+  // address in a routed /64 makes that the NIC's subnet-router anycast), and leave the
+  // link-local router to the kernel's fe80::/64 on wg0.
+  const single = plan.sites.some((p) => p.transit.kind !== undefined);
+  const packages = ["wireguard-tools", "iptables", ...(ufw ? ["ufw"] : []), ...(bgp ? ["bird2"] : []), ...(onLink ? ["ndppd"] : []), ...(plan.quota ? ["vnstat", "jq"] : [])];
   const allowed = peers.map((p) => p.allowed).join(" ");
   const loops = peers.map((p) => `for i in ${p.allowed}; do echo "${p.key} $i"; done`);
   const expected = loops.length === 1 ? `${loops[0]} | sort` : `{ ${loops.join("; ")}; } | sort`;
@@ -100,9 +129,15 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
     `state=${VPS_STATE}`,
     SETUP_FUNCTIONS,
     VPS_PROBES,
+    ...(onLink
+      ? [
+          "# ndppd in this network namespace (a container or the relay6 lab shares the host's pids).",
+          `ndppd_pids() { local p; for p in $(pgrep -x ndppd || true); do [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] && echo "$p"; done; true; }`,
+        ]
+      : []),
     "",
     "# What this run found, so that a failure can put it back.",
-    "wg_changed=0 bird_changed=0 unit_changed=0 ufw_touched=0 ufw_was_active=0",
+    `wg_changed=0 bird_changed=0 unit_changed=0 ufw_touched=0 ufw_was_active=0${onLink ? " ndppd_changed=0" : ""}`,
     "wg_was_up=0; ip link show wg0 >/dev/null 2>&1 && wg_was_up=1",
     "bird_was_running=0; bird_running && bird_was_running=1",
     "wg_was_enabled=0 bird_was_enabled=0",
@@ -137,6 +172,7 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
     "  restore_sysctl",
     '  if [ "$wg_was_up" = 1 ] && [ "$wg_changed" = 1 ]; then wg_live_sync || could_not "re-apply the old peer and routes of wg0"; fi',
     '  if [ "$bird_was_running" = 1 ] && [ "$bird_changed" = 1 ]; then run birdc configure >/dev/null || could_not "reload bird with its old configuration"; fi',
+    ...(onLink ? [`  if [ "$ndppd_changed" = 1 ]; then if [ -f ${NDPPD_CONF} ]; then ndppd_start || could_not "restart ndppd with its old configuration"; else ndppd_stop || could_not "stop ndppd"; fi; fi`] : []),
     '  rollback_done "$status"',
     "}",
     "trap rollback EXIT",
@@ -144,6 +180,18 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
     "# The hook writes the router's endpoint here whenever wg0 goes down.",
     `save ${ENDPOINTS_FILE}`,
     VPS_ACTIONS,
+    ...(onLink
+      ? [
+          `ndppd_unit=${NDPPD_UNIT.replace(/\.service$/, "")}`,
+          "# ndppd cannot reload its configuration: a change restarts it. Without systemd it runs as",
+          "# its own daemon (one per network namespace).",
+          "ndppd_start() {",
+          '  if has_systemd; then run systemctl daemon-reload; run systemctl restart "$ndppd_unit"',
+          `  else local p; for p in $(ndppd_pids); do run kill "$p"; done; run ndppd -d -c ${NDPPD_CONF}; fi`,
+          "}",
+          'ndppd_stop() { if has_systemd; then run systemctl stop "$ndppd_unit"; else local p; for p in $(ndppd_pids); do run kill "$p"; done; fi; }',
+        ]
+      : []),
     "",
     "# wg syncconf would clear a private key the config does not hold, so the key is fed in",
     "# from its file (never on a command line). wg-quick adds routes for AllowedIPs only on",
@@ -236,6 +284,15 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
       'run bash "$here/firewall.sh"',
     );
   else L.push("echo 'firewall.vps is none: leaving the firewall alone' >&2");
+  if (moved)
+    L.push(
+      "",
+      "step 'own address in the routed /64'",
+      "# Before wg0: the /64 must go into the tunnel, not to the NIC (wg0's PostUp does it too,",
+      "# at each start). Every run: the provider's network configuration (or a hand edit) may",
+      "# have put the connected route back.",
+      `if ! ${VPS_NET_SCRIPT} status; then run ${VPS_NET_SCRIPT} up; changed=1; fi`,
+    );
   L.push(
     "",
     "step 'wg0'",
@@ -245,7 +302,12 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
     "wg_drifted() {",
     `  [ "$(wg show wg0 allowed-ips | while read -r k ips; do for i in $ips; do echo "$k $i"; done; done | sort)" != "$(${expected})" ] && return 0`,
     "  # Each AllowedIP must route into wg0 (wg-quick adds no /128 the transit /64 covers).",
-    `  for i in ${allowed}; do ip -6 route get "\${i%/*}" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done`,
+    ...(single
+      ? [
+          "  # (One address in each: a /64's network address can be the NIC's subnet-router anycast.)",
+          `  for a in ${peers.flatMap((p) => p.probes).join(" ")}; do ip -6 route get "$a" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done`,
+        ]
+      : [`  for i in ${allowed}; do ip -6 route get "\${i%/*}" 2>/dev/null | grep -q ' dev wg0 ' || return 0; done`]),
     "  return 1",
     "}",
     "if ip link show wg0 >/dev/null 2>&1; then",
@@ -289,6 +351,17 @@ export function renderSetup(plan: RelayPlan, files: InstalledFile[], routerKeys:
       "  if ! systemctl is-enabled --quiet relay6-status.timer || ! systemctl is-active --quiet relay6-status.timer; then run systemctl enable --now relay6-status.timer; changed=1; fi",
       "else",
       "  echo 'no systemd: relay6-status.timer is not started (run /usr/local/sbin/relay6-status --check from cron)' >&2",
+      "fi",
+    );
+  if (onLink)
+    L.push(
+      "",
+      "step 'ndppd'",
+      "# After wg0: an answered solicitation brings packets the tunnel must already route.",
+      "if has_systemd; then",
+      '  if [ "$ndppd_changed" = 1 ] || ! systemctl is-active --quiet "$ndppd_unit"; then ndppd_start; changed=1; fi',
+      '  if ! systemctl is-enabled --quiet "$ndppd_unit"; then run systemctl enable "$ndppd_unit"; changed=1; fi',
+      'elif [ "$ndppd_changed" = 1 ] || [ -z "$(ndppd_pids)" ]; then ndppd_start; changed=1',
       "fi",
     );
   L.push(

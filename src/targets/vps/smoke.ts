@@ -1,6 +1,7 @@
 // The recipe's smoke test (section 3) and failover test (section 4c) on the VPS, with the
 // expected values filled in from the plan: every site's checks, one after the other.
-import type { Plan } from "../../plan/plan.js";
+import { scoped } from "../../net/ipv6.js";
+import { isGlobal, type Plan } from "../../plan/plan.js";
 import type { RelayPlan } from "../../plan/relay.js";
 import { handshakeCheck, peerHandshakeCheck, PRELUDE } from "../../render/checks.js";
 import { header } from "../../render/header.js";
@@ -28,6 +29,13 @@ export function renderVpsSmoke(relay: RelayPlan, routerKeys: ReadonlyMap<string,
     }
     L.push("", ...siteChecks(plan, plan.failover.mode === "bgp-bfd" ? BIRD_PROTOCOL(plan) : undefined));
   }
+  if (relay.vps.onLink)
+    L.push(
+      "",
+      "# vps.onLink: without ndppd the provider's neighbour solicitations go unanswered and every packet to the LAN is lost.",
+      `if [ -n "$(for p in $(pgrep -x ndppd); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done)" ]; then pass "ndppd is running"`,
+      `else fail "ndppd is running" "systemctl status ndppd; journalctl -u ndppd"; fi`,
+    );
   L.push("", "summary", "");
   return L.join("\n");
 }
@@ -35,10 +43,10 @@ export function renderVpsSmoke(relay: RelayPlan, routerKeys: ReadonlyMap<string,
 function siteChecks(plan: Plan, birdProtocol?: string): string[] {
   const t = plan.transit;
   const L: string[] = [
-    `if ping -6 -c 2 -W 2 ${t.router.address} >/dev/null 2>&1; then pass "ping router transit ${t.router.address}"`,
+    `if ping -6 -c 2 -W 2 ${scoped(t.router.address, "wg0")} >/dev/null 2>&1; then pass "ping router transit ${t.router.address}"`,
     `else fail "ping router transit ${t.router.address}" "no answer over the tunnel: check the handshake, and that ${t.router.address}/128 is in AllowedIPs"; fi`,
   ];
-  for (const s of plan.segments) {
+  for (const s of plan.segments.filter(isGlobal)) {
     const a = s.router.address;
     L.push(
       `if ping -6 -c 2 -W 2 ${a} >/dev/null 2>&1; then pass "ping router on segment ${s.name} (${a})"`,

@@ -37,6 +37,20 @@ export function renderVpsUndo(plan: RelayPlan): string {
     "  exit 0",
     "fi",
     "",
+    ...(plan.vps.onLink
+      ? [
+          "step 'ndppd'",
+          "# relay6's ndppd first (its own unit; without systemd, this network namespace's ndppd):",
+          "# its static rules answer for addresses only the tunnel carries.",
+          "if has_systemd; then",
+          '  if systemctl -q is-active ndppd 2>/dev/null; then try "stop ndppd" systemctl stop ndppd; fi',
+          '  if systemctl -q is-enabled ndppd 2>/dev/null; then try "disable ndppd" systemctl disable -q ndppd; fi',
+          "else",
+          '  for p in $(pgrep -x ndppd || true); do if [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ]; then try "stop ndppd" kill "$p"; fi; done',
+          "fi",
+          "",
+        ]
+      : []),
     "step 'wg0'",
     "if ip link show wg0 >/dev/null 2>&1; then",
     '  if has_systemd; then try "stop wg-quick@wg0" systemctl stop wg-quick@wg0; else try "take wg0 down" wg-quick down wg0; fi',

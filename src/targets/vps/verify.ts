@@ -1,10 +1,12 @@
 // The VPS half of `relay6 verify`: the recipe's smoke test, run against the live VPS.
 // One remote script gathers everything (one SSH round trip); pure code judges it.
-import type { Plan } from "../../plan/plan.js";
+import { parsePrefix6, scoped } from "../../net/ipv6.js";
+import { isGlobal, type Plan } from "../../plan/plan.js";
 import type { RelayPlan } from "../../plan/relay.js";
 import { connectSsh } from "../../remote/connect.js";
 import { routerKeysOf } from "../../render/keys.js";
 import { parseSections, sectionBody, sectionRc, sectionScript, type Finding, type Sections } from "../../verify/findings.js";
+import { parseNdppdConf, ruleFor } from "../../verify/ndppd.js";
 import { handshakeFinding, parseWgDump, wgDumpCommand } from "../../verify/wireguard.js";
 
 type WgDump = NonNullable<ReturnType<typeof parseWgDump>>;
@@ -15,6 +17,22 @@ import { parseEvents, type SiteView, type VpsView } from "../../status/status.js
 import { transferFromVnstat } from "../../status/vnstat.js";
 import { EVENTS_FILE } from "./alerts.js";
 import { BIRD_PROTOCOL } from "./bird.js";
+import { NDPPD_CONF } from "./ndppd.js";
+import { movedAddress } from "./ownaddr.js";
+import { sysctlKey } from "./setup.js";
+
+/** Every ndppd of this network namespace, one line each: pid, then its command line; then
+ *  the configuration the first one reads (its -c, else ndppd's default /etc/ndppd.conf;
+ *  relay6's when none runs). */
+const NDPPD_PROBE = [
+  "conf=''",
+  'for p in $(pgrep -x ndppd); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] || continue',
+  `  cmd=$(tr '\\0' ' ' < /proc/$p/cmdline); echo "pid $p $cmd"`,
+  // ndppd's own default when it was started without -c.
+  `  [ -n "$conf" ] || conf=$(set -- $cmd; c=/etc/ndppd.conf; while [ $# -gt 0 ]; do case "$1" in -c) c=$2; shift ;; --config=*) c=\${1#--config=} ;; esac; shift; done; echo "$c")`,
+  "done",
+  `echo "conf \${conf:-${NDPPD_CONF}}"; cat "\${conf:-${NDPPD_CONF}}"`,
+].join("\n");
 
 /** The sites a verify looks at: `only` (verify --site), else all. */
 function chosen(relay: RelayPlan, only?: readonly string[]): Plan[] {
@@ -30,9 +48,14 @@ export function vpsScript(relay: RelayPlan, only?: readonly string[]): string {
     ["now", "date +%s"],
     ["wg-dump", wgDumpCommand("wg0")],
   ];
-  for (const plan of sites) cmds.push([per(relay, plan, "ping-transit"), `ping -6 -c 2 -i 0.2 -W 1 ${plan.transit.router.address}`]);
+  for (const plan of sites) cmds.push([per(relay, plan, "ping-transit"), `ping -6 -c 2 -i 0.2 -W 1 ${scoped(plan.transit.router.address, relay.vps.tunnelInterface)}`]);
   cmds.push(["forwarding", "sysctl -n net.ipv6.conf.all.forwarding"]);
-  for (const plan of sites) for (const s of plan.segments) cmds.push([per(relay, plan, `route:${s.name}`), `ip -6 route get ${s.router.address}`]);
+  for (const plan of sites) for (const s of plan.segments.filter(isGlobal)) cmds.push([per(relay, plan, `route:${s.name}`), `ip -6 route get ${s.router.address}`]);
+  if (relay.vps.onLink) cmds.push(["ndppd", NDPPD_PROBE]);
+  if (movedAddress(relay)) {
+    const nic = relay.vps.nic;
+    cmds.push(["own-address", `ip -6 -o addr show dev ${nic}`], ["ra-pinfo", `sysctl -n net.ipv6.conf.${sysctlKey(nic)}.accept_ra_pinfo net.ipv6.conf.${sysctlKey(nic)}.accept_ra_rt_info_max_plen`]);
+  }
   const bgp = sites.filter((p) => p.failover.mode === "bgp-bfd");
   if (bgp.length > 0) {
     cmds.push(["bird-status", "birdc show status"]);
@@ -59,6 +82,8 @@ export function checkVps(relay: RelayPlan, sec: Sections, routerKeys: ReadonlyMa
   for (const plan of sites) out.push(...transitFindings(relay, plan, sec));
   const fwd = sectionBody(sec.get("forwarding")).trim();
   out.push(fwd === "1" ? { check: "vps.forwarding", status: "pass", detail: "IPv6 forwarding on" } : { check: "vps.forwarding", status: "fail", detail: `net.ipv6.conf.all.forwarding = ${fwd || "?"}`, hint: "sysctl -p /etc/sysctl.d/99-relay6.conf" });
+  if (relay.vps.onLink) out.push(...ndppdFindings(relay, sites, sectionBody(sec.get("ndppd"))));
+  if (movedAddress(relay)) out.push(...ownAddressFindings(relay, sectionBody(sec.get("own-address")), sectionBody(sec.get("ra-pinfo"))));
 
   const bgp = sites.filter((p) => p.failover.mode === "bgp-bfd");
   if (bgp.length > 0) {
@@ -70,6 +95,55 @@ export function checkVps(relay: RelayPlan, sec: Sections, routerKeys: ReadonlyMa
     }
   }
   if (relay.vps.firewall === "ufw") out.push(firewallFinding(relay, sites, sectionBody(sec.get("ufw"))));
+  return out;
+}
+
+/** vps.onLink: ndppd runs, and its configuration answers for every routed /64 with a
+ *  static rule on the NIC. */
+export function ndppdFindings(relay: RelayPlan, sites: Plan[], text: string): Finding[] {
+  const nic = relay.vps.nic;
+  const pids = text.split("\n").filter((l) => l.startsWith("pid "));
+  if (pids.length === 0)
+    return [{ check: "vps.ndppd", status: "fail", detail: "ndppd is not running", hint: "the provider's neighbour solicitations for the LAN go unanswered: every packet to the LAN is lost. systemctl status ndppd; journalctl -u ndppd", fault: "ndppd-down" }];
+  const out: Finding[] = [{ check: "vps.ndppd", status: "pass", detail: `ndppd is running (${pids.length === 1 ? "pid " + pids[0]!.split(" ")[1] : `${pids.length} processes`})` }];
+  const confAt = text.indexOf("\nconf ");
+  const confLine = confAt >= 0 ? text.slice(confAt + 1).split("\n")[0]! : "conf ?";
+  const body = confAt >= 0 ? text.slice(confAt + 1).split("\n").slice(1).join("\n") : "";
+  const parsed = parseNdppdConf(body);
+  const file = confLine.slice(5);
+  if (!parsed.ok) return [...out, { check: "vps.ndppd-rules", status: "fail", detail: `${file} does not parse: ${parsed.reason} (line ${parsed.line})`, hint: "apply the rendered ndppd.conf (relay6 apply vps)", fault: "ndp-proxy-missing" }];
+  const problems: string[] = [];
+  for (const plan of sites)
+    for (const s of plan.segments.filter(isGlobal)) {
+      const net = parsePrefix6(s.prefix);
+      if (!net.ok) continue;
+      const r = ruleFor(parsed.conf, nic, net.prefix);
+      if (!r) problems.push(`no rule on ${nic} covers ${s.prefix} (segment ${s.name})`);
+      else if (r.method !== "static") problems.push(`${s.prefix} (segment ${s.name}) falls under rule ${r.prefix} (${file}:${r.line}) with method ${r.method}${r.via ? ` ${r.via}` : ""}: over WireGuard only static can answer`);
+    }
+  out.push(
+    problems.length === 0
+      ? { check: "vps.ndppd-rules", status: "pass", detail: `${file}: static rules on ${nic} cover ${relay.vps.ndp?.rules.filter((r) => r.endsWith("/64")).join(", ") ?? "the LAN"}` }
+      : { check: "vps.ndppd-rules", status: "fail", detail: problems.join("; "), hint: "every packet to those LAN hosts is lost: apply the rendered ndppd.conf (relay6 apply vps) and restart ndppd", fault: "ndp-proxy-missing" },
+  );
+  return out;
+}
+
+/** A routed /64 holding the VPS's own address: the address has no connected route, and
+ *  RAs may not add one. */
+export function ownAddressFindings(relay: RelayPlan, addrs: string, sysctls: string): Finding[] {
+  const own = movedAddress(relay)!;
+  const line = addrs.split("\n").find((l) => l.includes(` inet6 ${own.cidr} `));
+  const [pinfo, plen] = sysctls.trim().split(/\s+/);
+  const out: Finding[] = [];
+  if (!line) out.push({ check: "vps.own-address", status: "warn", detail: `${own.cidr} is not on ${relay.vps.nic}`, hint: "the VPS has another address; vps.upstream.address should say which" });
+  else if (!/noprefixroute/.test(line)) out.push({ check: "vps.own-address", status: "fail", detail: `${own.cidr} on ${relay.vps.nic} keeps its connected ${own.prefix}: it beats the /64 into wg0`, hint: "/etc/wireguard/relay6-vps-net.sh up (relay6 apply vps); the provider's network configuration may have put it back", fault: "vps-address-connected" });
+  else out.push({ check: "vps.own-address", status: "pass", detail: `${own.cidr} on ${relay.vps.nic} without a connected route (noprefixroute)` });
+  out.push(
+    pinfo === "0" && plen !== undefined && Number(plen) < 64
+      ? { check: "vps.ra-prefix", status: "pass", detail: "RAs add no prefix route (accept_ra_pinfo = 0, accept_ra_rt_info_max_plen below 64)" }
+      : { check: "vps.ra-prefix", status: "fail", detail: `accept_ra_pinfo = ${pinfo ?? "?"}, accept_ra_rt_info_max_plen = ${plen ?? "?"}: an RA can put ${own.prefix} back on the NIC`, hint: "sysctl -p /etc/sysctl.d/99-relay6.conf", fault: "vps-address-connected" },
+  );
   return out;
 }
 
@@ -94,7 +168,7 @@ function peerFindings(relay: RelayPlan, plan: Plan, wg: WgDump, now: number, exp
     const missing = plan.vps.allowedIps.filter((a) => !peer.allowedIps.includes(a));
     out.push(
       missing.length === 0
-        ? { check: n("allowed-ips"), status: "pass", detail: `AllowedIPs hold the transit /128 and ${plan.segments.length} segment /64s` }
+        ? { check: n("allowed-ips"), status: "pass", detail: `AllowedIPs hold the transit /128 and ${plan.segments.filter(isGlobal).length} segment /64s` }
         : { check: n("allowed-ips"), status: "fail", detail: `AllowedIPs lack ${missing.join(", ")}`, hint: "apply the rendered wg0.conf (relay6 apply vps): return traffic for those hosts leaves by the NIC", fault: "allowed-ips-missing-segment" },
     );
   }
@@ -110,7 +184,7 @@ function transitFindings(relay: RelayPlan, plan: Plan, sec: Sections): Finding[]
       ? { check: n("transit-ping"), status: "pass", detail: `${plan.transit.router.address} answers over the tunnel` }
       : { check: n("transit-ping"), status: "fail", detail: `${plan.transit.router.address} does not answer`, hint: "no handshake, or the router lacks its transit address or drops ICMPv6 from the tunnel", fault: "tunnel-down" },
   );
-  for (const s of plan.segments) {
+  for (const s of plan.segments.filter(isGlobal)) {
     const r = sectionBody(sec.get(per(relay, plan, `route:${s.name}`)));
     out.push(
       / dev wg0( |$)/m.test(r)

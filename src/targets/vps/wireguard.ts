@@ -1,7 +1,9 @@
 // The VPS's wg0.conf (one [Peer] per site) and the hook that keeps the routers' endpoints
 // across restarts.
+import { scoped } from "../../net/ipv6.js";
 import type { RelayPlan } from "../../plan/relay.js";
 import { commentText } from "../../render/quote.js";
+import { movedAddress, VPS_NET_SCRIPT } from "./ownaddr.js";
 import { header } from "../../render/header.js";
 import { forwardSources } from "./firewall.js";
 
@@ -27,6 +29,8 @@ export function renderWgConf(relay: RelayPlan, routerKeys: ReadonlyMap<string, s
   const lines = [
     ...header(relay, "#", "WireGuard interface wg0 on the VPS (wg-quick)."),
     "[Interface]",
+    ...(t.kind === "link-local" ? ["# A /64 site: its whole prefix is the LAN, so the tunnel runs on link-locals."] : []),
+    ...(t.kind === "ula" ? ["# A /64 site: its whole prefix is the LAN, so the tunnel runs on a ULA /64 (transit)."] : []),
     `Address = ${t.vps.cidr}`,
   ];
   if (t.vpsLinkLocal)
@@ -39,6 +43,21 @@ export function renderWgConf(relay: RelayPlan, routerKeys: ReadonlyMap<string, s
     `PostUp = ${HOOK_FILE} up %i`,
     `PreDown = ${HOOK_FILE} down %i`,
   );
+  const own = movedAddress(relay);
+  if (own)
+    lines.push(
+      `# The VPS's own ${own.cidr} lies in the routed /64: its connected route would beat wg0's, so`,
+      "# it goes at each start (the provider's network configuration puts it back at boot).",
+      `PostUp = ${VPS_NET_SCRIPT} up`,
+      `PostDown = ${VPS_NET_SCRIPT} down`,
+    );
+  if (t.kind === "ula")
+    lines.push(
+      "# The ULA deprecated at once: the VPS's own global traffic must never pick it as its source",
+      "# (its global on the NIC may be deprecated, missing or tentative for a moment). BGP and",
+      "# BFD still run over it. wg-quick's Address = cannot set lifetimes.",
+      `PostUp = ip -6 addr change ${t.vps.cidr} dev %i preferred_lft 0`,
+    );
   for (const plan of relay.sites) {
     const key = routerKeys.get(plan.site);
     lines.push("");
@@ -50,9 +69,16 @@ export function renderWgConf(relay: RelayPlan, routerKeys: ReadonlyMap<string, s
       "[Peer]",
       `# router of site ${commentText(plan.site)} (${plan.router.platform})`,
       `PublicKey = ${key}`,
-      "# One entry per LAN /64 plus the router's transit /128, never the routed prefix: the",
-      "# provider's connected route for the prefix on the public NIC would beat a tunnel",
-      "# route of the same length, and return traffic would be lost. Longer routes win.",
+      ...(plan.transit.kind === "link-local"
+        ? [
+            "# The router's link-local (WireGuard routes and source-checks link-locals by AllowedIPs",
+            "# like any other address: without it BGP and BFD from fe80::2 are dropped) and the LAN /64.",
+          ]
+        : [
+            "# One entry per LAN /64 plus the router's transit /128, never the routed prefix: the",
+            "# provider's connected route for the prefix on the public NIC would beat a tunnel",
+            "# route of the same length, and return traffic would be lost. Longer routes win.",
+          ]),
       `AllowedIPs = ${plan.vps.allowedIps.join(", ")}`,
     );
     if (plan.router.endpoint) lines.push(`Endpoint = ${endpointFor(plan.router.endpoint, plan.wireguard.port)}`);
@@ -126,7 +152,7 @@ export function renderHook(relay: RelayPlan): string {
     '      wg set "$dev" peer "$key" endpoint "$endpoint" 2>/dev/null || true',
     '    done < "$saved"',
     "    # One packet makes the VPS start the handshake instead of waiting for the router's.",
-    ...relay.sites.map((p) => `    (ping -6 -c 1 -W 1 ${p.transit.router.address} >/dev/null 2>&1 &)`),
+    ...relay.sites.map((p) => `    (ping -6 -c 1 -W 1 ${scoped(p.transit.router.address, relay.vps.tunnelInterface)} >/dev/null 2>&1 &)`),
     "  fi",
     "  ;;",
     "down)",

@@ -83,6 +83,13 @@
     ra-lifetime=30m comment="relay6:home:nd:vlan11; RA for iot" } else={ /ipv6/nd/set \
     [/ipv6/nd/find where interface="vlan11"] advertise-dns=self mtu=1420 dns="" }
 
+# No old /64s to advertise (previousPrefix): remove what an earlier render advertised.
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:home:nd-prefix:"]
+
+# No VPS address in a LAN /64: remove what an earlier render added for one.
+/ipv6/nd/proxy/remove [/ipv6/nd/proxy/find where comment~"^relay6:home:nd-proxy:vps;"]
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:home:route:vps;"]
+
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:home:route:default;"]] = 0) do={ \
     /ipv6/route/add dst-address=::/0 gateway=2401:4520:110b::1%wg-host check-gateway=ping \

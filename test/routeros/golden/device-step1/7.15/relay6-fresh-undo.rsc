@@ -19,6 +19,7 @@
 /routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:fresh:"]
 /routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:fresh:"]
 /ipv6/route/remove [/ipv6/route/find where comment~"^relay6:fresh:"]
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:fresh:"]
 /ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:fresh:"]
 /ipv6/address/remove [/ipv6/address/find where comment~"^relay6:fresh:"]
 /interface/wireguard/peers/remove [/interface/wireguard/peers/find where comment~"^relay6:fresh:"]

@@ -86,6 +86,12 @@
     /ipv6/nd/set [/ipv6/nd/find where interface="vlan11"] advertise-dns=yes \
     dns=2401:4520:110b:11::1 mtu=1420 }
 
+# No old /64s to advertise (previousPrefix): remove what an earlier render advertised.
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:home:nd-prefix:"]
+
+# No VPS address in a LAN /64: remove what an earlier render added for one.
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:home:route:vps;"]
+
 # Default route learned by BGP from the VPS on a BFD-watched session: withdrawn
 # ~600 ms after the tunnel goes silent (200 ms x 3).
 # Before RouterOS 7.20 there is no BGP instance: router-id goes on the connection.

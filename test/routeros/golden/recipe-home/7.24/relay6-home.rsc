@@ -86,6 +86,13 @@
     [/ipv6/nd/find where interface="vlan11"] advertise-dns=self mtu=1420 ; /ipv6/nd/unset \
     [/ipv6/nd/find where interface="vlan11"] value-name=dns }
 
+# No old /64s to advertise (previousPrefix): remove what an earlier render advertised.
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:home:nd-prefix:"]
+
+# No VPS address in a LAN /64: remove what an earlier render added for one.
+/ipv6/nd/proxy/remove [/ipv6/nd/proxy/find where comment~"^relay6:home:nd-proxy:vps;"]
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:home:route:vps;"]
+
 # Default route learned by BGP from the VPS on a BFD-watched session: withdrawn
 # ~600 ms after the tunnel goes silent (200 ms x 3).
 # RouterOS 7.20+: the instance carries AS and router-id; the connection names it.

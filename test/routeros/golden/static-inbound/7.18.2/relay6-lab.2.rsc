@@ -84,6 +84,12 @@
     [/ipv6/nd/find where interface="vlan20"] advertise-dns=yes \
     dns=2001:db8:4400:1::53,fd12:3456:789a:1::53 mtu=1400 }
 
+# No old /64s to advertise (previousPrefix): remove what an earlier render advertised.
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:lab[.]2:nd-prefix:"]
+
+# No VPS address in a LAN /64: remove what an earlier render added for one.
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:lab[.]2:route:vps;"]
+
 # Default route through the tunnel; check-gateway=ping drops it ~30 s after the VPS stops answering.
 :if ([:len [/ipv6/route/find where comment~"^relay6:lab[.]2:route:default;"]] = 0) do={ \
     /ipv6/route/add dst-address=::/0 gateway=2001:db8:4400::1%wg-relay check-gateway=ping \

@@ -1,0 +1,27 @@
+# relay6 0.0.0-test - managed by relay6; edits here are overwritten by the next render.
+# site onlink, RouterOS 7.19: undo. Removes every object whose comment starts with relay6:onlink: - what relay6
+# added - and nothing else. /ipv6/nd entries that existed before relay6 set them stay (RouterOS
+# keeps one per interface); their ra-lifetime, which the RA drain set, goes back to the value
+# relay6 recorded before it touched them.
+# Removing the WireGuard interface discards the router's private key.
+
+# Stop before any change unless the router runs RouterOS 7.19.x, the release this script is for.
+:if (!([/system/resource/get version] ~ "^7[.]19([. ]|\$)")) do={ :error "relay6: this script is for RouterOS 7.19.x and the router runs another release (/system/resource/print): set router.version in the site file to it and render again; nothing was changed" }
+
+# The RA drain first: its ticks stop, every ra-lifetime relay6 recorded is set back.
+/tool/netwatch/remove [/tool/netwatch/find where comment~"^relay6:onlink:"]
+:foreach r in=[/system/script/find where comment~"^relay6:onlink:ra:"] do={ /system/script/run $r }
+/system/script/remove [/system/script/find where comment~"^relay6:onlink:"]
+
+/ipv6/firewall/mangle/remove [/ipv6/firewall/mangle/find where comment~"^relay6:onlink:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^relay6:onlink:"]
+/routing/bfd/configuration/remove [/routing/bfd/configuration/find where comment~"^relay6:onlink:"]
+/routing/bgp/connection/remove [/routing/bgp/connection/find where comment~"^relay6:onlink:"]
+/routing/bgp/template/remove [/routing/bgp/template/find where comment~"^relay6:onlink:"]
+/ipv6/route/remove [/ipv6/route/find where comment~"^relay6:onlink:"]
+/ipv6/nd/prefix/remove [/ipv6/nd/prefix/find where comment~"^relay6:onlink:"]
+/ipv6/nd/remove [/ipv6/nd/find where comment~"^relay6:onlink:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^relay6:onlink:"]
+/interface/wireguard/peers/remove [/interface/wireguard/peers/find where comment~"^relay6:onlink:"]
+/interface/wireguard/remove [/interface/wireguard/find where comment~"^relay6:onlink:"]
+:put "relay6: removed the objects of site onlink."
