@@ -111,7 +111,16 @@ async function pingsDuring(names: string[], during: () => Promise<void> | void):
     for (const r of runs) r.child.kill("SIGINT");
   }
   const out: Record<string, string> = {};
-  for (const r of runs) out[r.n] = /(\d+) packets transmitted, (\d+) received/.exec(await r.done)?.slice(1).join(" sent, ") ?? "no summary";
+  // A loss is a gap in the replies' sequence numbers, or replies that stopped before the
+  // end: the one or two echoes sent just before the SIGINT may still be on their way
+  // back, which ping's own summary counts as lost.
+  for (const r of runs) {
+    const text = await r.done;
+    const seqs = [...text.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+    const sent = Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? 0);
+    const last = Math.max(...seqs);
+    out[r.n] = seqs.length === 0 ? "no replies" : `${sent - last > 2 ? sent : last} sent, ${new Set(seqs).size}`;
+  }
   return out;
 }
 
