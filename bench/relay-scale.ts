@@ -10,20 +10,20 @@
 // `bash -n` on setup.sh and firewall.sh.
 //
 // Lab (root, --lab): `relay6 lab up RELAY` with N Linux /64 sites for each N of
-// --lab-counts in turn (1,2,4,...,64) while --lab-budget minutes last, to the first N at
-// which `lab test` fails an item of a site; then, from the largest N that passed down, the
-// lab again and a soak: no BFD session may flap (state not Up at a sample, or bird's
-// `since` moving; BGP's too) over --lab-minutes (5; samples every 10 s), from
-// --lab-settle seconds (30) after lab test. The first N whose
-// soak holds is reported with `lab failover --site` figures at that N (detect, restore,
-// others_kept). --lab-down N,M,...: counts from the largest down instead, each soaked as
-// soon as its test passes; the first that holds. Takes the machine for a while: run it on
-// a quiet one.
+// --lab-counts in turn (1,2,4,...,64) while --lab-budget minutes last. In each count's lab:
+// `lab test` (every item of every site must pass), then a soak: no BFD session may flap
+// (state not Up at a sample, or bird's `since` moving; BGP's too) over --lab-minutes (5;
+// samples every 10 s), from --lab-settle seconds (30) after lab test (its last item, the
+// AllowedIPs trap, takes the VPS's wg0 down and up: every session renegotiates), then
+// `lab failover --site s0001 --runs 3` (detect, restore, others_kept). The climb stops at
+// the first count where any of it fails; the largest count that held is the answer.
+// --lab-down N,M,...: counts from the largest down instead; the first that holds. Takes
+// the machine for a while: run it on a quiet one.
 //
 //   npx tsx bench/relay-scale.ts [--runs 5] [--lab] [--lab-minutes 5] [--lab-counts 1,2,4,8,16,32,64] [--lab-budget 40] [--lab-down 24,16] [--lab-settle 30]
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateKeyPair } from "../src/keys/wireguard.js";
@@ -32,6 +32,7 @@ import { formatBytes } from "../src/plan/bfd.js";
 import { buildRelayPlan } from "../src/plan/relay.js";
 import type { RelaySecrets } from "../src/render/types.js";
 import { parseBfdSessions, parseBirdProtocols } from "../src/status/bird.js";
+import { bfdEvidence } from "./bfd-capture.js";
 import { siteName, writeRelaySites } from "./relay-sites.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,7 +76,7 @@ function time(f: () => void, n: number, medians: number[]): number {
 
 const work = mkdtempSync(join(tmpdir(), "relay6-scale-"));
 const failures: string[] = [];
-const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, runs, note: "figures taken while other work may run on the machine are noisy; the lead takes final figures on a quiet machine" };
+const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, runs, load_average_at_start: Math.round(loadavg()[0]! * 100) / 100 };
 
 try {
   // --- the pure part -------------------------------------------------------------------
@@ -188,7 +189,12 @@ interface LabRun {
   up_ms?: number;
   test_ms?: number;
   test?: { ok: boolean; items: number; failed: string[] };
-  soak?: { minutes: number; settle_s: number; samples: number; sessions: number; flaps: string[] };
+  soak?: { minutes: number; settle_s: number; samples: number; sessions: number; flaps: string[]; evidence?: Record<string, unknown> };
+  failover?: unknown;
+  /** Seconds waited before lab up for the machine to calm down (cooldown()). */
+  cooldown_s?: number;
+  /** The 1-minute load average once the count's lab is down (the machine's own noise). */
+  load_after?: number;
   ok: boolean;
   error?: string;
 }
@@ -198,14 +204,27 @@ function relay6(args: string[], timeoutMs = 1_800_000): { code: number; stdout: 
   return { code: r.status ?? 255, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
-function firstLine(t: string): string {
-  return (t.trim().split("\n").find((l) => !l.startsWith("lab: ")) ?? t.trim().split("\n")[0] ?? "").slice(0, 300);
+/** What went wrong, from a command's stderr: relay6 prints its error last, after the
+ *  commands it showed ([#] ...) and its progress (lab: ...). */
+function errorOf(t: string): string {
+  const lines = t.trim().split("\n").filter((l) => l.trim() !== "");
+  const own = lines.filter((l) => !l.startsWith("lab: ") && !l.startsWith("[#] "));
+  return (own.slice(-3).join(" / ") || lines.slice(-1)[0] || "").slice(0, 400);
+}
+
+/** Until the last lab's teardown is over: the kernel frees a deleted namespace later, on its
+ *  own work queue, holding the lock every netlink change takes; a lab going up meanwhile
+ *  waits on it. Polls the 1-minute load average (below 2), at most 3 minutes; the seconds. */
+async function cooldown(): Promise<number> {
+  const t0 = Date.now();
+  while (loadavg()[0]! >= 2 && Date.now() - t0 < 180_000) await new Promise((r) => setTimeout(r, 5000));
+  return Math.round((Date.now() - t0) / 1000);
 }
 
 async function labPart(): Promise<Record<string, unknown>> {
   if (process.getuid?.() !== 0) return { skipped: "the lab needs root" };
   const { loadState } = await import("../src/lab/state.js");
-  const { nsRun } = await import("../src/lab/nodes.js");
+  const { nsOf, nsRun } = await import("../src/lab/nodes.js");
   const { birdSocket } = await import("../src/lab/daemons.js");
   const ladder: LabRun[] = [];
   const soaks: LabRun[] = [];
@@ -218,7 +237,7 @@ async function labPart(): Promise<Record<string, unknown>> {
     const t0 = Date.now();
     const up = relay6(["lab", "up", file, "--name", name, "--json"]);
     if (up.code !== 0) {
-      row.error = `lab up: ${firstLine(up.stderr)}`;
+      row.error = `lab up: ${errorOf(up.stderr)}`;
       relay6(["lab", "down", "--name", name]);
       return false;
     }
@@ -230,33 +249,52 @@ async function labPart(): Promise<Record<string, unknown>> {
       const parsed = JSON.parse(test.stdout) as { ok: boolean; results: { name: string; ok: boolean }[] };
       row.test = { ok: parsed.ok, items: parsed.results.length, failed: parsed.results.filter((r) => !r.ok).map((r) => r.name) };
     } catch {
-      row.error = `lab test printed no JSON: ${firstLine(test.stderr)}`;
+      row.error = `lab test printed no JSON: ${errorOf(test.stderr)}`;
     }
     if (!row.test?.ok) relay6(["lab", "down", "--name", name]);
     return !!row.test?.ok;
   };
 
-  /** Every BFD session Up at every sample (every 10 s), bird's BFD and BGP since-times still. */
+  /** bird prints a since-time by way of two clocks (its monotonic one, then the wall clock):
+   *  the same instant reads 1 ms apart from one `birdc show` to the next. A reset moves it by
+   *  the seconds between two samples; within 50 ms it is the same instant. */
+  const sinceMoved = (now: number | undefined, then: number | undefined) => now === undefined || then === undefined || Math.abs(now - then) > 0.05;
+
+  /** Every BFD session Up at every sample (every 10 s), bird's BFD and BGP since-times still.
+   *  The VPS's BFD packets on wg0 are captured throughout: on a flap the row says, for the
+   *  session that moved, which side sent a state other than Up (with its diagnostic) and
+   *  each direction's longest silence, so a flap can be told from a timeout. */
   const soak = async (n: number, row: LabRun): Promise<boolean> => {
     await new Promise((r) => setTimeout(r, labSettle * 1000));
     const state = loadState(nameOf(n))!;
+    const pcap = join(work, `soak-${n}.pcap`);
+    const capture = spawn("ip", ["netns", "exec", nsOf(state, "vps"), "tcpdump", "-i", "wg0", "-n", "-U", "-w", pcap, "udp", "port", "3784"], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 1000));
     const birdc = async (...a: string[]) => (await nsRun(state, "vps", ["birdc", "-s", birdSocket(state), ...a])).stdout;
     const first = parseBfdSessions(await birdc("show", "bfd", "sessions"), "+0000");
     const bgp0 = parseBirdProtocols(await birdc("show", "protocols"), "+0000");
     const since = new Map(first.map((x) => [x.address, x.since]));
     const flaps: string[] = [];
+    const moved: string[] = [];
     const end = Date.now() + labMinutes * 60_000;
     let samples = 0;
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, Math.min(10_000, Math.max(0, end - Date.now()))));
       samples++;
       for (const x of parseBfdSessions(await birdc("show", "bfd", "sessions"), "+0000"))
-        if (x.state !== "Up" || x.since !== since.get(x.address)) flaps.push(`BFD ${x.address} ${x.state} at sample ${samples}`);
+        if (x.state !== "Up" || sinceMoved(x.since, since.get(x.address))) {
+          flaps.push(`BFD ${x.address} ${x.state} since ${x.since} at sample ${samples}`);
+          moved.push(x.address);
+        }
       for (const [p, x] of parseBirdProtocols(await birdc("show", "protocols"), "+0000"))
-        if (x.proto === "BGP" && x.since !== bgp0.get(p)?.since) flaps.push(`${p} changed at sample ${samples}`);
+        if (x.proto === "BGP" && (x.state !== "up" || sinceMoved(x.since, bgp0.get(p)?.since))) flaps.push(`${p} ${x.state} since ${x.since} at sample ${samples}`);
       if (flaps.length > 0) break;
     }
+    await new Promise((r) => setTimeout(r, 1000));
+    capture.kill("SIGINT");
+    await new Promise((r) => capture.once("exit", r));
     row.soak = { minutes: labMinutes, settle_s: labSettle, samples, sessions: first.length, flaps: [...new Set(flaps)] };
+    if (moved.length > 0) row.soak.evidence = Object.fromEntries([...new Set(moved)].slice(0, 4).map((a) => [a, bfdEvidence(pcap, a)]));
     return flaps.length === 0 && first.length === n && first.every((x) => x.state === "Up");
   };
 
@@ -269,6 +307,7 @@ async function labPart(): Promise<Record<string, unknown>> {
     for (const n of labDown) {
       const row: LabRun = { sites: n, ok: false };
       soaks.push(row);
+      row.cooldown_s = await cooldown();
       if (upAndTest(n, row)) {
         row.ok = await soak(n, row);
         console.error(`lab ${n} sites: every item passes (up ${row.up_ms} ms, test ${row.test_ms} ms); ${labMinutes} min soak: ${row.ok ? "no flap" : row.soak?.flaps.slice(0, 3).join("; ")}`);
@@ -278,7 +317,7 @@ async function labPart(): Promise<Record<string, unknown>> {
           try {
             failover = JSON.parse(f.stdout);
           } catch {
-            failover = { error: firstLine(f.stderr) };
+            failover = { error: errorOf(f.stderr) };
           }
         }
         relay6(["lab", "down", "--name", nameOf(n)]);
@@ -290,16 +329,18 @@ async function labPart(): Promise<Record<string, unknown>> {
       soak_minutes: labMinutes,
       counts_down: labDown,
       method: "from the largest count down: lab up + lab test (every item of every site), then at once a soak (every BFD session Up at a sample every 10 s, bird's BFD and BGP since-times unchanged) and lab failover --site s0001 --runs 3; the first count that holds",
-      note: "a shared 2-core machine: other helpers' work ran beside the lab; the limit on a quiet machine may be higher",
       failover_at_largest: failover,
       soaks,
     };
   }
 
-  // 1. Up the ladder with lab up + lab test only, to the first count that fails.
-  const passed: number[] = [];
+  // Up the ladder: at each count lab up, lab test, the soak and lab failover --site, in one
+  // lab; the climb stops at the first count where any of them fails (or the budget is gone).
   const started = Date.now();
+  const load0 = loadavg()[0]!;
   let stopped: string | undefined;
+  let best: number | undefined;
+  let failover: unknown;
   for (const n of labCounts) {
     if (Date.now() - started > labBudget * 60_000) {
       stopped = `the ladder stopped before ${n} sites: --lab-budget ${labBudget} minutes used`;
@@ -307,32 +348,24 @@ async function labPart(): Promise<Record<string, unknown>> {
     }
     const row: LabRun = { sites: n, ok: false };
     ladder.push(row);
-    row.ok = upAndTest(n, row);
-    console.error(`lab ${n} sites: ${row.ok ? "every item passes" : `FAILS (${row.error ?? row.test?.failed.slice(0, 3).join("; ")})`}, up ${row.up_ms ?? "-"} ms, test ${row.test_ms ?? "-"} ms`);
-    if (row.ok) relay6(["lab", "down", "--name", nameOf(n)]);
-    if (!row.ok) break;
-    passed.push(n);
-  }
-  // 2. The soak, from the largest count that passed down, until one holds; its failover.
-  let best: number | undefined;
-  let failover: unknown;
-  for (const n of [...passed].reverse()) {
-    const row: LabRun = { sites: n, ok: false };
-    soaks.push(row);
-    if (!upAndTest(n, row)) continue;
-    row.ok = await soak(n, row);
-    console.error(`lab ${n} sites, ${labMinutes} min soak: ${row.ok ? "no flap" : row.soak?.flaps.slice(0, 3).join("; ")}`);
-    if (row.ok) {
-      best = n;
-      const f = relay6(["lab", "failover", "--name", nameOf(n), "--site", siteName(0), "--runs", "3", "--json"]);
-      try {
-        failover = JSON.parse(f.stdout);
-      } catch {
-        failover = { error: firstLine(f.stderr) };
+    row.cooldown_s = await cooldown();
+    if (upAndTest(n, row)) {
+      row.ok = await soak(n, row);
+      if (row.ok) {
+        best = n;
+        const f = relay6(["lab", "failover", "--name", nameOf(n), "--site", siteName(0), "--runs", "3", "--json"]);
+        try {
+          row.failover = JSON.parse(f.stdout);
+        } catch {
+          row.failover = { error: errorOf(f.stderr) };
+        }
+        failover = row.failover;
       }
+      relay6(["lab", "down", "--name", nameOf(n)]);
     }
-    relay6(["lab", "down", "--name", nameOf(n)]);
-    if (row.ok) break;
+    row.load_after = Math.round(loadavg()[0]! * 100) / 100;
+    console.error(`lab ${n} sites: ${row.test?.ok ? `every item passes (up ${row.up_ms} ms, test ${row.test_ms} ms); ${labMinutes} min soak: ${row.ok ? "no flap" : row.soak?.flaps.slice(0, 3).join("; ")}` : `FAILS (${row.error ?? row.test?.failed.slice(0, 3).join("; ")})`}`);
+    if (!row.ok) break;
   }
   const failed = ladder.find((r) => !r.ok);
   return {
@@ -340,12 +373,12 @@ async function labPart(): Promise<Record<string, unknown>> {
     // The limit lies between the two: the ladder does not look in between.
     first_failing_sites: failed?.sites ?? null,
     soak_minutes: labMinutes,
+    settle_s: labSettle,
     counts: labCounts,
     ...(stopped ? { stopped } : {}),
-    method: "lab up + lab test (every item of every site) up the ladder to the first count that fails; then, from the largest count that passed down, lab up + lab test again and a soak (every BFD session Up at a sample every 10 s, bird's BFD and BGP since-times unchanged); lab failover --site s0001 --runs 3 at the first count whose soak holds",
-    note: "a shared 2-core machine: other helpers' work ran beside the lab; the limit on a quiet machine may be higher",
+    method: "up the ladder, one lab per count: lab up + lab test (every item of every site), then from --lab-settle seconds after it a soak (every BFD session Up at a sample every 10 s, bird's BFD and BGP since-times unchanged), then lab failover --site s0001 --runs 3; the climb stops at the first count where any of them fails",
+    load_average_at_start: Math.round(load0 * 100) / 100,
     failover_at_largest: failover,
     ladder,
-    soaks,
   };
 }
