@@ -20,7 +20,7 @@
 // --lab-down N,M,...: counts from the largest down instead; the first that holds. Takes
 // the machine for a while: run it on a quiet one.
 //
-//   npx tsx bench/relay-scale.ts [--runs 5] [--lab] [--lab-minutes 5] [--lab-counts 1,2,4,8,16,32,64] [--lab-budget 40] [--lab-down 24,16] [--lab-settle 30]
+//   npx tsx bench/relay-scale.ts [--runs 5] [--out bench/results/relay-scale.json] [--lab] [--lab-minutes 5] [--lab-counts 1,2,4,8,16,32,64] [--lab-budget 40] [--lab-down 24,16] [--lab-settle 30]
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -49,6 +49,8 @@ const labBudget = Number(arg("--lab-budget", "40"));
 /** Seconds between lab test's end and the soak's first read: its last items (the AllowedIPs
  *  trap, the spoofed sources) may leave sessions renegotiating. */
 const labSettle = Number(arg("--lab-settle", "30"));
+/** Where the figures go (relative to the repository). */
+const outFile = arg("--out", "bench/results/relay-scale.json");
 const labDown = process.argv.includes("--lab-down") ? arg("--lab-down", "").split(",").map(Number) : [];
 
 const COUNTS = [1, 10, 100, 1000];
@@ -175,7 +177,7 @@ try {
 
 result.failures = failures;
 mkdirSync(join(repo, "bench/results"), { recursive: true });
-writeFileSync(join(repo, "bench/results/relay-scale.json"), JSON.stringify(result, null, 2) + "\n");
+writeFileSync(resolve(repo, outFile), JSON.stringify(result, null, 2) + "\n");
 console.log(JSON.stringify(result, null, 2));
 if (failures.length > 0) {
   console.error(`\nrelay-scale: FAILED\n${failures.map((f) => `  ${f}`).join("\n")}`);

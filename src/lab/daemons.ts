@@ -66,7 +66,9 @@ export async function startVps(state: LabState, relay: RelayPlan, artDir: string
   const firewall = custom ? custom.firewall : existsSync(join(artDir, "vps/firewall.sh")) ? join(artDir, "vps/firewall.sh") : undefined;
   if (firewall) {
     // ufw's rules and state are the node's own copies (vpsUfwEtc, before sshd started).
-    await nsMust(state, "vps", ["bash", firewall], { timeoutMs: 60_000 });
+    // Each site adds its own ufw commands (about a second's worth): a relay of 64 sites ran
+    // past a flat minute here.
+    await nsMust(state, "vps", ["bash", firewall], { timeoutMs: 60_000 + 3_000 * relay.sites.length });
   }
   await wgUp(state, "vps", "wg0");
   if (relay.bgp) startBird(state);
