@@ -201,9 +201,12 @@ interface LabRun {
   error?: string;
 }
 
-function relay6(args: string[], timeoutMs = 1_800_000): { code: number; stdout: string; stderr: string } {
+/** One relay6 command; `how` is how it ended: its exit status, the signal that killed it,
+ *  or spawnSync's own error (its timeout, its buffer). */
+function relay6(args: string[], timeoutMs = 1_800_000): { code: number; how: string; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(repo, "test/run-cli.ts"), ...args], { encoding: "utf8", cwd: repo, timeout: timeoutMs, maxBuffer: 64 << 20 });
-  return { code: r.status ?? 255, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  const how = r.error ? `spawn error: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+  return { code: r.status ?? 255, how, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
 /** What went wrong, from a command's stderr: relay6 prints its error last, after the
@@ -239,7 +242,7 @@ async function labPart(): Promise<Record<string, unknown>> {
     const t0 = Date.now();
     const up = relay6(["lab", "up", file, "--name", name, "--json"]);
     if (up.code !== 0) {
-      row.error = `lab up: ${errorOf(up.stderr)}`;
+      row.error = `lab up (${up.how}): ${errorOf(up.stderr)}`;
       relay6(["lab", "down", "--name", name]);
       return false;
     }
@@ -251,7 +254,7 @@ async function labPart(): Promise<Record<string, unknown>> {
       const parsed = JSON.parse(test.stdout) as { ok: boolean; results: { name: string; ok: boolean }[] };
       row.test = { ok: parsed.ok, items: parsed.results.length, failed: parsed.results.filter((r) => !r.ok).map((r) => r.name) };
     } catch {
-      row.error = `lab test printed no JSON: ${errorOf(test.stderr)}`;
+      row.error = `lab test printed no JSON (${test.how}): ${errorOf(test.stderr)}`;
     }
     if (!row.test?.ok) relay6(["lab", "down", "--name", name]);
     return !!row.test?.ok;
