@@ -35,11 +35,14 @@ try {
       inProcess.push(performance.now() - t0);
     }
     const cli: number[] = [];
-    const copy = join(work, "site.yaml");
+    // A folder of its own for each site: render refuses an output folder another site wrote.
+    const dir = join(work, String(sites.indexOf(site)));
+    mkdirSync(dir);
+    const copy = join(dir, "site.yaml");
     copyFileSync(join(repo, site), copy);
     for (let i = 0; i < Math.min(runs, 10); i++) {
       const t0 = performance.now();
-      execFileSync(process.execPath, [join(repo, "bin/relay6.js"), "render", copy, "-o", join(work, "out")], { stdio: "ignore" });
+      execFileSync(process.execPath, [join(repo, "bin/relay6.js"), "render", copy, "-o", join(dir, "out")], { stdio: "ignore" });
       cli.push(performance.now() - t0);
     }
     result[site] = { pipeline_ms: stats(inProcess.slice(1)), cli_render_ms: stats(cli) };
